@@ -1,0 +1,23 @@
+"""Backprop Lab's training engine: NumPy and Numba only, no Qt.
+
+`TrainConfig` holds a run's settings, `Trainer` trains chunks of epochs with jitted kernels.
+"""
+
+from .config import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, TrainConfig
+from .network import Layout, Params
+from .trainer import XOR_INPUTS, XOR_TARGETS, Chunk, Trainer
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "LOSSES",
+    "MODES",
+    "OPTIMIZERS",
+    "XOR_INPUTS",
+    "XOR_TARGETS",
+    "Chunk",
+    "Layout",
+    "Params",
+    "TrainConfig",
+    "Trainer",
+]

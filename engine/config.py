@@ -1,0 +1,167 @@
+"""`TrainConfig`: every setting of a training run, validated on construction.
+
+The defaults are the reference notebook's: a 2-2-1 sigmoid network, mean squared error, per-sample
+SGD with learning rate 0.1, weights from ``np.random.seed(42); np.random.rand(...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+LOSSES = ("mse", "bce")
+MODES = ("sgd", "minibatch", "batch")
+INITS = ("notebook", "xavier", "he")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+MAX_HIDDEN_LAYERS = 8
+MAX_UNITS = 1024
+MAX_BATCH_SIZE = 1 << 20
+MAX_SEED = 2**32 - 1  # np.random.seed accepts 0 .. 2**32 - 1
+
+# Fields that define the network function or its starting point: changing one restarts training.
+STRUCTURAL_FIELDS = ("hidden", "activation", "init", "seed")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _fail(field: str, value: Any, allowed: str) -> ValueError:
+    return ValueError(f"TrainConfig.{field}: {value!r} is not allowed; {allowed}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one run. Bad values raise `ValueError` naming the field, the value and what is allowed.
+
+    hidden: sizes of the hidden layers, input side first (``()`` is logistic regression).
+    activation: hidden-layer activation, one of `ACTIVATIONS`; the output unit is always a sigmoid.
+    loss: ``"mse"`` (reported as mean (y - ŷ)², update from ½(y - ŷ)²) or ``"bce"`` (cross-entropy).
+    learning_rate: step size, a finite float > 0.
+    mode: ``"sgd"`` (one sample per update), ``"minibatch"`` (`batch_size` samples) or ``"batch"``.
+    batch_size: samples per update in minibatch mode (the last batch of an epoch may be smaller).
+    shuffle: visit the samples in a new seeded order each epoch (sgd and minibatch; no effect in batch).
+    init: ``"notebook"`` (uniform [0, 1) from ``np.random.seed(seed)``), ``"xavier"`` or ``"he"``.
+    seed: seeds the initial weights and the shuffle order, 0 <= seed < 2**32.
+    optimizer: ``"sgd"`` (the notebook's rule), ``"momentum"`` or ``"adam"``.
+    momentum, beta1, beta2, eps: optimizer coefficients (PyTorch's names and defaults).
+    """
+
+    hidden: tuple[int, ...] = (2,)
+    activation: str = "sigmoid"
+    loss: str = "mse"
+    learning_rate: float = 0.1
+    mode: str = "sgd"
+    batch_size: int = 4
+    shuffle: bool = False
+    init: str = "notebook"
+    seed: int = 42
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    def __post_init__(self) -> None:
+        hidden = self.hidden
+        if _is_int(hidden):
+            hidden = (hidden,)
+        if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+            raise _fail("hidden", self.hidden, "give a sequence of layer sizes such as (2,) or (4, 3)")
+        hidden = tuple(hidden)
+        if len(hidden) > MAX_HIDDEN_LAYERS:
+            raise _fail("hidden", self.hidden, f"at most {MAX_HIDDEN_LAYERS} hidden layers")
+        for size in hidden:
+            if not _is_int(size) or not 1 <= size <= MAX_UNITS:
+                raise _fail("hidden", self.hidden, f"each layer size is an integer from 1 to {MAX_UNITS}")
+        object.__setattr__(self, "hidden", tuple(int(size) for size in hidden))
+
+        for field, allowed in (
+            ("activation", ACTIVATIONS),
+            ("loss", LOSSES),
+            ("mode", MODES),
+            ("init", INITS),
+            ("optimizer", OPTIMIZERS),
+        ):
+            value = getattr(self, field)
+            if not isinstance(value, str) or value not in allowed:
+                raise _fail(field, value, "choose one of " + ", ".join(repr(a) for a in allowed))
+
+        if not _is_real(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
+            raise _fail("learning_rate", self.learning_rate, "it must be a finite number > 0")
+        object.__setattr__(self, "learning_rate", float(self.learning_rate))
+
+        if not _is_int(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise _fail("batch_size", self.batch_size, f"it must be an integer from 1 to {MAX_BATCH_SIZE}")
+        object.__setattr__(self, "batch_size", int(self.batch_size))
+
+        if not isinstance(self.shuffle, bool):
+            raise _fail("shuffle", self.shuffle, "it must be True or False")
+
+        if not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            raise _fail("seed", self.seed, f"it must be an integer from 0 to {MAX_SEED}")
+        object.__setattr__(self, "seed", int(self.seed))
+
+        for field in ("momentum", "beta1", "beta2"):
+            value = getattr(self, field)
+            if not _is_real(value) or not 0.0 <= value < 1.0:
+                raise _fail(field, value, "it must be a number with 0 <= value < 1")
+            object.__setattr__(self, field, float(value))
+        if not _is_real(self.eps) or not math.isfinite(self.eps) or self.eps <= 0:
+            raise _fail("eps", self.eps, "it must be a finite number > 0")
+        object.__setattr__(self, "eps", float(self.eps))
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Units per layer from input to output: ``(2, *hidden, 1)``."""
+        return (2, *self.hidden, 1)
+
+    @property
+    def effective_batch_size(self) -> int:
+        """Samples per update for a dataset of 4 samples in this config's mode (see `batch_size_for`)."""
+        return self.batch_size_for(4)
+
+    def batch_size_for(self, n_samples: int) -> int:
+        """Samples per update for a dataset of `n_samples` samples: 1 (sgd), `batch_size` or all."""
+        if self.mode == "sgd":
+            return 1
+        if self.mode == "batch":
+            return n_samples
+        return min(self.batch_size, n_samples)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with `changes` applied and validated."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary of every field (``hidden`` as a list)."""
+        data = dataclasses.asdict(self)
+        data["hidden"] = list(self.hidden)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TrainConfig:
+        """Inverse of `to_dict`; missing fields take their defaults, unknown ones raise `ValueError`."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a TrainConfig is stored as a JSON object, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(str(k) for k in data if k not in known)
+        if unknown:
+            raise ValueError("unknown TrainConfig field(s): " + ", ".join(unknown))
+        values = dict(data)
+        if isinstance(values.get("hidden"), list):
+            values["hidden"] = tuple(values["hidden"])
+        return cls(**values)
+
+    def structural_change(self, other: TrainConfig) -> list[str]:
+        """The `STRUCTURAL_FIELDS` whose values differ between `self` and `other`."""
+        return [f for f in STRUCTURAL_FIELDS if getattr(self, f) != getattr(other, f)]

@@ -1,0 +1,84 @@
+"""Writing result files safely: atomic replace, JSON without NaN, early checks of output paths."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .trainer import XOR_INPUTS, Trainer
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Raise `ValueError` now if a file cannot be written at `path` later (missing folder, a directory...)."""
+    target = Path(path)
+    if str(path) == "":
+        raise ValueError("the output path is empty")
+    if target.is_dir():
+        raise ValueError(f"{target} is a directory, not a file")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {target}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ValueError(f"cannot write {target}: permission denied")
+    return target
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`.
+
+    A crash or a full disk mid-write leaves any previous file at `path` untouched.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def finite_or_none(values: np.ndarray) -> list[Any]:
+    """A nested list of floats with NaN and ±inf as None (JSON has no NaN)."""
+    array = np.asarray(values, dtype=np.float64)
+    as_list = array.tolist()
+    if np.isfinite(array).all():
+        return as_list
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, list):
+            return [clean(x) for x in item]
+        return item if math.isfinite(item) else None
+
+    return clean(as_list)
+
+
+def train_record(trainer: Trainer, loss: np.ndarray) -> dict[str, Any]:
+    """What ``train --json`` writes: config, per-epoch loss history, final parameters and predictions."""
+    return {
+        "format": "backprop-lab.train",
+        "version": 1,
+        "config": trainer.config.to_dict(),
+        "epochs": trainer.epoch,
+        "updates": trainer.updates,
+        "diverged": trainer.diverged,
+        "loss": finite_or_none(loss),
+        "inputs": XOR_INPUTS.tolist(),
+        "predictions": finite_or_none(trainer.predict(XOR_INPUTS)),
+        "params": [{"W": finite_or_none(W), "b": finite_or_none(b)} for W, b in trainer.params],
+    }
+
+
+def write_json(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
+    write_atomically(path, (json.dumps(record, allow_nan=False) + "\n").encode())

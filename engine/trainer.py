@@ -1,0 +1,237 @@
+"""`Trainer`: owns one network's parameters and optimizer state and trains it chunk by chunk."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels as K
+from .config import TrainConfig
+from .network import Layout, Params, initial_theta
+
+XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
+for _arr in (XOR_INPUTS, XOR_TARGETS):
+    _arr.flags.writeable = False
+
+MAX_CHUNK_EPOCHS = 10_000_000  # one run() call allocates (n_epochs, 1 + n_samples) float64
+_SHUFFLE_SLAB = 1 << 16  # epochs of shuffle orders drawn per kernel call
+
+_ACTIVATION_CODES = {"sigmoid": K.SIGMOID, "tanh": K.TANH, "relu": K.RELU}
+_LOSS_CODES = {"mse": K.MSE, "bce": K.BCE}
+_OPTIMIZER_CODES = {"sgd": K.OPT_SGD, "momentum": K.OPT_MOMENTUM, "adam": K.OPT_ADAM}
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """What one `Trainer.run` call trained. Arrays are read-only.
+
+    epochs: (n,) 1-based epoch numbers. loss: (n,) epoch losses. predictions: (n, n_samples) every
+    sample's ŷ in dataset order (for XOR the 4 inputs (0,0), (0,1), (1,0), (1,1)), from the forward pass
+    that the epoch's loss comes from. diverged: the last epoch's loss is not finite (or training had
+    already diverged, and the chunk is empty).
+    """
+
+    epochs: np.ndarray
+    loss: np.ndarray
+    predictions: np.ndarray
+    diverged: bool
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+
+class Trainer:
+    """Trains a network on XOR (or on given data) with the settings of a `TrainConfig`.
+
+    inputs: (n_samples, 2) and targets: (n_samples,) in [0, 1] replace the XOR data.
+    initial_params: ``[(W, b), ...]`` to start from instead of the config's initialisation.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig | None = None,
+        *,
+        inputs: np.ndarray | None = None,
+        targets: np.ndarray | None = None,
+        initial_params: Params | None = None,
+    ) -> None:
+        self._config = TrainConfig() if config is None else config
+        if not isinstance(self._config, TrainConfig):
+            raise TypeError(f"config must be a TrainConfig, got {type(self._config).__name__}")
+        self._inputs, self._targets = _check_data(inputs, targets)
+        self._layout = Layout.from_sizes(self._config.layer_sizes)
+        if initial_params is None:
+            self._initial_theta = initial_theta(self._config, self._layout)
+        else:
+            self._initial_theta = self._layout.flatten(initial_params)
+        _readonly(self._initial_theta)
+        self.reset()
+
+    # --- state -----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the initial parameters, epoch 0, fresh optimizer and shuffle state."""
+        self._theta = self._initial_theta.copy()
+        self._opt_m = np.zeros(self._layout.n_params)
+        self._opt_v = np.zeros(self._layout.n_params)
+        self._opt_t = np.zeros(1, dtype=np.int64)
+        self._shuffle_rng = np.random.default_rng(self._config.seed)
+        self._epoch = 0
+        self._diverged = False
+
+    @property
+    def config(self) -> TrainConfig:
+        return self._config
+
+    def set_config(self, config: TrainConfig) -> bool:
+        """Use `config` from the next epoch on. Returns True when training restarted.
+
+        learning rate, loss, mode, batch size, shuffle and optimizer settings apply live; a change of
+        hidden sizes, activation, initialisation or seed builds the new network and resets.
+        """
+        if not isinstance(config, TrainConfig):
+            raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+        structural = self._config.structural_change(config)
+        self._config = config
+        if structural:
+            self._layout = Layout.from_sizes(config.layer_sizes)
+            self._initial_theta = _readonly(initial_theta(config, self._layout))
+            self.reset()
+        return bool(structural)
+
+    @property
+    def epoch(self) -> int:
+        """Epochs trained since the last reset (a diverged epoch counts)."""
+        return self._epoch
+
+    @property
+    def updates(self) -> int:
+        """Optimizer steps taken since the last reset (adam's t)."""
+        return int(self._opt_t[0])
+
+    @property
+    def diverged(self) -> bool:
+        return self._diverged
+
+    @property
+    def layout(self) -> Layout:
+        return self._layout
+
+    @property
+    def n_samples(self) -> int:
+        return self._inputs.shape[0]
+
+    @property
+    def inputs(self) -> np.ndarray:
+        """Training inputs, (n_samples, 2), read-only."""
+        return self._inputs
+
+    @property
+    def targets(self) -> np.ndarray:
+        """Training targets, (n_samples,), read-only."""
+        return self._targets
+
+    @property
+    def params(self) -> Params:
+        """Copies of the current ``[(W, b), ...]``; W (out, in), b (out, 1)."""
+        return self._layout.copies(self._theta)
+
+    @property
+    def initial_params(self) -> Params:
+        """Copies of the parameters at epoch 0."""
+        return self._layout.copies(self._initial_theta)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Copy of the flat parameter vector, (n_params,)."""
+        return self._theta.copy()
+
+    # --- training --------------------------------------------------------------------------------
+    def run(self, n_epochs: int) -> Chunk:
+        """Train `n_epochs` more epochs (fewer if the loss stops being finite) and return them."""
+        if not isinstance(n_epochs, numbers.Integral) or isinstance(n_epochs, bool) or n_epochs < 0:
+            raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+        if n_epochs > MAX_CHUNK_EPOCHS:
+            raise ValueError(f"n_epochs {n_epochs} is more than one chunk may hold ({MAX_CHUNK_EPOCHS}); run in chunks")
+        n_epochs = int(n_epochs)
+        n = self.n_samples
+        if self._diverged:
+            n_epochs = 0
+        loss = np.empty(n_epochs)
+        predictions = np.empty((n_epochs, n))
+        done = 0
+        if self._shuffles():
+            while done < n_epochs and not self._diverged:
+                slab = min(_SHUFFLE_SLAB, n_epochs - done)
+                orders = self._shuffle_rng.permuted(np.tile(np.arange(n, dtype=np.int64), (slab, 1)), axis=1)
+                done += self._train(orders, loss[done : done + slab], predictions[done : done + slab])
+        elif n_epochs:
+            done = self._train(np.empty((0, n), dtype=np.int64), loss, predictions)
+        first = self._epoch + 1
+        self._epoch += done
+        return Chunk(
+            epochs=_readonly(np.arange(first, first + done, dtype=np.int64)),
+            loss=_readonly(loss[:done]),
+            predictions=_readonly(predictions[:done]),
+            diverged=self._diverged,
+        )
+
+    def _shuffles(self) -> bool:
+        return self._config.shuffle and self._config.mode != "batch"
+
+    def _train(self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray) -> int:
+        """One kernel call over ``len(loss)`` epochs; returns the epochs done and notes divergence."""
+        cfg = self._config
+        coef = np.array([cfg.momentum, cfg.beta1, cfg.beta2, cfg.eps])
+        common = (
+            self._inputs, self._targets, orders, loss, predictions,
+            _ACTIVATION_CODES[cfg.activation], _LOSS_CODES[cfg.loss], cfg.batch_size_for(self.n_samples),
+            cfg.learning_rate, _OPTIMIZER_CODES[cfg.optimizer], coef, self._opt_m, self._opt_v, self._opt_t,
+        )  # fmt: skip
+        if len(cfg.hidden) == 1:
+            done = K.train_one_hidden(self._theta, cfg.hidden[0], *common)
+        else:
+            done = K.train_deep(self._theta, *self._layout.kernel_args, *common)
+        if done < len(loss) or (done and not np.isfinite(loss[done - 1])):
+            self._diverged = True
+        return done
+
+    # --- evaluation ------------------------------------------------------------------------------
+    def activations(self, X: np.ndarray) -> np.ndarray:
+        """Every unit's activation for each row of X, (m, n_units): hidden layers in order, output last."""
+        X = _check_inputs(X)
+        out = np.empty((X.shape[0], self._layout.n_units))
+        K.forward_all(self._theta, *self._layout.kernel_args, X, _ACTIVATION_CODES[self._config.activation], out)
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The network's output ŷ for each row of X: X (m, 2) -> (m,)."""
+        return self.activations(X)[:, -1].copy()
+
+
+def _check_inputs(X: np.ndarray) -> np.ndarray:
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"inputs must have shape (m, 2), got {X.shape}")
+    return X
+
+
+def _check_data(inputs: np.ndarray | None, targets: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if inputs is None and targets is None:
+        return XOR_INPUTS, XOR_TARGETS
+    if inputs is None or targets is None:
+        raise ValueError("give both inputs and targets, or neither (XOR)")
+    X = _check_inputs(inputs).copy()
+    y = np.array(targets, dtype=np.float64).reshape(-1)
+    if X.shape[0] == 0 or y.shape != (X.shape[0],):
+        raise ValueError(f"need one target per input row, got inputs {X.shape} and targets {np.shape(targets)}")
+    if not (np.isfinite(X).all() and ((y >= 0) & (y <= 1)).all()):
+        raise ValueError("inputs must be finite and targets within [0, 1]")
+    return _readonly(X), _readonly(y)

@@ -1,0 +1,1 @@
+"""Backprop Lab window (issue 3)."""

@@ -1,0 +1,131 @@
+"""Slow, obviously-correct NumPy twins of the engine's kernels, written as the notebook writes them.
+
+Parameters are ``[(W, b), ...]`` with W (out, in) and b (out, 1); a sample is a column vector.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from engine import TrainConfig
+
+
+def notebook_params(seed: int, sizes: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The notebook's initialisation: np.random.seed(seed), then rand(out, in), rand(out, 1) per layer."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(seed)
+        return [(np.random.rand(n_out, n_in), np.random.rand(n_out, 1)) for n_in, n_out in itertools.pairwise(sizes)]
+    finally:
+        np.random.set_state(state)
+
+
+def act(z: np.ndarray, kind: str) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        if kind == "sigmoid":
+            return 1 / (1 + np.exp(-z))
+        if kind == "tanh":
+            return np.tanh(z)
+        return np.maximum(z, 0.0)
+
+
+def act_grad(a: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "sigmoid":
+        return a * (1 - a)
+    if kind == "tanh":
+        return 1 - a**2
+    return (a > 0).astype(float)
+
+
+def forward(params, x: np.ndarray, kind: str):
+    """x: (d, 1). Returns the activations [x, a1, ..., ŷ] (each (units, 1)) and the output logit."""
+    acts = [x]
+    z = None
+    for layer, (W, b) in enumerate(params):
+        z = W @ acts[-1] + b
+        acts.append(act(z, "sigmoid" if layer == len(params) - 1 else kind))
+    return acts, z
+
+
+def sample_loss(y_hat: float, z: float, y: float, loss: str) -> float:
+    """(y - ŷ)², or cross-entropy -y log σ(z) - (1 - y) log(1 - σ(z)) = y log(1 + e^-z) + (1 - y) log(1 + e^z)."""
+    if loss == "mse":
+        return (y - y_hat) ** 2
+    return y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)
+
+
+def sample_gradients(params, x, y, cfg: TrainConfig):
+    """Backprop for one sample: ([(dW, db), ...], ŷ, loss). dW of ½(y-ŷ)² (mse) or of the cross-entropy."""
+    acts, z = forward(params, x, cfg.activation)
+    y_hat = acts[-1]
+    delta = (y_hat - y) * act_grad(y_hat, "sigmoid") if cfg.loss == "mse" else y_hat - y
+    grads = [None] * len(params)
+    for layer in range(len(params) - 1, -1, -1):
+        grads[layer] = (delta @ acts[layer].T, delta.copy())
+        if layer:
+            delta = (params[layer][0].T @ delta) * act_grad(acts[layer], cfg.activation)
+    return grads, float(y_hat[0, 0]), sample_loss(float(y_hat[0, 0]), float(z[0, 0]), y, cfg.loss)
+
+
+class TwinTrainer:
+    """Epoch by epoch, sample by sample, with optimizer state as plain arrays."""
+
+    def __init__(self, cfg: TrainConfig, params, inputs, targets):
+        self.cfg = cfg
+        self.params = [(W.copy(), b.copy()) for W, b in params]
+        self.inputs = np.asarray(inputs, float)
+        self.targets = np.asarray(targets, float)
+        self.m = [(np.zeros_like(W), np.zeros_like(b)) for W, b in self.params]
+        self.v = [(np.zeros_like(W), np.zeros_like(b)) for W, b in self.params]
+        self.t = 0
+        self.rng = np.random.default_rng(cfg.seed)
+
+    def _step(self, grads, count):
+        cfg = self.cfg
+        self.t += 1
+        for layer in range(len(self.params)):
+            for k in (0, 1):  # W, then b
+                p, m, v = self.params[layer][k], self.m[layer][k], self.v[layer][k]
+                g = grads[layer][k] / count
+                if cfg.optimizer == "sgd":
+                    p -= cfg.learning_rate * g
+                elif cfg.optimizer == "momentum":
+                    m[...] = cfg.momentum * m + g
+                    p -= cfg.learning_rate * m
+                else:
+                    m[...] = cfg.beta1 * m + (1 - cfg.beta1) * g
+                    v[...] = cfg.beta2 * v + (1 - cfg.beta2) * g**2
+                    m_hat = m / (1 - cfg.beta1**self.t)
+                    v_hat = v / (1 - cfg.beta2**self.t)
+                    p -= cfg.learning_rate * m_hat / (np.sqrt(v_hat) + cfg.eps)
+
+    def epoch(self) -> tuple[float, np.ndarray]:
+        cfg = self.cfg
+        n = len(self.targets)
+        order = np.arange(n)
+        if cfg.shuffle and cfg.mode != "batch":
+            order = self.rng.permutation(n)
+        batch = cfg.batch_size_for(n)
+        losses = []
+        preds = np.empty(n)
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            total = None
+            for i in idx:
+                grads, y_hat, loss = sample_gradients(self.params, self.inputs[i].reshape(-1, 1), self.targets[i], cfg)
+                preds[i] = y_hat
+                losses.append(loss)
+                total = grads if total is None else [(a + c, b + d) for (a, b), (c, d) in zip(total, grads)]
+            self._step(total, len(idx))
+        return sum(losses) / n, preds
+
+    def run(self, n_epochs: int) -> tuple[np.ndarray, np.ndarray]:
+        """(loss (n,), predictions (n, n_samples))."""
+        out = [self.epoch() for _ in range(n_epochs)]
+        return np.array([o[0] for o in out]), np.array([o[1] for o in out]).reshape(n_epochs, len(self.targets))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        acts, _ = forward(self.params, np.asarray(X, float).T, self.cfg.activation)
+        return acts[-1][0]

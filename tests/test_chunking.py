@@ -1,0 +1,95 @@
+"""A run split into chunks of any sizes is bit-identical to one long run."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import TrainConfig, Trainer
+from tests.strategies import configs
+
+
+def run_in_chunks(cfg: TrainConfig, sizes) -> tuple[Trainer, np.ndarray, np.ndarray, np.ndarray]:
+    trainer = Trainer(cfg)
+    chunks = [trainer.run(n) for n in sizes]
+    epochs = np.concatenate([c.epochs for c in chunks])
+    loss = np.concatenate([c.loss for c in chunks])
+    preds = np.concatenate([c.predictions for c in chunks])
+    return trainer, epochs, loss, preds
+
+
+def assert_same(a, b):
+    ta, ea, la, pa = a
+    tb, eb, lb, pb = b
+    assert ta.epoch == tb.epoch and ta.updates == tb.updates
+    np.testing.assert_array_equal(ea, eb)
+    np.testing.assert_array_equal(la, lb)
+    np.testing.assert_array_equal(pa, pb)
+    np.testing.assert_array_equal(ta.theta, tb.theta)
+
+
+def test_notebook_one_long_run_equals_one_epoch_chunks():
+    cfg = TrainConfig()
+    whole = run_in_chunks(cfg, [10000])
+    assert_same(whole, run_in_chunks(cfg, [1] * 10000))
+    rng = np.random.default_rng(0)
+    sizes = []
+    while sum(sizes) < 10000:
+        sizes.append(int(min(rng.integers(0, 700), 10000 - sum(sizes))))
+    assert_same(whole, run_in_chunks(cfg, sizes))
+    np.testing.assert_array_equal(whole[1], np.arange(1, 10001))
+
+
+@settings(max_examples=60, deadline=None)
+@given(cfg=configs(), sizes=st.lists(st.integers(0, 40), min_size=1, max_size=8))
+def test_random_configs_and_chunk_sizes(cfg, sizes):
+    assert_same(run_in_chunks(cfg, [sum(sizes)]), run_in_chunks(cfg, sizes))
+
+
+def test_shuffled_chunks_beyond_one_slab():
+    """The shuffle orders are drawn in slabs of 65536 epochs; chunk boundaries inside and across slabs agree."""
+    cfg = TrainConfig(shuffle=True, mode="minibatch", batch_size=3, optimizer="momentum", learning_rate=0.05)
+    assert_same(run_in_chunks(cfg, [70000]), run_in_chunks(cfg, [3, 65535, 1, 4461]))
+
+
+def test_reset_restores_the_start():
+    trainer = Trainer(TrainConfig(shuffle=True, optimizer="adam"))
+    first = trainer.run(300)
+    trainer.run(17)
+    trainer.reset()
+    assert trainer.epoch == 0 and trainer.updates == 0
+    for (W, b), (W0, b0) in zip(trainer.params, trainer.initial_params):
+        np.testing.assert_array_equal(W, W0)
+        np.testing.assert_array_equal(b, b0)
+    again = trainer.run(300)
+    np.testing.assert_array_equal(first.loss, again.loss)
+
+
+def test_live_learning_rate_change_applies_from_the_next_chunk():
+    trainer = Trainer()
+    trainer.run(100)
+    assert trainer.set_config(trainer.config.replace(learning_rate=0.5)) is False
+    assert trainer.epoch == 100
+    changed = trainer.run(50)
+    # the same as a trainer that ran 100 epochs at 0.1 and then had its rate changed
+    twin = Trainer()
+    twin.run(100)
+    twin.set_config(TrainConfig(learning_rate=0.5))
+    np.testing.assert_array_equal(changed.loss, twin.run(50).loss)
+    assert not np.array_equal(changed.loss, Trainer().run(150).loss[100:])
+
+
+def test_structural_change_resets():
+    trainer = Trainer()
+    trainer.run(10)
+    assert trainer.set_config(TrainConfig(hidden=(3,))) is True
+    assert trainer.epoch == 0 and [W.shape for W, _ in trainer.params] == [(3, 2), (1, 3)]
+    assert trainer.set_config(TrainConfig(hidden=(3,), seed=1)) is True
+
+
+def test_params_are_copies_and_chunks_read_only():
+    trainer = Trainer()
+    params = trainer.params
+    params[0][0][...] = 99.0
+    assert trainer.params[0][0][0, 0] != 99.0
+    chunk = trainer.run(3)
+    assert not chunk.loss.flags.writeable and not chunk.predictions.flags.writeable
