@@ -4,8 +4,9 @@
 """
 
 from .config import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, TrainConfig
+from .history import History
 from .network import Layout, Params
-from .trainer import XOR_INPUTS, XOR_TARGETS, Chunk, Trainer
+from .trainer import XOR_INPUTS, XOR_TARGETS, Chunk, Trainer, decision_grid, warm_up
 
 __all__ = [
     "ACTIVATIONS",
@@ -16,8 +17,11 @@ __all__ = [
     "XOR_INPUTS",
     "XOR_TARGETS",
     "Chunk",
+    "History",
     "Layout",
     "Params",
     "TrainConfig",
     "Trainer",
+    "decision_grid",
+    "warm_up",
 ]

@@ -18,7 +18,7 @@ Optimizer step for each parameter p with mean gradient g (t counts updates, from
     adam      m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  p -= lr·(m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε)
 
 Training kernels return the number of epochs done: the chunk's length, or fewer when an epoch's loss is
-not finite (that epoch is included).
+not finite or below the target `stop_below` (that epoch is included).
 """
 
 from __future__ import annotations
@@ -112,14 +112,15 @@ def apply_update(theta, grad_sum, m, lr, optimizer, coef, opt_m, opt_v, opt_t):
 @njit(cache=True, nogil=True)
 def train_one_hidden(
     theta, n_hidden, X, Y, orders, loss_out, pred_out,
-    activation, loss_kind, batch_size, lr, optimizer, coef, opt_m, opt_v, opt_t,
+    activation, loss_kind, batch_size, lr, optimizer, coef, opt_m, opt_v, opt_t, stop_below,
 ):  # fmt: skip
     """Train a network with exactly one hidden layer for ``loss_out.shape[0]`` epochs.
 
     theta: (n_params,) laid out W1 (h, d), b1 (h,), W2 (1, h), b2 (1,). X: (n, d). Y: (n,).
     orders: (n_epochs, n) visiting order per epoch, or shape (0, n) for dataset order.
     loss_out: (n_epochs,) epoch losses. pred_out: (n_epochs, n) each sample's ŷ, in dataset order,
-    from the forward pass of its own update step.
+    from the forward pass of its own update step. stop_below: end after the first epoch whose loss is
+    below it (-inf: never).
     Returns the epochs done.
 
     Indices are unsigned (`U`) so that Numba emits no negative-index wraparound checks.
@@ -189,7 +190,7 @@ def train_one_hidden(
             start += m
         loss = total / float(n)
         loss_out[epoch] = loss
-        if not math.isfinite(loss):
+        if not math.isfinite(loss) or loss < stop_below:
             return np.int64(epoch) + 1
     return np.int64(n_epochs)
 
@@ -283,7 +284,7 @@ def _accumulate(grad, sizes, w_off, b_off, x, acts, deltas, scale, direct):
 @njit(cache=True, nogil=True)
 def train_deep(
     theta, sizes, w_off, b_off, X, Y, orders, loss_out, pred_out,
-    activation, loss_kind, batch_size, lr, optimizer, coef, opt_m, opt_v, opt_t,
+    activation, loss_kind, batch_size, lr, optimizer, coef, opt_m, opt_v, opt_t, stop_below,
 ):  # fmt: skip
     """Train a network of any depth for ``loss_out.shape[0]`` epochs; arguments as `train_one_hidden`.
 
@@ -328,7 +329,7 @@ def train_deep(
             start += m
         loss = total / float(n)
         loss_out[epoch] = loss
-        if not math.isfinite(loss):
+        if not math.isfinite(loss) or loss < stop_below:
             return np.int64(epoch) + 1
     return np.int64(n_epochs)
 
@@ -338,3 +339,26 @@ def forward_all(theta, sizes, w_off, b_off, X, activation, out):
     """Every unit's activation for every row of X. X: (m, d). out: (m, n_units), output unit last."""
     for r in range(X.shape[0]):
         _forward_sample(theta, sizes, w_off, b_off, X[r], out[r], activation)
+
+
+@njit(cache=True, nogil=True)
+def block_min_max(src_min, src_max, factor, out_min, out_max):
+    """out_min[b] = min of src_min[b*factor : (b+1)*factor] (per column); the same with max.
+
+    src_min, src_max: (n, k); out_min, out_max: (m, k) with m * factor <= n.
+    """
+    m, k = out_min.shape
+    for b in range(m):
+        start = b * factor
+        for c in range(k):
+            lo = src_min[start, c]
+            hi = src_max[start, c]
+            for r in range(start + 1, start + factor):
+                v = src_min[r, c]
+                if v < lo or v != v:  # NaN wins, as with np.minimum
+                    lo = v
+                w = src_max[r, c]
+                if w > hi or w != w:
+                    hi = w
+            out_min[b, c] = lo
+            out_max[b, c] = hi

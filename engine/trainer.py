@@ -36,13 +36,15 @@ class Chunk:
     epochs: (n,) 1-based epoch numbers. loss: (n,) epoch losses. predictions: (n, n_samples) every
     sample's ŷ in dataset order (for XOR the 4 inputs (0,0), (0,1), (1,0), (1,1)), from the forward pass
     that the epoch's loss comes from. diverged: the last epoch's loss is not finite (or training had
-    already diverged, and the chunk is empty).
+    already diverged, and the chunk is empty). reached_target: the chunk ended early because the last
+    epoch's loss fell below `run`'s ``stop_below``.
     """
 
     epochs: np.ndarray
     loss: np.ndarray
     predictions: np.ndarray
     diverged: bool
+    reached_target: bool = False
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -154,10 +156,17 @@ class Trainer:
         return self._theta.copy()
 
     # --- training --------------------------------------------------------------------------------
-    def run(self, n_epochs: int) -> Chunk:
-        """Train `n_epochs` more epochs (fewer if the loss stops being finite) and return them."""
+    def run(self, n_epochs: int, stop_below: float | None = None) -> Chunk:
+        """Train `n_epochs` more epochs and return them.
+
+        Fewer epochs are run when the loss stops being finite, or when `stop_below` is given and an
+        epoch's loss is below it (that epoch is the chunk's last).
+        """
         if not isinstance(n_epochs, numbers.Integral) or isinstance(n_epochs, bool) or n_epochs < 0:
             raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+        target = -np.inf if stop_below is None else float(stop_below)
+        if np.isnan(target):
+            raise ValueError("stop_below must be a number, got nan")
         if n_epochs > MAX_CHUNK_EPOCHS:
             raise ValueError(f"n_epochs {n_epochs} is more than one chunk may hold ({MAX_CHUNK_EPOCHS}); run in chunks")
         n_epochs = int(n_epochs)
@@ -170,10 +179,16 @@ class Trainer:
         if self._shuffles():
             while done < n_epochs and not self._diverged:
                 slab = min(_SHUFFLE_SLAB, n_epochs - done)
-                orders = self._shuffle_rng.permuted(np.tile(np.arange(n, dtype=np.int64), (slab, 1)), axis=1)
-                done += self._train(orders, loss[done : done + slab], predictions[done : done + slab])
+                rng_state = self._shuffle_rng.bit_generator.state
+                orders = self._draw_orders(slab)
+                ran = self._train(orders, loss[done : done + slab], predictions[done : done + slab], target)
+                done += ran
+                if ran < slab:  # stopped early: leave the generator where `ran` epochs leave it
+                    self._shuffle_rng.bit_generator.state = rng_state
+                    self._draw_orders(ran)
+                    break
         elif n_epochs:
-            done = self._train(np.empty((0, n), dtype=np.int64), loss, predictions)
+            done = self._train(np.empty((0, n), dtype=np.int64), loss, predictions, target)
         first = self._epoch + 1
         self._epoch += done
         return Chunk(
@@ -181,25 +196,31 @@ class Trainer:
             loss=_readonly(loss[:done]),
             predictions=_readonly(predictions[:done]),
             diverged=self._diverged,
+            reached_target=bool(done and not self._diverged and loss[done - 1] < target),
         )
+
+    def _draw_orders(self, n_epochs: int) -> np.ndarray:
+        """Visiting orders of the next `n_epochs` epochs, (n_epochs, n_samples): row e is the e-th
+        ``permutation(n_samples)`` of the shuffle generator."""
+        return self._shuffle_rng.permuted(np.tile(np.arange(self.n_samples, dtype=np.int64), (n_epochs, 1)), axis=1)
 
     def _shuffles(self) -> bool:
         return self._config.shuffle and self._config.mode != "batch"
 
-    def _train(self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray) -> int:
+    def _train(self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray, stop_below: float) -> int:
         """One kernel call over ``len(loss)`` epochs; returns the epochs done and notes divergence."""
         cfg = self._config
         coef = np.array([cfg.momentum, cfg.beta1, cfg.beta2, cfg.eps])
         common = (
             self._inputs, self._targets, orders, loss, predictions,
             _ACTIVATION_CODES[cfg.activation], _LOSS_CODES[cfg.loss], cfg.batch_size_for(self.n_samples),
-            cfg.learning_rate, _OPTIMIZER_CODES[cfg.optimizer], coef, self._opt_m, self._opt_v, self._opt_t,
+            cfg.learning_rate, _OPTIMIZER_CODES[cfg.optimizer], coef, self._opt_m, self._opt_v, self._opt_t, stop_below,
         )  # fmt: skip
         if len(cfg.hidden) == 1:
             done = K.train_one_hidden(self._theta, cfg.hidden[0], *common)
         else:
             done = K.train_deep(self._theta, *self._layout.kernel_args, *common)
-        if done < len(loss) or (done and not np.isfinite(loss[done - 1])):
+        if done and not np.isfinite(loss[done - 1]):
             self._diverged = True
         return done
 
@@ -235,3 +256,22 @@ def _check_data(inputs: np.ndarray | None, targets: np.ndarray | None) -> tuple[
     if not (np.isfinite(X).all() and ((y >= 0) & (y <= 1)).all()):
         raise ValueError("inputs must be finite and targets within [0, 1]")
     return _readonly(X), _readonly(y)
+
+
+def warm_up() -> None:
+    """Compile (or load from Numba's cache) every kernel, on a throwaway network."""
+    for hidden in ((2,), (2, 2)):
+        trainer = Trainer(TrainConfig(hidden=hidden))
+        trainer.run(1)
+        trainer.predict(XOR_INPUTS)
+
+
+def decision_grid(n: int = 121, low: float = -0.25, high: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
+    """A square grid over the input plane: (axis (n,), points (n * n, 2)).
+
+    Point ``r * n + c`` is ``(axis[c], axis[r])``: rows run along x2, columns along x1, so outputs
+    reshaped to (n, n) form a row-major image with x1 to the right and x2 upwards.
+    """
+    axis = np.linspace(low, high, n)
+    x1, x2 = np.meshgrid(axis, axis)
+    return axis, np.column_stack([x1.ravel(), x2.ravel()])

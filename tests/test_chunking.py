@@ -93,3 +93,27 @@ def test_params_are_copies_and_chunks_read_only():
     assert trainer.params[0][0][0, 0] != 99.0
     chunk = trainer.run(3)
     assert not chunk.loss.flags.writeable and not chunk.predictions.flags.writeable
+
+
+def test_stop_below_ends_at_the_first_epoch_under_the_target():
+    whole = Trainer().run(10000)
+    first_under = int(np.argmax(whole.loss < 0.01))
+    trainer = Trainer()
+    chunk = trainer.run(10000, stop_below=0.01)
+    assert chunk.reached_target and not chunk.diverged
+    assert len(chunk) == first_under + 1 == trainer.epoch
+    np.testing.assert_array_equal(chunk.loss, whole.loss[: first_under + 1])
+    # stopping is a chunk boundary like any other: continuing gives the uninterrupted run
+    rest = trainer.run(10000 - trainer.epoch)
+    np.testing.assert_array_equal(rest.loss, whole.loss[first_under + 1 :])
+    assert not Trainer().run(5, stop_below=0.01).reached_target
+
+
+def test_stop_below_with_shuffle_slabs():
+    cfg = TrainConfig(shuffle=True, learning_rate=0.5)
+    whole = Trainer(cfg).run(20000)
+    trainer = Trainer(cfg)
+    chunk = trainer.run(20000, stop_below=0.02)
+    assert chunk.reached_target and chunk.loss[-1] < 0.02 <= chunk.loss[:-1].min()
+    rest = trainer.run(20000 - trainer.epoch)
+    np.testing.assert_array_equal(np.concatenate([chunk.loss, rest.loss]), whole.loss)

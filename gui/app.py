@@ -1,0 +1,66 @@
+"""Starting the window, and rendering it offscreen for screenshots."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
+from engine import TrainConfig
+
+_HARMLESS = ("This plugin does not support propagateSizeHints()",)  # printed by every offscreen window
+
+
+def _qt_messages(kind: QtMsgType, _context, message: str) -> None:
+    if message not in _HARMLESS:
+        print(message, file=sys.stderr)
+
+
+def application() -> QApplication:
+    qInstallMessageHandler(_qt_messages)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Backprop Lab")
+    app.setOrganizationName("Backprop Lab")
+    return app
+
+
+def run_window(config: TrainConfig | None) -> int:
+    """Open the window and run the event loop; returns the exit status."""
+    app = application()
+    from . import MainWindow
+
+    window = MainWindow(config)
+    window.show()
+    status = app.exec()
+    window.shutdown()
+    return status
+
+
+def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int]) -> int:
+    """Train `epochs` epochs headless, show the result in an offscreen window and save it as a PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = application()
+    from . import MainWindow
+
+    window = MainWindow(config)
+    window.resize(*size)
+    window.show()
+    try:
+        done = {"ready": False}
+        window.snapshotApplied.connect(lambda snap: done.__setitem__("ready", snap.epoch == epochs))
+        if epochs:
+            window.thread.step(epochs)
+        while not done["ready"]:
+            app.processEvents()
+            window.thread.wait(5)
+        app.processEvents()
+        pixmap = window.grab()
+        if not pixmap.save(path, "PNG"):
+            print(f"error: could not save {path}", file=sys.stderr)
+            return 2
+    finally:
+        window.close()
+    print(f"saved {path} ({pixmap.width()}x{pixmap.height()}, epoch {window.epoch:,})")
+    return 0

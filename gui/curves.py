@@ -1,0 +1,205 @@
+"""The loss plot and the XOR-predictions plot, fed from one `History`.
+
+Both plots share the epoch axis. Each redraw asks the history for the visible epochs at about one
+point per pixel (`History.view`), so a redraw costs the same after 10 epochs or 10⁸; pyqtgraph's
+downsampling and clip-to-view then work on those few thousand points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from engine import History
+
+from .style import SAMPLE_COLORS, format_loss, sample_label
+
+
+def _prepare(curve: pg.PlotDataItem) -> pg.PlotDataItem:
+    curve.setDownsampling(auto=True, method="peak")
+    curve.setClipToView(True)
+    return curve
+
+
+class LossPlot(pg.PlotWidget):
+    """Per-epoch loss with an optional log-scale y axis."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lossPlot")
+        item = self.getPlotItem()
+        item.setLabel("bottom", "epoch")
+        item.setLabel("left", "loss")
+        item.setLogMode(y=True)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        self.curve = _prepare(item.plot(pen=pg.mkPen("#212529", width=1), name="loss"))  # 1 px: wider pens paint slowly
+        self.setToolTip("Loss of every epoch. Drag to pan, wheel to zoom, right-click for more (export, ranges).")
+        self.set_loss_name("mse")
+
+    def set_loss_name(self, loss: str) -> None:
+        text = "loss: mean (y − ŷ)²" if loss == "mse" else "loss: cross-entropy"
+        self.getPlotItem().setLabel("left", text)
+
+    def set_log(self, on: bool) -> None:
+        self.getPlotItem().setLogMode(y=on)
+
+
+class PredictionPlot(pg.PlotWidget):
+    """The network's output for each training input over the epochs, with targets and the 0.5 line."""
+
+    def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("predictionPlot")
+        item = self.getPlotItem()
+        item.setLabel("bottom", "epoch")
+        item.setLabel("left", "output ŷ")
+        item.setYRange(-0.05, 1.32, padding=0)  # room above 1 for the legend
+        item.getViewBox().setLimits(yMin=-0.5, yMax=1.5)
+        item.getViewBox().enableAutoRange(axis="y", enable=False)
+        item.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)], []])
+        dashed = pg.mkPen("#868e96", width=1, style=Qt.PenStyle.DashLine)
+        for level in (0.0, 1.0):
+            item.addItem(pg.InfiniteLine(pos=level, angle=0, pen=dashed, movable=False))
+        item.addItem(
+            pg.InfiniteLine(pos=0.5, angle=0, movable=False, pen=pg.mkPen("#adb5bd", width=1, style=Qt.PenStyle.DotLine),
+                            label="decision 0.5", labelOpts={"position": 0.98, "color": "#868e96", "anchors": [(1, 1), (1, 1)]})
+        )  # fmt: skip
+        legend = item.addLegend(offset=(50, 1), labelTextColor="#212529", brush=pg.mkBrush(255, 255, 255, 200),
+                                verSpacing=-6)  # fmt: skip
+        legend.setColumnCount(2)
+        self.curves = [
+            _prepare(item.plot(pen=pg.mkPen(SAMPLE_COLORS[i % 4], width=1), name=sample_label(inputs[i], targets[i])))
+            for i in range(len(targets))
+        ]
+        self.setToolTip("Output ŷ for each input over the epochs; dashed lines are the targets 0 and 1.")
+
+
+class OutputsTable(QTableWidget):
+    """The current output for each input against its target, and how many are on the right side of 0.5."""
+
+    def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
+        super().__init__(len(targets), 4, parent)
+        self.setObjectName("outputsTable")
+        self.setHorizontalHeaderLabels(["input", "target", "ŷ", ""])
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.targets = np.asarray(targets, dtype=float)
+        for row, (x, y) in enumerate(zip(inputs, targets)):
+            self._set(row, 0, "(" + ", ".join(f"{v:g}" for v in x) + ")", SAMPLE_COLORS[row % 4])
+            self._set(row, 1, f"{y:g}")
+            self._set(row, 2, "–")
+            self._set(row, 3, "")
+        self.setToolTip("Current output for each input. ✓ when it is on the target's side of 0.5.")
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def _set(self, row: int, col: int, text: str, color: str | None = None) -> None:
+        cell = QTableWidgetItem(text)
+        cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        if color:
+            cell.setForeground(pg.mkColor(color))
+        self.setItem(row, col, cell)
+
+    def update_outputs(self, outputs: np.ndarray) -> int:
+        """Show the outputs (n_samples,); returns how many are right."""
+        right = 0
+        for row, (y_hat, y) in enumerate(zip(outputs, self.targets)):
+            ok = bool(np.isfinite(y_hat) and (y_hat >= 0.5) == (y >= 0.5))
+            right += ok
+            self.item(row, 2).setText(f"{y_hat:.4f}" if np.isfinite(y_hat) else "–")
+            mark = self.item(row, 3)
+            mark.setText("✓" if ok else "✗")
+            mark.setForeground(pg.mkColor("#2b8a3e" if ok else "#c92a2a"))
+        return right
+
+
+class CurvesPanel(QWidget):
+    """Loss and predictions side by side with the outputs table; owns the `History`."""
+
+    def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
+        super().__init__(parent)
+        self.history = History(n_series=1 + len(targets))
+        self._drawn: tuple[float, float, float] | None = None  # (first, last, span) of the x range last drawn
+        self.loss_plot = LossPlot()
+        self.prediction_plot = PredictionPlot(inputs, targets)
+        self.prediction_plot.setXLink(self.loss_plot)
+        self.table = OutputsTable(inputs, targets)
+        self.log_box = QCheckBox("log scale")
+        self.log_box.setObjectName("logScaleCheck")
+        self.log_box.setChecked(True)
+        self.log_box.setToolTip("Show the loss on a logarithmic axis.")
+        self.log_box.toggled.connect(self.loss_plot.set_log)
+        self.loss_title = QLabel()
+        self.loss_title.setObjectName("lossTitle")
+        self.right_label = QLabel()
+        self.right_label.setObjectName("rightLabel")
+
+        loss_box = QVBoxLayout()
+        head = QHBoxLayout()
+        head.addWidget(self.loss_title, 1)
+        head.addWidget(self.log_box)
+        loss_box.addLayout(head)
+        loss_box.addWidget(self.loss_plot, 1)
+        pred_box = QVBoxLayout()
+        pred_box.addWidget(QLabel("<b>XOR predictions</b>"))
+        pred_box.addWidget(self.prediction_plot, 1)
+        side = QVBoxLayout()
+        side.addWidget(QLabel("<b>Now</b>"))
+        side.addWidget(self.table)
+        side.addWidget(self.right_label)
+        side.addStretch(1)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addLayout(loss_box, 5)
+        row.addLayout(pred_box, 5)
+        row.addLayout(side, 0)
+        self.table.setFixedWidth(self.table.horizontalHeader().length() + 30)
+        self.table.setFixedHeight(self.table.verticalHeader().length() + self.table.horizontalHeader().height() + 4)
+        self.loss_plot.getPlotItem().getViewBox().sigXRangeChanged.connect(self._range_changed)
+        self.show_epoch(0, np.nan, np.full(len(targets), np.nan))
+
+    def clear(self) -> None:
+        self.history.clear()
+        self.redraw()
+
+    def append(self, loss: np.ndarray, predictions: np.ndarray) -> None:
+        """Add the next epochs: loss (k,), predictions (k, n_samples)."""
+        if len(loss):
+            self.history.extend(np.column_stack([loss, predictions]))
+
+    def show_epoch(self, epoch: int, loss: float, outputs: np.ndarray) -> None:
+        self.loss_title.setText(f"<b>Loss</b> &nbsp; epoch {epoch:,}: {format_loss(loss)}" if epoch else "<b>Loss</b>")
+        right = self.table.update_outputs(outputs)
+        self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right" if epoch else "")
+
+    def _range_changed(self) -> None:
+        """The user zoomed or panned: fetch that range in more detail, if what is drawn is too coarse."""
+        vb = self.loss_plot.getPlotItem().getViewBox()
+        if vb.autoRangeEnabled()[0] or self._drawn is None:
+            return
+        x0, x1 = vb.viewRange()[0]
+        d0, d1, d_span = self._drawn
+        if x0 >= d0 and x1 <= d1 and (x1 - x0) >= d_span / 4:
+            return  # the data drawn already covers this view at a useful resolution
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Push the visible part of the history to the curves (about one point per pixel)."""
+        vb = self.loss_plot.getPlotItem().getViewBox()
+        if vb.autoRangeEnabled()[0]:
+            x0, x1 = -np.inf, np.inf
+            span = float(max(self.history.n_epochs, 1))
+        else:
+            x0, x1 = vb.viewRange()[0]
+            span = x1 - x0
+            x0, x1 = x0 - span, x1 + span  # a margin, so panning shows data at once
+        view = self.history.view(x0, x1, max_points=max(200, int(vb.width())))
+        self._drawn = (x0, x1, span)
+        self.loss_plot.curve.setData(view.x, view.y[:, 0])
+        for i, curve in enumerate(self.prediction_plot.curves):
+            curve.setData(view.x, view.y[:, i + 1])

@@ -1,0 +1,276 @@
+"""`MainWindow`: the live training window."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from engine import XOR_INPUTS, XOR_TARGETS, Params, TrainConfig
+
+from .controls import ControlPanel
+from .curves import CurvesPanel
+from .maps import DecisionMap, WeightHeatmaps
+from .style import format_loss
+from .worker import COMPILING, DIVERGED, GRID_AXIS, READY, RUNNING, STOPPED, Snapshot, TrainingThread
+
+RENDER_SECONDS = 1 / 30  # while running, the curves are redrawn at most 30 times a second,
+SLOW_RENDER_SECONDS = 1 / 10  # the weights and the decision map (slower to paint) at most 10 times
+STOP_TIMEOUT_MS = 1000
+COMPILE_TIMEOUT_MS = 120_000  # a first Numba compile cannot be interrupted; closing then waits for it
+
+
+class MainWindow(QMainWindow):
+    """Watch a network learn XOR: controls on the left, curves on top, decision map and weights below.
+
+    `epoch` and `params()` are what the window shows: the state of the last snapshot applied.
+    """
+
+    snapshotApplied = Signal(object)  # Snapshot, after its data is in (views drawn too unless running)
+    rendered = Signal()  # after the views were drawn
+
+    def __init__(self, config: TrainConfig | None = None, parent=None) -> None:
+        super().__init__(parent)
+        config = TrainConfig() if config is None else config
+        self.setWindowTitle("Backprop Lab")
+        self._epoch = 0
+        self._params: Params = []
+        self._state = COMPILING
+        self._sizes: tuple[int, ...] = ()
+        self._config = config
+        self._pending_grid: np.ndarray | None = None
+        self._dirty = self._slow_dirty = False
+        self._last_render = -1.0
+        self._last_slow_render = -1.0
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self._render)
+
+        self.controls = ControlPanel(config)
+        self.curves = CurvesPanel(XOR_INPUTS, XOR_TARGETS)
+        self.decision_map = DecisionMap(GRID_AXIS, XOR_INPUTS, XOR_TARGETS)
+        self.heatmaps = WeightHeatmaps()
+        self.banner = QLabel()
+        self.banner.setObjectName("messageBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.controls.sizeHint().width() + 20)
+        scroll.setMaximumWidth(self.controls.sizeHint().width() + 40)
+
+        map_box = QWidget()
+        map_layout = QVBoxLayout(map_box)
+        map_layout.setContentsMargins(0, 0, 0, 0)
+        map_layout.addWidget(QLabel("<b>Decision map</b> &nbsp; ŷ over the input plane"))
+        map_layout.addWidget(self.decision_map, 1)
+        weights_box = QWidget()
+        weights_layout = QVBoxLayout(weights_box)
+        weights_layout.setContentsMargins(0, 0, 0, 0)
+        weights_layout.addWidget(QLabel("<b>Weights</b> &nbsp; rows: units fed; columns: their inputs"))
+        weights_layout.addWidget(self.heatmaps, 1)
+        self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.bottom_splitter.addWidget(map_box)
+        self.bottom_splitter.addWidget(weights_box)
+        self.bottom_splitter.setSizes([420, 580])
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.main_splitter.addWidget(self.curves)
+        self.main_splitter.addWidget(self.bottom_splitter)
+        self.main_splitter.setSizes([420, 440])
+
+        right = QWidget()
+        right.setObjectName("viewsArea")
+        right.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # focus here leaves Space and arrows to the shortcuts
+        self.views_area = right
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.main_splitter, 1)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.addWidget(scroll)
+        row.addWidget(right, 1)
+        self.setCentralWidget(central)
+        self.setFocusProxy(right)
+
+        self.state_label = QLabel()
+        self.state_label.setObjectName("stateLabel")
+        self.epoch_label = QLabel()
+        self.epoch_label.setObjectName("epochLabel")
+        self.loss_label = QLabel()
+        self.loss_label.setObjectName("lossLabel")
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("rateLabel")
+        for label in (self.state_label, self.epoch_label, self.loss_label, self.rate_label):
+            label.setMinimumWidth(110)
+            self.statusBar().addPermanentWidget(label)
+        self.resize(1400, 900)
+
+        self._add_actions()
+        self.controls.play_button.clicked.connect(self._play_clicked)
+        self.controls.step_button.clicked.connect(lambda: self.step(1))
+        self.controls.step_n_button.clicked.connect(lambda: self.step(self.controls.step_n_spin.value()))
+        self.controls.reset_button.clicked.connect(lambda: self.reset())
+        self.controls.set_training_enabled(False)
+        self._show_status(COMPILING, 0, np.nan, 0.0)
+        self.statusBar().showMessage("Compiling the training kernels (once; later starts load them from the cache)…")
+
+        self.thread = TrainingThread(config)
+        self.thread.snapshot.connect(self._apply_snapshot)
+        self.controls.configChanged.connect(self.thread.set_config)
+        self.controls.speedChanged.connect(self.thread.set_speed)
+        self.controls.stopRulesChanged.connect(self.thread.set_stop_rules)
+        self.thread.set_speed(self.controls.speed())
+        self.thread.set_stop_rules(self.controls.stop_rules())
+        self.thread.start()
+
+    def _add_actions(self) -> None:
+        def action(text: str, shortcut: QKeySequence | str, slot) -> QAction:
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.play_action = action("Play/Pause", Qt.Key.Key_Space, self.toggle_play)
+        self.step_action = action("Step one epoch", Qt.Key.Key_Right, lambda: self.step(1))
+        self.reset_action = action("Reset", "Ctrl+R", self.reset)
+
+    # --- what the window shows ------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        """Epochs trained, as shown."""
+        return self._epoch
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def params(self) -> Params:
+        """A copy of the shown parameters, ``[(W (out, in), b (out, 1)), ...]``."""
+        return [(W.copy(), b.copy()) for W, b in self._params]
+
+    # --- commands ---------------------------------------------------------------------------------
+    def play(self) -> None:
+        if self.controls.play_button.isEnabled():
+            self.controls.play_button.setChecked(True)
+            self.thread.play()
+
+    def pause(self) -> None:
+        self.controls.play_button.setChecked(False)
+        self.thread.pause()
+
+    def toggle_play(self) -> None:
+        if self.controls.play_button.isChecked():
+            self.pause()
+        else:
+            self.play()
+
+    def _play_clicked(self, checked: bool) -> None:
+        if checked:
+            self.thread.play()
+        else:
+            self.thread.pause()
+
+    def step(self, n_epochs: int = 1) -> None:
+        if self.controls.step_button.isEnabled():
+            self.controls.play_button.setChecked(False)
+            self.thread.step(int(n_epochs))
+
+    def reset(self) -> None:
+        if self.controls.reset_button.isEnabled():
+            self.controls.play_button.setChecked(False)
+            self.thread.reset()
+
+    # --- snapshots --------------------------------------------------------------------------------
+    def _apply_snapshot(self, snap: Snapshot) -> None:
+        """Take in a snapshot's data at once; draw the views now, or within RENDER_SECONDS while running."""
+        if snap.restarted:
+            self.curves.clear()
+            self.banner.hide()
+            sizes = snap.config.layer_sizes
+            if sizes != self._sizes:
+                self.heatmaps.build(sizes)
+                self._sizes = sizes
+            self.heatmaps.reset_levels()
+        self.curves.append(snap.loss, snap.predictions)
+        self._epoch = snap.epoch
+        self._params = snap.params
+        self._state = snap.state
+        self._config = snap.config
+        if snap.grid_output is not None:
+            self._pending_grid = snap.grid_output
+        self.controls.set_training_enabled(True)
+        running = snap.state == RUNNING
+        if self.controls.play_button.isChecked() != running and not (
+            self.controls.play_button.isChecked() and snap.state == READY
+        ):
+            self.controls.play_button.setChecked(running)
+        self.controls.play_button.setText("⏸ Pause" if running else "▶ Play")
+        self._show_status(snap.state, snap.epoch, self.curves.history.last[0], snap.epochs_per_second)
+        if snap.message:
+            self.statusBar().showMessage(snap.message, 0 if snap.state in (DIVERGED, STOPPED) else 6000)
+        if snap.state in (DIVERGED, STOPPED) and snap.message:
+            color = "#c92a2a" if snap.state == DIVERGED else "#2b8a3e"
+            self.banner.setStyleSheet(f"QLabel {{ color: white; background: {color}; padding: 6px; border-radius: 3px; }}")
+            self.banner.setText(snap.message)
+            self.banner.show()
+        elif running:
+            self.banner.hide()
+        self._dirty = self._slow_dirty = True
+        wait = RENDER_SECONDS - (time.perf_counter() - self._last_render)
+        if not running or wait <= 0:
+            self._render()
+        elif not self._render_timer.isActive():
+            self._render_timer.start(max(1, int(wait * 1000)))
+        self.snapshotApplied.emit(snap)
+
+    def _render(self) -> None:
+        """Draw what changed: the curves (at most every RENDER_SECONDS while running), the weights and the
+        decision map (at most every SLOW_RENDER_SECONDS while running); at once when not running."""
+        self._render_timer.stop()
+        now = time.perf_counter()
+        running = self._state == RUNNING
+        if self._dirty:
+            last = self.curves.history.last
+            self.curves.show_epoch(self._epoch, last[0], last[1:])
+            self.curves.loss_plot.set_loss_name(self._config.loss)
+            self.curves.redraw()
+            self._dirty = False
+            self._last_render = now
+        if self._slow_dirty:
+            wait = SLOW_RENDER_SECONDS - (now - self._last_slow_render)
+            if not running or wait <= 0:
+                self.heatmaps.set_params(self._params)
+                if self._pending_grid is not None:
+                    self.decision_map.set_output(self._pending_grid)
+                    self._pending_grid = None
+                self._slow_dirty = False
+                self._last_slow_render = now
+            else:
+                self._render_timer.start(max(1, int(wait * 1000)))
+        self.rendered.emit()
+
+    def _show_status(self, state: str, epoch: int, loss: float, rate: float) -> None:
+        self.state_label.setText(f"<b>{state}</b>")
+        self.epoch_label.setText(f"Epoch {epoch:,}")
+        self.loss_label.setText(f"Loss {format_loss(loss)}" if epoch else "Loss –")
+        self.rate_label.setText(f"{rate:,.0f} epochs/s" if state == RUNNING else "")
+
+    # --- closing ----------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop and join the training thread (idempotent)."""
+        if self.thread.isRunning() and not self.thread.stop(STOP_TIMEOUT_MS):
+            self.statusBar().showMessage("Waiting for the first compile to finish before closing…")
+            self.thread.wait(COMPILE_TIMEOUT_MS)

@@ -1,0 +1,164 @@
+"""The decision map (network output over the input square) and the weight heatmaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFont
+
+from engine import Params
+
+from .style import TARGET_COLORS, colormap, unit_names
+
+MAX_ANNOTATED = 8  # write the value on every cell of matrices up to 8 x 8
+MAX_TICKED = 16  # name every row and column of matrices up to 16 units
+MAX_LEVEL = 1e300  # colour scale limit: pyqtgraph computes with the levels' span, which must stay finite
+
+
+class DecisionMap(pg.PlotWidget):
+    """ŷ over [-0.25, 1.25]² as an image (rows x2, columns x1), the 0.5 contour and the training points."""
+
+    def __init__(self, axis: np.ndarray, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("decisionMap")
+        self.axis = axis
+        item = self.getPlotItem()
+        item.setLabel("bottom", "x1")
+        item.setLabel("left", "x2")
+        item.setAspectLocked(True)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        step = axis[1] - axis[0]
+        self.rect = QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
+        self.image = pg.ImageItem(np.full((len(axis), len(axis)), 0.5), axisOrder="row-major", rect=self.rect)
+        item.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(), label="ŷ", interactive=False,
+                                        colorMapMenu=False, width=14)  # fmt: skip
+        self.colorbar.setImageItem(self.image, insert_in=item)
+        self.boundary = pg.IsocurveItem(level=0.5, pen=pg.mkPen("#212529", width=1.5))
+        self.boundary.setParentItem(self.image)
+        self.points = pg.ScatterPlotItem(
+            x=inputs[:, 0], y=inputs[:, 1], size=16, pen=pg.mkPen("w", width=2),
+            brush=[pg.mkBrush(TARGET_COLORS[int(t >= 0.5)]) for t in targets],
+        )  # fmt: skip
+        item.addItem(self.points)
+        item.setRange(xRange=(axis[0], axis[-1]), yRange=(axis[0], axis[-1]), padding=0.02)
+        self.setToolTip("Network output over the input square (blue 0, red 1); the black line is ŷ = 0.5. "
+                        "Dots are the training inputs, coloured by target.")  # fmt: skip
+
+    def set_output(self, grid_output: np.ndarray) -> None:
+        """grid_output: (n, n), row r at x2 = axis[r], column c at x1 = axis[c]."""
+        image = np.nan_to_num(grid_output, nan=0.5)
+        self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0), rect=self.rect)
+        self.boundary.setData(image.T)  # in image pixels; IsocurveItem maps data[i, j] to (i, j), i along x
+
+
+class WeightHeatmaps(pg.GraphicsLayoutWidget):
+    """For every layer, W (out x in) and b (out x 1) side by side on one symmetric diverging scale.
+
+    Levels are ±L where L only grows (to the next 1-2-5 step above the largest |weight| seen since the
+    last reset), so a colour means the same value from one epoch to the next.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("weightHeatmaps")
+        self.setToolTip("Weights W and biases b of every layer; rows are the units a layer feeds, columns its inputs.")
+        self.images: list[tuple[pg.ImageItem, pg.ImageItem]] = []
+        self.texts: list[tuple[list[pg.TextItem], list[pg.TextItem]]] = []
+        self.level = 1.0
+        self.sizes: tuple[int, ...] = ()
+        self.colorbar: pg.ColorBarItem | None = None
+
+    def build(self, sizes: tuple[int, ...]) -> None:
+        """Lay out one row per layer for a network with these layer sizes (input first)."""
+        self.clear()
+        self.sizes = tuple(sizes)
+        self.images, self.texts = [], []
+        names = unit_names(self.sizes)
+        font = QFont()
+        font.setPointSizeF(8.5)
+        all_images = []
+        for layer in range(len(self.sizes) - 1):
+            n_out = self.sizes[layer + 1]
+            row_images, row_texts = [], []
+            for kind, cols in (("W", names[layer]), ("b", ["b"])):
+                plot = self.addPlot(row=layer, col=0 if kind == "W" else 1)
+                sup = f"<sup>({layer + 1})</sup>"
+                plot.setTitle(f"{kind}{sup} &nbsp;({n_out}×{len(cols)})", size="9pt")
+                plot.setMouseEnabled(x=False, y=False)
+                plot.hideButtons()
+                plot.setMenuEnabled(False)
+                vb = plot.getViewBox()
+                vb.invertY(True)
+                image = pg.ImageItem(np.zeros((n_out, len(cols))), axisOrder="row-major")
+                image.setRect(QRectF(0, 0, len(cols), n_out))
+                plot.addItem(image)
+                vb.setRange(xRange=(0, len(cols)), yRange=(0, n_out), padding=0.02)
+                for axis_name, labels in (("left", names[layer + 1]), ("bottom", cols)):
+                    ax = plot.getAxis(axis_name)
+                    if len(labels) <= MAX_TICKED:
+                        ax.setTicks([[(i + 0.5, s) for i, s in enumerate(labels)], []])
+                    else:
+                        ax.setTicks(None)
+                if kind == "b":
+                    plot.getAxis("left").setStyle(showValues=len(names[layer + 1]) <= MAX_TICKED)
+                    plot.setMaximumWidth(110)
+                cells = []
+                if n_out <= MAX_ANNOTATED and len(cols) <= MAX_ANNOTATED:
+                    for r in range(n_out):
+                        for c in range(len(cols)):
+                            text = pg.TextItem("", anchor=(0.5, 0.5), color="#212529")
+                            text.setFont(font)
+                            text.setPos(c + 0.5, r + 0.5)
+                            plot.addItem(text)
+                            cells.append(text)
+                row_images.append(image)
+                row_texts.append(cells)
+                all_images.append(image)
+            self.images.append((row_images[0], row_images[1]))
+            self.texts.append((row_texts[0], row_texts[1]))
+        self.colorbar = pg.ColorBarItem(values=(-self.level, self.level), colorMap=colormap(), interactive=False,
+                                        colorMapMenu=False, width=14, label="weight")  # fmt: skip
+        self.colorbar.setImageItem(all_images)
+        self.addItem(self.colorbar, row=0, col=2, rowspan=max(1, len(self.sizes) - 1))
+        self.level = 1.0
+
+    def reset_levels(self) -> None:
+        self.level = 1.0
+
+    def set_params(self, params: Params) -> None:
+        finite = [np.abs(a[np.isfinite(a)]) for W, b in params for a in (W, b)]
+        biggest = max((float(f.max()) for f in finite if f.size), default=0.0)
+        if biggest > self.level:
+            self.level = min(_nice_ceiling(biggest), MAX_LEVEL)
+        if self.colorbar is not None and self.colorbar.levels() != (-self.level, self.level):
+            self.colorbar.setLevels((-self.level, self.level))
+        for (W, b), (w_img, b_img), (w_txt, b_txt) in zip(params, self.images, self.texts):
+            for matrix, image, cells in ((W, w_img, w_txt), (b.reshape(-1, 1), b_img, b_txt)):
+                shown = matrix
+                if not (np.isfinite(matrix).all() and np.abs(matrix).max(initial=0.0) <= self.level):
+                    # diverged values: NaN in the middle of the scale, the rest clipped to its ends
+                    shown = np.clip(np.nan_to_num(matrix, nan=0.0), -self.level, self.level)
+                rect = QRectF(0, 0, matrix.shape[1], matrix.shape[0])
+                image.setImage(shown, autoLevels=False, levels=(-self.level, self.level), rect=rect)
+                for text, value in zip(cells, matrix.ravel()):
+                    text.setText(_short(value))
+                    text.setColor("#f8f9fa" if abs(value) > 0.6 * self.level else "#212529")
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... that is >= value."""
+    exponent = np.floor(np.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        candidate = step * 10**exponent
+        if candidate >= value:
+            return float(candidate)
+    return float(10 ** (exponent + 1))
+
+
+def _short(value: float) -> str:
+    if not np.isfinite(value):
+        return str(value)
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.3g}"

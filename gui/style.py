@@ -1,0 +1,38 @@
+"""Colours, names and number formats shared by the views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+# The four XOR inputs: cool colours for target 0, warm colours for target 1 (as on the decision map).
+SAMPLE_COLORS = ("#1f4e9c", "#e8590c", "#c2255c", "#0b7285")
+TARGET_COLORS = {0: "#1f4e9c", 1: "#d9480f"}
+DIVERGING_MAP = "CET-D1"  # blue - white - red, for weights (symmetric around 0) and outputs (around 0.5)
+
+
+def sample_label(inputs: np.ndarray, target: float) -> str:
+    """'(0,1) → 1' for XOR-like inputs; values shown with up to 2 decimals otherwise."""
+    coords = ",".join(f"{v:g}" if float(v).is_integer() else f"{v:.2f}" for v in inputs)
+    return f"({coords}) → {target:g}"
+
+
+def unit_names(sizes: tuple[int, ...]) -> list[list[str]]:
+    """Names of every layer's units, input first: x1, x2 | h1, h2 | ŷ (h2.3 = layer 2, unit 3 when deep)."""
+    hidden_layers = len(sizes) - 2
+    names = [[f"x{i + 1}" for i in range(sizes[0])]]
+    for layer in range(1, len(sizes) - 1):
+        prefix = "h" if hidden_layers == 1 else f"h{layer}."
+        names.append([f"{prefix}{j + 1}" for j in range(sizes[layer])])
+    names.append(["ŷ"])
+    return names
+
+
+def format_loss(value: float) -> str:
+    if not np.isfinite(value):
+        return str(value)
+    return f"{value:.6g}" if value >= 1e-4 else f"{value:.3e}"
+
+
+def colormap() -> pg.ColorMap:
+    return pg.colormap.get(DIVERGING_MAP)

@@ -1,0 +1,338 @@
+"""The training thread: owns the `Trainer`, takes requests under a mutex, sends back snapshots.
+
+Modelled on Qt's Mandelbrot threading example: the window writes requests (play, pause, step, reset,
+settings) into fields guarded by a `QMutex` and wakes the thread with a `QWaitCondition`; the thread
+takes the latest requests, trains in chunks (``nogil`` kernels, so the window stays responsive) and
+emits immutable `Snapshot`s at most `MAX_SNAPSHOTS_PER_SECOND` times a second. Every epoch's loss and
+predictions travel in some snapshot; none is dropped. An idle thread sleeps on the wait condition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+from PySide6.QtCore import QMutex, QMutexLocker, QThread, QWaitCondition, Signal
+
+from engine import Params, TrainConfig, Trainer, decision_grid, warm_up
+
+MAX_SNAPSHOTS_PER_SECOND = 60
+CHUNK_SECONDS = 0.010  # at full speed, chunks are sized to take about this long
+MAX_CHUNK_EPOCHS = 1_000_000
+MAP_SECONDS = 1 / 30  # while running, the decision map is recomputed at most this often
+GRID_AXIS, GRID_POINTS = decision_grid()
+
+COMPILING, READY, RUNNING, PAUSED, DIVERGED, STOPPED = (
+    "Compiling",
+    "Ready",
+    "Running",
+    "Paused",
+    "Diverged",
+    "Stopped at target",
+)
+
+
+@dataclass(frozen=True)
+class StopRules:
+    """Pause when the epoch reaches `at_epoch`, or after the first epoch whose loss is below `below_loss`."""
+
+    at_epoch: int | None = None
+    below_loss: float | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One message from the training thread. Its arrays are copies that nothing else writes to.
+
+    first_epoch: epoch number of loss[0]. loss: (k,) and predictions: (k, n_samples) for the epochs
+    trained since the previous snapshot (k may be 0). epoch: epochs trained in all. restarted: the
+    history starts again (reset, or a new network); initial_params is then set. params: the current
+    ``[(W, b), ...]``. grid_output: (n, n) network output over `GRID_AXIS`², None when not recomputed.
+    """
+
+    state: str
+    config: TrainConfig
+    first_epoch: int
+    loss: np.ndarray
+    predictions: np.ndarray
+    epoch: int
+    updates: int
+    params: Params
+    restarted: bool = False
+    grid_output: np.ndarray | None = None
+    epochs_per_second: float = 0.0
+    message: str = ""
+    initial_params: Params = field(default_factory=list)
+
+
+@dataclass
+class _Requests:
+    """What the window asked for, as taken in one go under the mutex."""
+
+    abort: bool = False
+    running: bool = False
+    play_pressed: bool = False
+    steps: int = 0
+    reset: bool = False
+    config: TrainConfig | None = None
+    speed: float | None = None  # epochs per second; None: full speed
+    rules: StopRules = field(default_factory=StopRules)
+    rules_changed: bool = False
+    report: bool = False  # send a snapshot even if nothing trained (e.g. a paused settings change)
+
+    def busy(self) -> bool:
+        return self.abort or self.running or bool(self.steps) or self.reset or self.config is not None or self.report
+
+
+class TrainingThread(QThread):
+    """Runs training off the GUI thread. The control methods may be called from any thread."""
+
+    snapshot = Signal(object)  # Snapshot
+    instances: ClassVar[weakref.WeakSet[TrainingThread]] = weakref.WeakSet()  # for tests: none may outlive its window
+
+    def __init__(self, config: TrainConfig, parent=None) -> None:
+        super().__init__(parent)
+        TrainingThread.instances.add(self)
+        self._mutex = QMutex()
+        self._wake = QWaitCondition()
+        self._req = _Requests(config=config)  # guarded by _mutex
+
+    # --- control (any thread) --------------------------------------------------------------------
+    def _request(self, **changes) -> None:
+        with QMutexLocker(self._mutex):
+            for name, value in changes.items():
+                setattr(self._req, name, value)
+            self._wake.wakeAll()
+
+    def play(self) -> None:
+        self._request(running=True, play_pressed=True)
+
+    def pause(self) -> None:
+        self._request(running=False, report=True)
+
+    def step(self, n_epochs: int = 1) -> None:
+        """Pause, then train exactly `n_epochs` more epochs."""
+        with QMutexLocker(self._mutex):
+            self._req.running = False
+            self._req.steps += int(n_epochs)
+            self._wake.wakeAll()
+
+    def reset(self) -> None:
+        self._request(reset=True, running=False, steps=0)
+
+    def set_config(self, config: TrainConfig) -> None:
+        """From the next chunk: learning rate and optimisation settings live, a new structure restarts."""
+        self._request(config=config, report=True)
+
+    def set_speed(self, epochs_per_second: float | None) -> None:
+        self._request(speed=epochs_per_second)
+
+    def set_stop_rules(self, rules: StopRules) -> None:
+        self._request(rules=rules, rules_changed=True)
+
+    def stop(self, timeout_ms: int = 1000) -> bool:
+        """Abort, wake and join. True when the thread has ended."""
+        self._request(abort=True, running=False)
+        return self.wait(timeout_ms)
+
+    def _take(self, block: bool) -> _Requests:
+        """The pending requests (waiting for one when `block` and idle); one-shot fields are cleared."""
+        with QMutexLocker(self._mutex):
+            while block and not self._req.busy():
+                self._wake.wait(self._mutex)
+            taken = dataclasses.replace(self._req)
+            self._req.play_pressed = self._req.reset = self._req.rules_changed = self._req.report = False
+            self._req.steps = 0
+            self._req.config = None
+            return taken
+
+    def _sleep_until(self, due: float) -> None:
+        """Wait until `due` (a perf_counter time) unless the window asks for something else first."""
+        with QMutexLocker(self._mutex):
+            wait_ms = int((due - time.perf_counter()) * 1000)
+            req = self._req
+            if wait_ms > 0 and req.running and not (req.abort or req.steps or req.reset or req.config or req.report):
+                self._wake.wait(self._mutex, wait_ms)
+
+    # --- the thread ------------------------------------------------------------------------------
+    def run(self) -> None:
+        warm_up()
+        with QMutexLocker(self._mutex):
+            config, self._req.config = self._req.config, None
+        _Session(self, config).loop()
+
+
+class _Session:
+    """The training thread's own state (only that thread touches it)."""
+
+    def __init__(self, thread: TrainingThread, config: TrainConfig | None) -> None:
+        self.thread = thread
+        self.trainer = Trainer(config)
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.pending_first = 1
+        self.restarted = True
+        self.message = ""
+        self.state = READY
+        self.last_loss = math.nan
+        self.rules = StopRules()
+        self.active_rules = StopRules()
+        self.chunk_epochs = 64
+        self.next_due = 0.0
+        self.last_emit = -math.inf
+        self.last_map = -math.inf
+        self.rate_epochs = 0
+        self.rate_since = time.perf_counter()
+        self.epochs_per_second = 0.0
+
+    def loop(self) -> None:
+        thread = self.thread
+        self.emit(force=True)
+        while True:
+            req = thread._take(block=self.state != RUNNING)
+            if req.abort:
+                return
+            self.apply(req)
+            if req.steps:
+                self.step(req.steps)
+            elif req.running:
+                self.run_chunk(req.speed)
+            elif self.state == RUNNING:  # paused
+                self.state = PAUSED
+            self.emit(force=self.state != RUNNING or req.report)
+            if req.running and self.state == RUNNING and req.speed is not None:
+                thread._sleep_until(self.next_due)
+
+    # --- requests ---------------------------------------------------------------------------------
+    def apply(self, req: _Requests) -> None:
+        if req.config is not None and self.trainer.set_config(req.config):
+            self.restart("Network rebuilt (hidden layers, activation, initialisation or seed changed): training restarted")
+        if req.reset:
+            self.trainer.reset()
+            self.restart("Reset to epoch 0")
+        if req.rules_changed or req.play_pressed:
+            self.rules = req.rules
+            self.arm_rules()
+        if req.play_pressed:
+            self.next_due = time.perf_counter()
+
+    def restart(self, message: str) -> None:
+        self.pending, self.restarted, self.message = [], True, message
+        self.state, self.last_loss = READY, math.nan
+        self.thread._request(running=False)
+        self.arm_rules()
+
+    def arm_rules(self) -> None:
+        """Rules that the present state already meets are set aside, so Play after a stop keeps going."""
+        at_epoch = self.rules.at_epoch if self.rules.at_epoch is not None and self.rules.at_epoch > self.trainer.epoch else None
+        below = self.rules.below_loss
+        if below is not None and self.last_loss < below:
+            below = None
+        self.active_rules = StopRules(at_epoch, below)
+
+    # --- training ---------------------------------------------------------------------------------
+    def record(self, chunk) -> None:
+        if not len(chunk):
+            return
+        if not self.pending:
+            self.pending_first = int(chunk.epochs[0])
+        self.pending.append((chunk.loss, chunk.predictions))
+        self.last_loss = float(chunk.loss[-1])
+        self.rate_epochs += len(chunk)
+
+    def step(self, n_epochs: int) -> None:
+        remaining = n_epochs
+        while remaining and not self.trainer.diverged:
+            chunk = self.trainer.run(min(remaining, MAX_CHUNK_EPOCHS))
+            self.record(chunk)
+            remaining -= len(chunk)
+        self.state = PAUSED
+        self.message = f"Stepped {n_epochs:,} epoch{'s' if n_epochs != 1 else ''}"
+        self.check_divergence()
+
+    def run_chunk(self, speed: float | None) -> None:
+        if self.trainer.diverged:
+            self.check_divergence()
+            return
+        if speed is None:
+            n = self.chunk_epochs
+        else:
+            n = max(1, round(speed / MAX_SNAPSHOTS_PER_SECOND)) if speed > MAX_SNAPSHOTS_PER_SECOND else 1
+        rules = self.active_rules
+        if rules.at_epoch is not None:
+            n = min(n, rules.at_epoch - self.trainer.epoch)
+        start = time.perf_counter()
+        chunk = self.trainer.run(n, stop_below=rules.below_loss)
+        elapsed = time.perf_counter() - start
+        self.record(chunk)
+        if speed is None:
+            if len(chunk):
+                self.chunk_epochs = int(min(MAX_CHUNK_EPOCHS, max(1, CHUNK_SECONDS * len(chunk) / max(elapsed, 1e-6))))
+        else:
+            self.next_due = max(self.next_due, start) + len(chunk) / speed
+        self.state, self.message = RUNNING, ""
+        if chunk.reached_target:
+            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,}: loss {self.last_loss:.4g} < {rules.below_loss:g}")
+        elif rules.at_epoch is not None and self.trainer.epoch >= rules.at_epoch:
+            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,} (stop rule)")
+        self.check_divergence()
+
+    def stop_at(self, message: str) -> None:
+        self.state, self.message = STOPPED, message
+        self.thread._request(running=False)
+        self.active_rules = StopRules()
+
+    def check_divergence(self) -> None:
+        if self.trainer.diverged:
+            self.state = DIVERGED
+            self.message = (
+                f"Diverged at epoch {self.trainer.epoch:,}: the loss became {self.last_loss}. "
+                f"Try a smaller learning rate than {self.trainer.config.learning_rate:g}, then Reset."
+            )
+            self.thread._request(running=False)
+
+    # --- reporting --------------------------------------------------------------------------------
+    def emit(self, force: bool) -> None:
+        now = time.perf_counter()
+        if now - self.rate_since >= 0.5:
+            self.epochs_per_second = self.rate_epochs / (now - self.rate_since)
+            self.rate_epochs, self.rate_since = 0, now
+        if not force and now - self.last_emit < 1.0 / MAX_SNAPSHOTS_PER_SECOND:
+            return
+        if self.state == READY and self.trainer.epoch:
+            self.state = PAUSED
+        grid = None
+        if self.state != RUNNING or now - self.last_map >= MAP_SECONDS:
+            grid = self.trainer.predict(GRID_POINTS).reshape(len(GRID_AXIS), len(GRID_AXIS))
+            self.last_map = now
+        if self.pending:
+            loss = np.concatenate([p[0] for p in self.pending])
+            preds = np.concatenate([p[1] for p in self.pending])
+            first = self.pending_first
+        else:
+            loss, preds, first = np.empty(0), np.empty((0, self.trainer.n_samples)), self.trainer.epoch + 1
+        loss.flags.writeable = preds.flags.writeable = False
+        trainer = self.trainer
+        self.thread.snapshot.emit(
+            Snapshot(
+                state=self.state,
+                config=trainer.config,
+                first_epoch=first,
+                loss=loss,
+                predictions=preds,
+                epoch=trainer.epoch,
+                updates=trainer.updates,
+                params=trainer.params,
+                restarted=self.restarted,
+                grid_output=grid,
+                epochs_per_second=self.epochs_per_second if self.state == RUNNING else 0.0,
+                message=self.message,
+                initial_params=trainer.initial_params if self.restarted else [],
+            )
+        )
+        self.pending, self.restarted, self.message = [], False, ""
+        self.last_emit = now

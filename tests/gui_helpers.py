@@ -1,0 +1,64 @@
+"""Driving the window from tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import TrainConfig, Trainer
+from gui import MainWindow
+
+TIMEOUT_MS = 60_000  # the first test pays for Numba's first compile
+
+
+def open_window(qtbot, config: TrainConfig | None = None) -> MainWindow:
+    window = MainWindow(config)
+    qtbot.addWidget(window)
+    window.show()
+    wait_ready(qtbot, window)
+    return window
+
+
+def wait_ready(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.controls.play_button.isEnabled(), timeout=TIMEOUT_MS)
+
+
+def wait_epoch(qtbot, window: MainWindow, epoch: int) -> None:
+    qtbot.waitUntil(lambda: window.epoch == epoch, timeout=TIMEOUT_MS)
+
+
+def wait_state(qtbot, window: MainWindow, state: str) -> None:
+    qtbot.waitUntil(lambda: window.state == state, timeout=TIMEOUT_MS)
+
+
+def step(qtbot, window: MainWindow, n: int = 1) -> None:
+    target = window.epoch + n
+    window.step(n)
+    wait_epoch(qtbot, window, target)
+
+
+def assert_params_equal(got, want) -> None:
+    assert len(got) == len(want)
+    for (W, b), (W2, b2) in zip(got, want):
+        np.testing.assert_array_equal(W, W2)
+        np.testing.assert_array_equal(b, b2)
+
+
+def reference(config: TrainConfig, epochs: int) -> tuple[Trainer, np.ndarray, np.ndarray]:
+    trainer = Trainer(config)
+    chunk = trainer.run(epochs)
+    return trainer, chunk.loss, chunk.predictions
+
+
+def assert_history_matches(window: MainWindow, loss: np.ndarray, predictions: np.ndarray) -> None:
+    """The window's history holds exactly these epochs: exact rows, then true min/max buckets."""
+    history = window.curves.history
+    assert history.n_epochs == len(loss) == window.epoch
+    exact = history.exact()
+    np.testing.assert_array_equal(exact[:, 0], loss[: history.n_exact])
+    np.testing.assert_array_equal(exact[:, 1:], predictions[: history.n_exact])
+    first, last, mins, maxs = history.summary()
+    rows = np.column_stack([loss, predictions])
+    for i in range(len(first)):
+        block = rows[first[i] - 1 : last[i]]
+        np.testing.assert_array_equal(mins[i], block.min(axis=0))
+        np.testing.assert_array_equal(maxs[i], block.max(axis=0))

@@ -1,0 +1,67 @@
+"""The window as a process: no display, closing mid-training, the screenshot command."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args, env=None, timeout=120):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_no_display_says_so_and_exits_2():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    for args in (["main.py"], ["main.py", "gui", "--lr", "0.5"]):
+        done = run(args, env=env)
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "no display" in lines[0] and "xvfb-run" in lines[0] and "main.py train" in lines[0]
+
+
+def test_closing_while_training_exits_0_without_qthread_complaints():
+    code = """
+import sys
+from PySide6.QtCore import QTimer
+from gui.app import application, run_window
+import gui.main_window as mw
+
+app = application()
+original = mw.MainWindow._apply_snapshot
+def apply(self, snap):
+    original(self, snap)
+    if snap.state == "Ready" and not getattr(self, "_test_started", False):
+        self._test_started = True
+        self.play()
+    elif snap.epoch > 5000 and not getattr(self, "_test_closing", False):
+        self._test_closing = True
+        QTimer.singleShot(0, self.close)
+mw.MainWindow._apply_snapshot = apply
+sys.exit(run_window(None))
+"""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = run(["-c", code], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "QThread" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_screenshot_command(tmp_path):
+    out = tmp_path / "window.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = run(["main.py", "screenshot", str(out), "--epochs", "300", "--size", "1200x800"], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "epoch 300" in done.stdout
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1200, 800)
+
+
+def test_screenshot_bad_arguments():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = run(["main.py", "screenshot", "/nonexistent-dir/x.png"], env=env)
+    assert done.returncode == 2 and "does not exist" in done.stderr
+    done = run(["main.py", "screenshot", "x.png", "--size", "big"], env=env)
+    assert done.returncode == 2 and "WIDTHxHEIGHT" in done.stderr

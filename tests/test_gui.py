@@ -1,0 +1,284 @@
+"""The live window, driven as a user would: buttons, shortcuts, settings. Offscreen, no sleeps."""
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from engine import XOR_INPUTS, TrainConfig
+from gui import MainWindow
+from gui.worker import GRID_POINTS, MAX_SNAPSHOTS_PER_SECOND
+from tests.gui_helpers import (
+    TIMEOUT_MS,
+    assert_history_matches,
+    assert_params_equal,
+    open_window,
+    reference,
+    step,
+    wait_epoch,
+    wait_state,
+)
+
+
+def history_loss(window: MainWindow) -> np.ndarray:
+    return window.curves.history.exact()[:, 0]
+
+
+def test_window_shows_compiling_then_ready(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.state_label.text() == "<b>Compiling</b>"
+    assert not window.controls.play_button.isEnabled() and not window.controls.step_button.isEnabled()
+    assert window.epoch == 0
+    qtbot.waitUntil(lambda: window.controls.play_button.isEnabled(), timeout=TIMEOUT_MS)
+    assert window.state == "Ready" and "Ready" in window.state_label.text()
+    for name in ("playButton", "stepButton", "resetButton", "learningRateSpin", "modeCombo", "seedSpin", "epochLabel",
+                 "lossPlot", "predictionPlot", "decisionMap", "weightHeatmaps"):  # fmt: skip
+        assert window.findChild(object, name) is not None, name
+    assert window.controls.play_button.isCheckable()
+    assert_params_equal(window.params(), reference(TrainConfig(), 0)[0].params)
+
+
+def test_play_advances_and_fills_the_plots_then_pause_holds(qtbot):
+    window = open_window(qtbot)
+    qtbot.mouseClick(window.controls.play_button, Qt.MouseButton.LeftButton)
+    assert window.controls.play_button.isChecked()
+    qtbot.waitUntil(lambda: window.epoch > 2000 and window.state == "Running", timeout=TIMEOUT_MS)
+    assert window.controls.play_button.isChecked()
+    assert len(window.curves.loss_plot.curve.getData()[0]) > 0
+    assert all(len(c.getData()[0]) > 0 for c in window.curves.prediction_plot.curves)
+    assert "Epoch" in window.epoch_label.text() and "epochs/s" in window.rate_label.text()
+    qtbot.mouseClick(window.controls.play_button, Qt.MouseButton.LeftButton)
+    wait_state(qtbot, window, "Paused")
+    assert not window.controls.play_button.isChecked()
+    held = window.epoch
+    step(qtbot, window, 1)  # the step lands exactly one epoch after the paused one: nothing ran in between
+    assert window.epoch == held + 1
+    # every epoch arrived, none dropped, and the numbers are the engine's
+    _, loss, preds = reference(TrainConfig(), window.epoch)
+    assert_history_matches(window, loss, preds)
+
+
+def test_step_adds_exactly_one_epoch_and_updates_every_view(qtbot):
+    window = open_window(qtbot)
+    map_before = window.decision_map.image.image.copy()
+    qtbot.mouseClick(window.controls.step_button, Qt.MouseButton.LeftButton)
+    wait_epoch(qtbot, window, 1)
+    trainer, loss, preds = reference(TrainConfig(), 1)
+    assert window.curves.history.n_epochs == 1
+    np.testing.assert_array_equal(history_loss(window), loss)
+    assert_params_equal(window.params(), trainer.params)
+    assert not np.array_equal(window.decision_map.image.image, map_before)
+    assert "Epoch 1" in window.epoch_label.text()
+    assert window.curves.table.item(0, 2).text() == f"{preds[0, 0]:.4f}"
+    assert_views_match(window, trainer)
+
+
+def assert_views_match(window: MainWindow, trainer) -> None:
+    """Heatmap images are the parameters; the decision map is `predict` on its grid."""
+    for (W, b), (w_img, b_img) in zip(trainer.params, window.heatmaps.images):
+        np.testing.assert_array_equal(w_img.image, W)
+        np.testing.assert_array_equal(b_img.image, b)
+    n = len(window.decision_map.axis)
+    np.testing.assert_array_equal(window.decision_map.image.image, trainer.predict(GRID_POINTS).reshape(n, n))
+    x1, x2 = GRID_POINTS[n + 3]
+    assert (x1, x2) == (window.decision_map.axis[3], window.decision_map.axis[1])
+
+
+def test_step_n_and_shortcuts(qtbot):
+    window = open_window(qtbot)
+    window.controls.step_n_spin.setValue(250)
+    qtbot.mouseClick(window.controls.step_n_button, Qt.MouseButton.LeftButton)
+    wait_epoch(qtbot, window, 250)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.setFocus()
+    assert window.focusWidget() is window.views_area
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Right)
+    wait_epoch(qtbot, window, 251)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.epoch > 1000, timeout=TIMEOUT_MS)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Space)
+    wait_state(qtbot, window, "Paused")
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    wait_epoch(qtbot, window, 0)
+    assert window.curves.history.n_epochs == 0
+
+
+def test_reset_returns_to_epoch_zero_and_the_initial_weights(qtbot):
+    window = open_window(qtbot, TrainConfig(shuffle=True, optimizer="adam"))
+    initial = window.params()
+    step(qtbot, window, 700)
+    assert not np.array_equal(window.params()[0][0], initial[0][0])
+    qtbot.mouseClick(window.controls.reset_button, Qt.MouseButton.LeftButton)
+    wait_epoch(qtbot, window, 0)
+    assert window.state == "Ready"
+    assert_params_equal(window.params(), initial)
+    assert window.curves.history.n_epochs == 0 and window.curves.loss_plot.curve.getData()[0] is None
+    step(qtbot, window, 300)  # after a reset, the run starts over exactly (shuffle and optimizer state too)
+    trainer, loss, _ = reference(TrainConfig(shuffle=True, optimizer="adam"), 300)
+    assert_params_equal(window.params(), trainer.params)
+    np.testing.assert_array_equal(history_loss(window), loss)
+
+
+def test_shown_state_is_bit_identical_however_reached(qtbot):
+    config = TrainConfig(mode="minibatch", batch_size=3, shuffle=True, learning_rate=0.5)
+    window = open_window(qtbot, config)
+    step(qtbot, window, 1)
+    step(qtbot, window, 17)
+    window.play()
+    qtbot.waitUntil(lambda: window.epoch > 3000, timeout=TIMEOUT_MS)
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+    step(qtbot, window, 5)
+    trainer, loss, preds = reference(config, window.epoch)
+    assert_params_equal(window.params(), trainer.params)
+    assert_history_matches(window, loss, preds)
+    assert_views_match(window, trainer)
+
+
+def test_learning_rate_change_applies_from_the_next_chunk(qtbot):
+    window = open_window(qtbot)
+    step(qtbot, window, 100)
+    window.controls.learning_rate_spin.setValue(0.5)
+    step(qtbot, window, 50)
+    trainer, _, _ = reference(TrainConfig(), 100)
+    trainer.set_config(TrainConfig(learning_rate=0.5))
+    tail = trainer.run(50)
+    assert trainer.epoch == window.epoch == 150  # no reset
+    assert_params_equal(window.params(), trainer.params)
+    np.testing.assert_array_equal(history_loss(window)[100:], tail.loss)
+
+
+def test_structure_change_restarts_and_says_so(qtbot):
+    window = open_window(qtbot)
+    step(qtbot, window, 40)
+    window.controls.hidden_edit.setText("3, 2")
+    window.controls.hidden_edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: window.epoch == 0 and len(window.params()) == 3, timeout=TIMEOUT_MS)
+    assert "restarted" in window.statusBar().currentMessage()
+    assert [W.shape for W, _ in window.params()] == [(3, 2), (2, 3), (1, 2)]
+    assert len(window.heatmaps.images) == 3
+    window.controls.seed_spin.setValue(7)
+    qtbot.waitUntil(lambda: window.epoch == 0 and window.controls.play_button.isEnabled(), timeout=TIMEOUT_MS)
+    step(qtbot, window, 10)
+    trainer, _, _ = reference(TrainConfig(hidden=(3, 2), seed=7), 10)
+    assert_params_equal(window.params(), trainer.params)
+
+
+def test_bad_hidden_sizes_are_refused_with_a_message(qtbot):
+    window = open_window(qtbot)
+    edit = window.controls.hidden_edit
+    assert edit.validator().validate("4, x", 0)[0].name == "Invalid"
+    edit.setText("0, 3")
+    edit.editingFinished.emit()
+    assert window.controls.hidden_error.isVisibleTo(window) and "1 to 1024" in window.controls.hidden_error.text()
+    step(qtbot, window, 3)
+    assert [W.shape for W, _ in window.params()] == [(2, 2), (1, 2)]  # unchanged network
+
+
+def test_divergence_pauses_with_a_message(qtbot):
+    window = open_window(qtbot, TrainConfig(learning_rate=1e308, activation="tanh", loss="bce"))
+    window.play()
+    wait_state(qtbot, window, "Diverged")
+    assert window.epoch == 1
+    assert not window.controls.play_button.isChecked()
+    text = window.banner.text()
+    assert window.banner.isVisibleTo(window) and "Diverged at epoch 1" in text and "smaller learning rate" in text
+    window.play()  # playing a diverged run explains again instead of training
+    qtbot.waitUntil(lambda: not window.controls.play_button.isChecked(), timeout=TIMEOUT_MS)
+    assert window.epoch == 1
+    window.reset()
+    wait_state(qtbot, window, "Ready")
+    assert not window.banner.isVisibleTo(window)
+
+
+def test_stop_rules(qtbot):
+    window = open_window(qtbot)
+    window.controls.stop_epoch_spin.setValue(1234)
+    window.controls.stop_epoch_check.setChecked(True)
+    window.play()
+    wait_state(qtbot, window, "Stopped at target")
+    assert window.epoch == 1234 and not window.controls.play_button.isChecked()
+    window.controls.stop_epoch_check.setChecked(False)
+    window.controls.stop_loss_spin.setValue(0.01)
+    window.controls.stop_loss_check.setChecked(True)
+    window.play()
+    qtbot.waitUntil(lambda: window.state == "Stopped at target" and window.epoch > 1234, timeout=TIMEOUT_MS)
+    _, loss, _ = reference(TrainConfig(), 10000)
+    assert window.epoch == int(np.argmax(loss < 0.01)) + 1
+    assert "loss" in window.banner.text()
+    window.play()  # the rule is met already: Play goes on instead of stopping at once
+    qtbot.waitUntil(lambda: window.epoch > 7000, timeout=TIMEOUT_MS)
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+
+
+def test_slow_motion_runs_single_epochs(qtbot):
+    window = open_window(qtbot)
+    window.controls.speed_slider.setValue(3)  # 10 epochs per second
+    assert "10 epoch/s" in window.controls.speed_label.text()
+    sizes = []
+    window.snapshotApplied.connect(lambda snap: sizes.append(len(snap.loss)))
+    start = time.perf_counter()
+    window.play()
+    qtbot.waitUntil(lambda: window.epoch >= 4, timeout=TIMEOUT_MS)
+    elapsed = time.perf_counter() - start
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+    assert max(sizes) <= 2 and elapsed >= 0.25  # 4 epochs at 10 per second take about 0.3 s
+
+
+def test_snapshots_are_rate_limited_and_lossless(qtbot):
+    window = open_window(qtbot)
+    times = []
+    window.snapshotApplied.connect(lambda snap: times.append(time.perf_counter()))
+    window.play()
+    qtbot.waitUntil(lambda: len(times) > 40, timeout=TIMEOUT_MS)
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+    gaps = np.diff(times[:40])
+    assert np.median(gaps) >= 0.8 / MAX_SNAPSHOTS_PER_SECOND
+    assert window.curves.history.n_epochs == window.epoch
+
+
+def test_close_while_running_joins_within_a_second(qtbot):
+    window = open_window(qtbot)
+    window.play()
+    qtbot.waitUntil(lambda: window.epoch > 100, timeout=TIMEOUT_MS)
+    thread = window.thread
+    start = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - start < 1.0
+    assert thread.isFinished() and not thread.isRunning()
+
+
+def test_close_while_compiling_does_not_leave_a_thread(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.close()
+    assert not window.thread.isRunning()
+
+
+@pytest.mark.parametrize("hidden", [(), (3, 2, 2)])
+def test_other_depths_show_and_train(qtbot, hidden):
+    config = TrainConfig(hidden=hidden, init="xavier", activation="tanh")
+    window = open_window(qtbot, config)
+    step(qtbot, window, 20)
+    trainer, _, _ = reference(config, 20)
+    assert_views_match(window, trainer)
+    assert len(window.heatmaps.images) == len(hidden) + 1
+
+
+def test_loss_plot_log_toggle_and_outputs_table(qtbot):
+    window = open_window(qtbot)
+    step(qtbot, window, 5000)
+    assert window.curves.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
+    window.curves.log_box.setChecked(False)
+    assert not window.curves.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
+    outputs = reference(TrainConfig(), 5000)[0].predict(XOR_INPUTS)
+    assert window.curves.right_label.text() == "<b>4 / 4</b> right" and outputs[1] > 0.5
+    assert "epoch 5,000" in window.curves.loss_title.text()

@@ -1,0 +1,112 @@
+"""History: exact rows, min/max summaries, bounded memory, and plotting views."""
+
+import numpy as np
+import pytest
+
+from engine.history import History
+
+
+def brute_envelope(rows: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    chunk = rows[first - 1 : last]
+    return chunk.min(axis=0), chunk.max(axis=0)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(3)
+    return rng.normal(size=(50_000, 5)).cumsum(axis=0)
+
+
+def test_exact_rows_are_kept(data):
+    hist = History(exact_limit=100_000)
+    for part in np.array_split(data, 37):
+        hist.extend(part)
+    assert hist.n_epochs == hist.n_exact == len(data)
+    np.testing.assert_array_equal(hist.exact(), data)
+    np.testing.assert_array_equal(hist.last, data[-1])
+    full = hist.view(max_points=10**6)
+    np.testing.assert_array_equal(full.x, np.arange(1, len(data) + 1))
+    np.testing.assert_array_equal(full.y, data)
+
+
+def test_summary_buckets_are_exact_min_max(data):
+    hist = History(exact_limit=1000, summary_capacity=16)
+    for part in np.array_split(data, 13):
+        hist.extend(part)
+    assert hist.n_epochs == len(data) and hist.n_exact == 1000
+    first, last, mins, maxs = hist.summary()
+    assert first[0] == 1001 and last[-1] == len(data)
+    assert len(first) <= 16
+    np.testing.assert_array_equal(first[1:], last[:-1] + 1)  # buckets tile the epochs
+    for f, l_, mn, mx in zip(first, last, mins, maxs):
+        want_min, want_max = brute_envelope(data, f, l_)
+        np.testing.assert_array_equal(mn, want_min)
+        np.testing.assert_array_equal(mx, want_max)
+
+
+def test_chunking_does_not_change_the_history(data):
+    a, b = History(exact_limit=999, summary_capacity=8), History(exact_limit=999, summary_capacity=8)
+    a.extend(data)
+    for i in range(0, len(data), 7):
+        b.extend(data[i : i + 7])
+    for x, y in zip(a.summary(), b.summary()):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a.view(0, 1e9, 300).y, b.view(0, 1e9, 300).y)
+
+
+def test_view_is_small_and_envelopes_the_data(data):
+    hist = History(exact_limit=len(data))
+    hist.extend(data)
+    for x0, x1, points in [(1, 50_000, 500), (1000, 40_000, 100), (123, 20_000, 50)]:
+        view = hist.view(x0, x1, points)
+        assert len(view.x) <= 4 * points + 64
+        assert np.all(np.diff(view.x) >= 0)
+        inside = data[int(x0) - 1 : int(x1)]
+        # every drawn value is a real value from the range's neighbourhood, and the extremes are kept
+        assert view.y.min() <= inside.min() + 1e-12 or view.x[0] < x0
+        lo = max(int(view.x[0]), 1)
+        hi = min(int(view.x[-1]) + 1024, len(data))
+        assert view.y.min() >= data[lo - 1 : hi].min() and view.y.max() <= data[lo - 1 : hi].max()
+    small = hist.view(100, 120, 500)
+    np.testing.assert_array_equal(small.x, np.arange(100, 121))
+    np.testing.assert_array_equal(small.y, data[99:120])
+
+
+def test_view_of_whole_run_keeps_global_extremes(data):
+    hist = History(exact_limit=len(data))
+    hist.extend(data)
+    view = hist.view(max_points=200)
+    np.testing.assert_array_equal(view.y.min(axis=0), data.min(axis=0))
+    np.testing.assert_array_equal(view.y.max(axis=0), data.max(axis=0))
+
+
+def test_memory_is_bounded():
+    hist = History(exact_limit=10_000, summary_capacity=64)
+    block = np.zeros((100_000, 5))
+    sizes = []
+    for i in range(40):  # 4 million epochs
+        block[:, 0] = i
+        hist.extend(block)
+        sizes.append(hist.nbytes)
+    assert hist.n_epochs == 4_000_000
+    assert sizes[-1] == sizes[1]  # flat after the exact part filled
+    first, last, _mins, maxs = hist.summary()
+    assert len(first) <= 64 and last[-1] == 4_000_000
+    assert maxs[-1, 0] == 39
+
+
+def test_clear_and_bad_rows():
+    hist = History()
+    hist.extend(np.ones((3, 5)))
+    hist.clear()
+    assert hist.n_epochs == 0 and np.isnan(hist.last).all() and len(hist.view().x) == 0
+    with pytest.raises(ValueError, match="shape"):
+        hist.extend(np.ones((3, 4)))
+
+
+def test_nan_rows_are_recorded():
+    hist = History(exact_limit=4, summary_capacity=2)
+    rows = np.arange(30.0).reshape(6, 5)
+    rows[-1, 0] = np.nan
+    hist.extend(rows)
+    assert np.isnan(hist.last[0])
