@@ -28,9 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-SIGMOID, TANH, RELU = 0, 1, 2
-MSE, BCE = 0, 1
-OPT_SGD, OPT_MOMENTUM, OPT_ADAM = 0, 1, 2
+from .codes import BCE, MSE, OPT_ADAM, OPT_MOMENTUM, OPT_SGD, RELU, SIGMOID, TANH  # noqa: F401 (re-exported)
 
 U = np.uint64  # index type: unsigned, so Numba skips negative-index wraparound
 

@@ -18,9 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import block_min_max
-
 _FIRST_LEVEL = 3  # the pyramid's finest buckets hold 2**3 = 8 epochs
+
+
+def _block_min_max(src_min, src_max, factor, out_min, out_max) -> None:
+    from ._kernels import block_min_max  # Numba, imported on first use (see engine.trainer.kernels)
+
+    block_min_max(src_min, src_max, factor, out_min, out_max)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class _Pyramid:
             if target > done:
                 self._grow(level, target)
                 lo, hi = done * factor, target * factor
-                block_min_max(
+                _block_min_max(
                     below_min[lo:hi], below_max[lo:hi], factor, self.mins[level][done:target], self.maxs[level][done:target]
                 )
                 self.counts[level] = target
@@ -188,7 +192,7 @@ class History:
                 block = rows[pos : pos + whole * size]
                 b = slice(self._n_sum, self._n_sum + whole)
                 self._sum_first[b] = first_epoch + pos + np.arange(whole) * size
-                block_min_max(block, block, size, self._sum_min[b], self._sum_max[b])
+                _block_min_max(block, block, size, self._sum_min[b], self._sum_max[b])
                 self._n_sum += whole
                 self._sum_fill = size
                 pos += whole * size
@@ -236,7 +240,7 @@ class History:
                 whole = len(keep) // group * group
                 starts = keep[:whole:group]
                 gmin, gmax = np.empty((len(starts), self.n_series)), np.empty((len(starts), self.n_series))
-                block_min_max(mins[keep[0] : keep[0] + whole], maxs[keep[0] : keep[0] + whole], group, gmin, gmax)
+                _block_min_max(mins[keep[0] : keep[0] + whole], maxs[keep[0] : keep[0] + whole], group, gmin, gmax)
                 rest = keep[whole:]
                 keep_first = np.concatenate([first[starts], first[rest]])
                 keep_min, keep_max = np.concatenate([gmin, mins[rest]]), np.concatenate([gmax, maxs[rest]])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels as K
+from .codes import ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES
 from .config import TrainConfig
 from .network import Layout, Params, initial_theta
 
@@ -19,9 +19,13 @@ for _arr in (XOR_INPUTS, XOR_TARGETS):
 MAX_CHUNK_EPOCHS = 10_000_000  # one run() call allocates (n_epochs, 1 + n_samples) float64
 _SHUFFLE_SLAB = 1 << 16  # epochs of shuffle orders drawn per kernel call
 
-_ACTIVATION_CODES = {"sigmoid": K.SIGMOID, "tanh": K.TANH, "relu": K.RELU}
-_LOSS_CODES = {"mse": K.MSE, "bce": K.BCE}
-_OPTIMIZER_CODES = {"sgd": K.OPT_SGD, "momentum": K.OPT_MOMENTUM, "adam": K.OPT_ADAM}
+
+def kernels():
+    """The Numba kernels module, imported on first use: importing Numba takes about 0.4 s, and a window
+    should be able to show itself before that."""
+    from . import _kernels
+
+    return _kernels
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
@@ -213,9 +217,10 @@ class Trainer:
         coef = np.array([cfg.momentum, cfg.beta1, cfg.beta2, cfg.eps])
         common = (
             self._inputs, self._targets, orders, loss, predictions,
-            _ACTIVATION_CODES[cfg.activation], _LOSS_CODES[cfg.loss], cfg.batch_size_for(self.n_samples),
-            cfg.learning_rate, _OPTIMIZER_CODES[cfg.optimizer], coef, self._opt_m, self._opt_v, self._opt_t, stop_below,
+            ACTIVATION_CODES[cfg.activation], LOSS_CODES[cfg.loss], cfg.batch_size_for(self.n_samples),
+            cfg.learning_rate, OPTIMIZER_CODES[cfg.optimizer], coef, self._opt_m, self._opt_v, self._opt_t, stop_below,
         )  # fmt: skip
+        K = kernels()
         if len(cfg.hidden) == 1:
             done = K.train_one_hidden(self._theta, cfg.hidden[0], *common)
         else:
@@ -229,7 +234,7 @@ class Trainer:
         """Every unit's activation for each row of X, (m, n_units): hidden layers in order, output last."""
         X = _check_inputs(X)
         out = np.empty((X.shape[0], self._layout.n_units))
-        K.forward_all(self._theta, *self._layout.kernel_args, X, _ACTIVATION_CODES[self._config.activation], out)
+        kernels().forward_all(self._theta, *self._layout.kernel_args, X, ACTIVATION_CODES[self._config.activation], out)
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QTabl
 
 from engine import History
 
-from .style import SAMPLE_COLORS, format_loss, sample_label
+from .style import SAMPLE_COLORS, format_loss, nice_ceiling, sample_label
 
 
 def _prepare(curve: pg.PlotDataItem) -> pg.PlotDataItem:
@@ -35,12 +35,17 @@ class LossPlot(pg.PlotWidget):
         item.setLogMode(y=True)
         item.getAxis("left").enableAutoSIPrefix(False)
         self.curve = _prepare(item.plot(pen=pg.mkPen("#212529", width=1), name="loss"))  # 1 px: wider pens paint slowly
-        self.setToolTip("Loss of every epoch. Drag to pan, wheel to zoom, right-click for more (export, ranges).")
+        self.setToolTip(
+            "Loss of every epoch. Drag to pan, wheel to zoom, 'A' (bottom left) to follow the run again, "
+            "right-click for more (export, ranges)."
+        )
+        self._loss_name = ""
         self.set_loss_name("mse")
 
     def set_loss_name(self, loss: str) -> None:
-        text = "loss: mean (y − ŷ)²" if loss == "mse" else "loss: cross-entropy"
-        self.getPlotItem().setLabel("left", text)
+        if loss != self._loss_name:  # setting a label re-lays out the axis: only on a change
+            self._loss_name = loss
+            self.getPlotItem().setLabel("left", "loss: mean (y − ŷ)²" if loss == "mse" else "loss: cross-entropy")
 
     def set_log(self, on: bool) -> None:
         self.getPlotItem().setLogMode(y=on)
@@ -125,6 +130,8 @@ class CurvesPanel(QWidget):
         super().__init__(parent)
         self.history = History(n_series=1 + len(targets))
         self._drawn: tuple[float, float, float] | None = None  # (first, last, span) of the x range last drawn
+        self._following = True  # ranges follow the run; off once the user zooms or pans
+        self._followed: tuple | None = None
         self.loss_plot = LossPlot()
         self.prediction_plot = PredictionPlot(inputs, targets)
         self.prediction_plot.setXLink(self.loss_plot)
@@ -133,7 +140,7 @@ class CurvesPanel(QWidget):
         self.log_box.setObjectName("logScaleCheck")
         self.log_box.setChecked(True)
         self.log_box.setToolTip("Show the loss on a logarithmic axis.")
-        self.log_box.toggled.connect(self.loss_plot.set_log)
+        self.log_box.toggled.connect(self._log_toggled)
         self.loss_title = QLabel()
         self.loss_title.setObjectName("lossTitle")
         self.right_label = QLabel()
@@ -160,11 +167,20 @@ class CurvesPanel(QWidget):
         row.addLayout(side, 0)
         self.table.setFixedWidth(self.table.horizontalHeader().length() + 30)
         self.table.setFixedHeight(self.table.verticalHeader().length() + self.table.horizontalHeader().height() + 4)
-        self.loss_plot.getPlotItem().getViewBox().sigXRangeChanged.connect(self._range_changed)
+        self._loss_vb = self.loss_plot.getPlotItem().getViewBox()
+        self._loss_vb.sigXRangeChanged.connect(self._range_changed)
+        for plot in (self.loss_plot, self.prediction_plot):
+            plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(self._user_moved)
         self.show_epoch(0, np.nan, np.full(len(targets), np.nan))
+
+    def _log_toggled(self, on: bool) -> None:
+        self.loss_plot.set_log(on)
+        self._followed = None
+        self.redraw()
 
     def clear(self) -> None:
         self.history.clear()
+        self._following, self._followed = True, None
         self.redraw()
 
     def append(self, loss: np.ndarray, predictions: np.ndarray) -> None:
@@ -179,19 +195,28 @@ class CurvesPanel(QWidget):
 
     def _range_changed(self) -> None:
         """The user zoomed or panned: fetch that range in more detail, if what is drawn is too coarse."""
-        vb = self.loss_plot.getPlotItem().getViewBox()
-        if vb.autoRangeEnabled()[0] or self._drawn is None:
+        if self._following:
             return
-        x0, x1 = vb.viewRange()[0]
-        d0, d1, d_span = self._drawn
+        x0, x1 = self._loss_vb.viewRange()[0]
+        d0, d1, d_span = self._drawn if self._drawn is not None else (np.inf, -np.inf, 0.0)
         if x0 >= d0 and x1 <= d1 and (x1 - x0) >= d_span / 4:
             return  # the data drawn already covers this view at a useful resolution
         self.redraw()
 
+    def _user_moved(self, *_args) -> None:
+        self._following = False
+
     def redraw(self) -> None:
-        """Push the visible part of the history to the curves (about one point per pixel)."""
-        vb = self.loss_plot.getPlotItem().getViewBox()
-        if vb.autoRangeEnabled()[0]:
+        """Push the visible part of the history to the curves (about one point per pixel).
+
+        While following the run, the ranges snap to round numbers (x to the next 1-2-5 step, the log
+        loss axis to whole decades), so the axes change only now and then: redrawing their text every
+        frame would cost more than the curves.
+        """
+        vb = self._loss_vb
+        if vb.autoRangeEnabled()[0] or vb.autoRangeEnabled()[1]:
+            self._following = True  # pyqtgraph's "A" button: follow the run again
+        if self._following:
             x0, x1 = -np.inf, np.inf
             span = float(max(self.history.n_epochs, 1))
         else:
@@ -203,3 +228,22 @@ class CurvesPanel(QWidget):
         self.loss_plot.curve.setData(view.x, view.y[:, 0])
         for i, curve in enumerate(self.prediction_plot.curves):
             curve.setData(view.x, view.y[:, i + 1])
+        if self._following:
+            self._follow(view.y[:, 0])
+
+    def _follow(self, loss: np.ndarray) -> None:
+        x_range = (0.0, float(nice_ceiling(max(self.history.n_epochs, 10))))
+        finite = loss[np.isfinite(loss)]
+        log = self.log_box.isChecked()
+        if log:
+            positive = finite[finite > 0]
+            lo, hi = (positive.min(), positive.max()) if positive.size else (1e-3, 1.0)
+            y_range = (float(np.floor(np.log10(lo))), float(np.ceil(np.log10(hi))))
+            if y_range[0] == y_range[1]:
+                y_range = (y_range[0] - 1, y_range[1])
+        else:
+            hi = finite.max() if finite.size else 1.0
+            y_range = (0.0, float(nice_ceiling(max(hi, 1e-12))))
+        if (x_range, y_range, log) != self._followed:
+            self._followed = (x_range, y_range, log)
+            self._loss_vb.setRange(xRange=x_range, yRange=y_range, padding=0.02)  # also turns pyqtgraph's autorange off

@@ -17,8 +17,9 @@ from .maps import DecisionMap, WeightHeatmaps
 from .style import format_loss
 from .worker import COMPILING, DIVERGED, GRID_AXIS, READY, RUNNING, STOPPED, Snapshot, TrainingThread
 
-RENDER_SECONDS = 1 / 30  # while running, the curves are redrawn at most 30 times a second,
-SLOW_RENDER_SECONDS = 1 / 10  # the weights and the decision map (slower to paint) at most 10 times
+RENDER_SECONDS = 1 / 40  # while running, the curves are redrawn at most 40 times a second (about 30 in practice),
+SLOW_RENDER_SECONDS = 1 / 10  # the weights and the decision map (slower to paint) at most 10 times,
+STAGGER_MS = 8  # and never in the same event-loop turn as the curves, so no single paint pass grows long
 STOP_TIMEOUT_MS = 1000
 COMPILE_TIMEOUT_MS = 120_000  # a first Numba compile cannot be interrupted; closing then waits for it
 
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         self._params: Params = []
         self._state = COMPILING
         self._sizes: tuple[int, ...] = ()
+        self._started = False
         self._config = config
         self._pending_grid: np.ndarray | None = None
         self._dirty = self._slow_dirty = False
@@ -128,7 +130,17 @@ class MainWindow(QMainWindow):
         self.controls.stopRulesChanged.connect(self.thread.set_stop_rules)
         self.thread.set_speed(self.controls.speed())
         self.thread.set_stop_rules(self.controls.stop_rules())
-        self.thread.start()
+
+    def showEvent(self, event) -> None:
+        """Start training's thread once the window is up, so its imports and compile come after the first paint."""
+        super().showEvent(event)
+        if not self._started:
+            QTimer.singleShot(0, self.start_worker)
+
+    def start_worker(self) -> None:
+        if not self._started:  # also set by shutdown(): a closed window never starts its thread
+            self._started = True
+            self.thread.start()
 
     def _add_actions(self) -> None:
         def action(text: str, shortcut: QKeySequence | str, slot) -> QAction:
@@ -238,6 +250,7 @@ class MainWindow(QMainWindow):
         self._render_timer.stop()
         now = time.perf_counter()
         running = self._state == RUNNING
+        drew_curves = self._dirty
         if self._dirty:
             last = self.curves.history.last
             self.curves.show_epoch(self._epoch, last[0], last[1:])
@@ -247,6 +260,8 @@ class MainWindow(QMainWindow):
             self._last_render = now
         if self._slow_dirty:
             wait = SLOW_RENDER_SECONDS - (now - self._last_slow_render)
+            if running and drew_curves:
+                wait = max(wait, STAGGER_MS / 1000)
             if not running or wait <= 0:
                 self.heatmaps.set_params(self._params)
                 if self._pending_grid is not None:
@@ -271,6 +286,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join the training thread (idempotent)."""
+        self._started = True
         if self.thread.isRunning() and not self.thread.stop(STOP_TIMEOUT_MS):
             self.statusBar().showMessage("Waiting for the first compile to finish before closing…")
             self.thread.wait(COMPILE_TIMEOUT_MS)

@@ -9,7 +9,8 @@ from PySide6.QtGui import QFont
 
 from engine import Params
 
-from .style import TARGET_COLORS, colormap, unit_names
+from .contour import contour_segments
+from .style import TARGET_COLORS, colormap, nice_ceiling, unit_names
 
 MAX_ANNOTATED = 8  # write the value on every cell of matrices up to 8 x 8
 MAX_TICKED = 16  # name every row and column of matrices up to 16 units
@@ -36,8 +37,8 @@ class DecisionMap(pg.PlotWidget):
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(), label="ŷ", interactive=False,
                                         colorMapMenu=False, width=14)  # fmt: skip
         self.colorbar.setImageItem(self.image, insert_in=item)
-        self.boundary = pg.IsocurveItem(level=0.5, pen=pg.mkPen("#212529", width=1.5))
-        self.boundary.setParentItem(self.image)
+        self.boundary = pg.PlotDataItem(pen=pg.mkPen("#212529", width=1), connect="pairs")
+        item.addItem(self.boundary)
         self.points = pg.ScatterPlotItem(
             x=inputs[:, 0], y=inputs[:, 1], size=16, pen=pg.mkPen("w", width=2),
             brush=[pg.mkBrush(TARGET_COLORS[int(t >= 0.5)]) for t in targets],
@@ -51,7 +52,7 @@ class DecisionMap(pg.PlotWidget):
         """grid_output: (n, n), row r at x2 = axis[r], column c at x1 = axis[c]."""
         image = np.nan_to_num(grid_output, nan=0.5)
         self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0), rect=self.rect)
-        self.boundary.setData(image.T)  # in image pixels; IsocurveItem maps data[i, j] to (i, j), i along x
+        self.boundary.setData(*contour_segments(grid_output, self.axis, 0.5))
 
 
 class WeightHeatmaps(pg.GraphicsLayoutWidget):
@@ -132,7 +133,7 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         finite = [np.abs(a[np.isfinite(a)]) for W, b in params for a in (W, b)]
         biggest = max((float(f.max()) for f in finite if f.size), default=0.0)
         if biggest > self.level:
-            self.level = min(_nice_ceiling(biggest), MAX_LEVEL)
+            self.level = min(nice_ceiling(biggest), MAX_LEVEL)
         if self.colorbar is not None and self.colorbar.levels() != (-self.level, self.level):
             self.colorbar.setLevels((-self.level, self.level))
         for (W, b), (w_img, b_img), (w_txt, b_txt) in zip(params, self.images, self.texts):
@@ -146,16 +147,6 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
                 for text, value in zip(cells, matrix.ravel()):
                     text.setText(_short(value))
                     text.setColor("#f8f9fa" if abs(value) > 0.6 * self.level else "#212529")
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 5, 10, 20, 50, ... that is >= value."""
-    exponent = np.floor(np.log10(value))
-    for step in (1.0, 2.0, 5.0, 10.0):
-        candidate = step * 10**exponent
-        if candidate >= value:
-            return float(candidate)
-    return float(10 ** (exponent + 1))
 
 
 def _short(value: float) -> str:

@@ -36,3 +36,13 @@ def format_loss(value: float) -> str:
 
 def colormap() -> pg.ColorMap:
     return pg.colormap.get(DIVERGING_MAP)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... (times a power of ten) that is >= value > 0."""
+    exponent = np.floor(np.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        candidate = step * 10**exponent
+        if candidate >= value * (1 - 1e-12):
+            return float(candidate)
+    return float(10 ** (exponent + 1))
