@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -121,14 +122,17 @@ class ControlPanel(QWidget):
         run = QGroupBox("Run")
         grid = QVBoxLayout(run)
         buttons = QHBoxLayout()
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton("Play")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setObjectName("playButton")
         self.play_button.setCheckable(True)
         self.play_button.setToolTip("Start or pause training (Space)")
         self.step_button = QPushButton("Step")
+        self.step_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
         self.step_button.setObjectName("stepButton")
         self.step_button.setToolTip("Train exactly one epoch, then pause (Right arrow)")
         self.reset_button = QPushButton("Reset")
+        self.reset_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward))
         self.reset_button.setObjectName("resetButton")
         self.reset_button.setToolTip("Back to epoch 0 and the initial weights (Ctrl+R)")
         for b in (self.play_button, self.step_button, self.reset_button):
@@ -288,6 +292,12 @@ class ControlPanel(QWidget):
 
     def speed(self) -> float | None:
         return SPEEDS[self.speed_slider.value()]
+
+    def show_running(self, running: bool) -> None:
+        """Label the play button for what a click does next."""
+        icon = QStyle.StandardPixmap.SP_MediaPause if running else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setText("Pause" if running else "Play")
+        self.play_button.setIcon(self.style().standardIcon(icon))
 
     def set_training_enabled(self, enabled: bool) -> None:
         for w in (self.play_button, self.step_button, self.step_n_button, self.reset_button):

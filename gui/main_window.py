@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self._state = COMPILING
         self._sizes: tuple[int, ...] = ()
         self._started = False
+        self._shown_running = False
         self._config = config
         self._pending_grid: np.ndarray | None = None
         self._dirty = self._slow_dirty = False
@@ -219,13 +220,17 @@ class MainWindow(QMainWindow):
         self._config = snap.config
         if snap.grid_output is not None:
             self._pending_grid = snap.grid_output
-        self.controls.set_training_enabled(True)
+        if not self.controls.play_button.isEnabled():  # the first snapshot: the kernels are ready
+            self.controls.set_training_enabled(True)
+            self.statusBar().clearMessage()
         running = snap.state == RUNNING
         if self.controls.play_button.isChecked() != running and not (
             self.controls.play_button.isChecked() and snap.state == READY
         ):
             self.controls.play_button.setChecked(running)
-        self.controls.play_button.setText("⏸ Pause" if running else "▶ Play")
+        if running != self._shown_running:
+            self._shown_running = running
+            self.controls.show_running(running)
         self._show_status(snap.state, snap.epoch, self.curves.history.last[0], snap.epochs_per_second)
         if snap.message:
             self.statusBar().showMessage(snap.message, 0 if snap.state in (DIVERGED, STOPPED) else 6000)
