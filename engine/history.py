@@ -146,6 +146,15 @@ class History:
         return self._raw.nbytes + self._pyramid.nbytes + self._sum_min.nbytes * 2 + self._sum_first.nbytes
 
     # --- writing ---------------------------------------------------------------------------------
+    def reserve(self) -> None:
+        """Allocate and touch the exact part now (40 MB by default), so that training later does not pay
+        for first-touch page faults while it fills it (several ms per snapshot on some machines)."""
+        if len(self._raw) < self.exact_limit:
+            grown = np.empty((self.exact_limit, self.n_series))
+            grown[: self._n_raw] = self._raw[: self._n_raw]
+            grown[self._n_raw :] = 0.0
+            self._raw = grown
+
     def extend(self, rows: np.ndarray) -> None:
         """Append the rows of the next epochs, (k, n_series)."""
         rows = np.asarray(rows, dtype=np.float64)

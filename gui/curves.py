@@ -183,10 +183,10 @@ class CurvesPanel(QWidget):
         self._following, self._followed = True, None
         self.redraw()
 
-    def append(self, loss: np.ndarray, predictions: np.ndarray) -> None:
-        """Add the next epochs: loss (k,), predictions (k, n_samples)."""
-        if len(loss):
-            self.history.extend(np.column_stack([loss, predictions]))
+    def append(self, rows: np.ndarray) -> None:
+        """Add the next epochs: rows (k, 1 + n_samples) of loss, then predictions."""
+        if len(rows):
+            self.history.extend(rows)
 
     def show_epoch(self, epoch: int, loss: float, outputs: np.ndarray) -> None:
         self.loss_title.setText(f"<b>Loss</b> &nbsp; epoch {epoch:,}: {format_loss(loss)}" if epoch else "<b>Loss</b>")

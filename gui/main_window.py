@@ -20,6 +20,7 @@ from .worker import COMPILING, DIVERGED, GRID_AXIS, READY, RUNNING, STOPPED, Sna
 RENDER_SECONDS = 1 / 40  # while running, the curves are redrawn at most 40 times a second (about 30 in practice),
 SLOW_RENDER_SECONDS = 1 / 10  # the weights and the decision map (slower to paint) at most 10 times,
 STAGGER_MS = 8  # and never in the same event-loop turn as the curves, so no single paint pass grows long
+RESERVE_AFTER_MS = 250
 STOP_TIMEOUT_MS = 1000
 COMPILE_TIMEOUT_MS = 120_000  # a first Numba compile cannot be interrupted; closing then waits for it
 
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
         if not self._started:  # also set by shutdown(): a closed window never starts its thread
             self._started = True
             self.thread.start()
+            QTimer.singleShot(RESERVE_AFTER_MS, self.curves.history.reserve)  # while the kernels load, after the first paint
 
     def _add_actions(self) -> None:
         def action(text: str, shortcut: QKeySequence | str, slot) -> QAction:
@@ -213,7 +215,7 @@ class MainWindow(QMainWindow):
                 self.heatmaps.build(sizes)
                 self._sizes = sizes
             self.heatmaps.reset_levels()
-        self.curves.append(snap.loss, snap.predictions)
+        self.curves.append(snap.rows)
         self._epoch = snap.epoch
         self._params = snap.params
         self._state = snap.state

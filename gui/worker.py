@@ -21,8 +21,8 @@ from PySide6.QtCore import QMutex, QMutexLocker, QThread, QWaitCondition, Signal
 
 from engine import Params, TrainConfig, Trainer, decision_grid, warm_up
 
-MAX_SNAPSHOTS_PER_SECOND = 60
-CHUNK_SECONDS = 0.010  # at full speed, chunks are sized to take about this long
+MAX_SNAPSHOTS_PER_SECOND = 40
+CHUNK_SECONDS = 0.025  # at full speed, chunks are sized to take about this long
 MAX_CHUNK_EPOCHS = 1_000_000
 MAP_SECONDS = 1 / 30  # while running, the decision map is recomputed at most this often
 GRID_AXIS, GRID_POINTS = decision_grid()
@@ -49,17 +49,16 @@ class StopRules:
 class Snapshot:
     """One message from the training thread. Its arrays are copies that nothing else writes to.
 
-    first_epoch: epoch number of loss[0]. loss: (k,) and predictions: (k, n_samples) for the epochs
-    trained since the previous snapshot (k may be 0). epoch: epochs trained in all. restarted: the
-    history starts again (reset, or a new network); initial_params is then set. params: the current
+    first_epoch: epoch number of rows[0]. rows: (k, 1 + n_samples), the loss and then the predictions of
+    each epoch trained since the previous snapshot (k may be 0), as `History` stores them. epoch: epochs
+    trained in all. restarted: the history starts again (reset, or a new network); initial_params is then set. params: the current
     ``[(W, b), ...]``. grid_output: (n, n) network output over `GRID_AXIS`², None when not recomputed.
     """
 
     state: str
     config: TrainConfig
     first_epoch: int
-    loss: np.ndarray
-    predictions: np.ndarray
+    rows: np.ndarray
     epoch: int
     updates: int
     params: Params
@@ -68,6 +67,16 @@ class Snapshot:
     epochs_per_second: float = 0.0
     message: str = ""
     initial_params: Params = field(default_factory=list)
+
+    @property
+    def loss(self) -> np.ndarray:
+        """(k,) the loss of each new epoch."""
+        return self.rows[:, 0]
+
+    @property
+    def predictions(self) -> np.ndarray:
+        """(k, n_samples) each new epoch's predictions."""
+        return self.rows[:, 1:]
 
 
 @dataclass
@@ -309,21 +318,23 @@ class _Session:
         if self.state != RUNNING or now - self.last_map >= MAP_SECONDS:
             grid = self.trainer.predict(GRID_POINTS).reshape(len(GRID_AXIS), len(GRID_AXIS))
             self.last_map = now
-        if self.pending:
-            loss = np.concatenate([p[0] for p in self.pending])
-            preds = np.concatenate([p[1] for p in self.pending])
-            first = self.pending_first
-        else:
-            loss, preds, first = np.empty(0), np.empty((0, self.trainer.n_samples)), self.trainer.epoch + 1
-        loss.flags.writeable = preds.flags.writeable = False
+        # one (k, 1 + n_samples) block of history rows: loss, then predictions (built here, off the GUI thread)
+        k = sum(len(p[0]) for p in self.pending)
+        rows = np.empty((k, 1 + self.trainer.n_samples))
+        at = 0
+        for loss_part, preds_part in self.pending:
+            rows[at : at + len(loss_part), 0] = loss_part
+            rows[at : at + len(loss_part), 1:] = preds_part
+            at += len(loss_part)
+        rows.flags.writeable = False
+        first = self.pending_first if k else self.trainer.epoch + 1
         trainer = self.trainer
         self.thread.snapshot.emit(
             Snapshot(
                 state=self.state,
                 config=trainer.config,
                 first_epoch=first,
-                loss=loss,
-                predictions=preds,
+                rows=rows,
                 epoch=trainer.epoch,
                 updates=trainer.updates,
                 params=trainer.params,

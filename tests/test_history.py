@@ -110,3 +110,11 @@ def test_nan_rows_are_recorded():
     rows[-1, 0] = np.nan
     hist.extend(rows)
     assert np.isnan(hist.last[0])
+
+
+def test_reserve_keeps_the_rows(data):
+    hist = History(exact_limit=100_000)
+    hist.extend(data[:10])
+    hist.reserve()
+    hist.extend(data[10:])
+    np.testing.assert_array_equal(hist.exact(), data)
