@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .codes import BCE, MSE, OPT_ADAM, OPT_MOMENTUM, OPT_SGD, RELU, SIGMOID, TANH  # noqa: F401 (re-exported)
 
@@ -360,3 +360,58 @@ def block_min_max(src_min, src_max, factor, out_min, out_max):
                     hi = w
             out_min[b, c] = lo
             out_max[b, c] = hi
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sweep_one_hidden(
+    thetas, n_hidden, X, Y, activation, loss_kind, batch_size, lr, optimizer, coef,
+    n_epochs, chunk, margin, check_epoch, final_loss, solved_epoch, final_predictions, check_loss,
+):  # fmt: skip
+    """Train many one-hidden-layer networks in parallel (one per row of `thetas`), each for `n_epochs`.
+
+    thetas: (runs, n_params), trained in place. Each run calls `train_one_hidden` on chunks of `chunk`
+    epochs, so it is bit-identical to `Trainer.run`. final_loss: (runs,) the last epoch's loss (NaN-ish
+    if it diverged). solved_epoch: (runs,) the first epoch whose recorded outputs are all within
+    `margin` of their targets, or 0. final_predictions: (runs, n) the last epoch's recorded outputs.
+    check_loss: (runs,) the loss of epoch `check_epoch` (1-based; NaN if not reached), to tell a plateau
+    from a run still learning.
+    """
+    runs = thetas.shape[0]
+    n = X.shape[0]
+    for r in prange(runs):
+        theta = thetas[r]
+        opt_m = np.zeros(theta.size)
+        opt_v = np.zeros(theta.size)
+        opt_t = np.zeros(1, dtype=np.int64)
+        orders = np.empty((0, n), dtype=np.int64)
+        loss_buf = np.empty(chunk)
+        pred_buf = np.empty((chunk, n))
+        done = 0
+        solved_epoch[r] = 0
+        final_loss[r] = np.nan
+        check_loss[r] = np.nan
+        while done < n_epochs:
+            k = min(chunk, n_epochs - done)
+            ran = train_one_hidden(
+                theta, n_hidden, X, Y, orders, loss_buf[:k], pred_buf[:k],
+                activation, loss_kind, batch_size, lr, optimizer, coef, opt_m, opt_v, opt_t, -np.inf,
+            )  # fmt: skip
+            if solved_epoch[r] == 0:
+                for e in range(ran):
+                    ok = True
+                    for i in range(n):
+                        if not abs(pred_buf[e, i] - Y[i]) < margin:
+                            ok = False
+                            break
+                    if ok:
+                        solved_epoch[r] = done + e + 1
+                        break
+            if done < check_epoch <= done + ran:
+                check_loss[r] = loss_buf[check_epoch - done - 1]
+            if ran > 0:
+                final_loss[r] = loss_buf[ran - 1]
+                for i in range(n):
+                    final_predictions[r, i] = pred_buf[ran - 1, i]
+            done += ran
+            if ran < k:  # diverged
+                break

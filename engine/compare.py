@@ -1,0 +1,267 @@
+"""Side-by-side runs: "which converges faster, SGD or batch gradient descent?" (the notebook's exercise).
+
+Every run is a variation of one base config (mode, batch size, learning rate, optimizer, ...) and all
+start from the base config's initial weights. "Faster" is measured four ways, because full batch makes
+one update per epoch where SGD makes one per sample: epochs, wall-clock seconds spent in that run's
+kernel, sample-gradient evaluations and weight updates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import MODES, OPTIMIZERS, TrainConfig
+from .trainer import XOR_INPUTS, Trainer, warm_up
+
+# The fields a compared run may change: none of them changes the network or its initial weights.
+COMPARABLE_FIELDS = ("learning_rate", "mode", "batch_size", "shuffle", "optimizer", "momentum", "beta1", "beta2", "eps", "loss")
+X_AXES = ("epochs", "seconds", "gradient evaluations", "updates")
+MIN_RUNS, MAX_RUNS = 2, 6
+SOLVED_MARGIN = 0.4  # solved: every output within 0.4 of its target (right side of 0.5, with a margin)
+DEFAULT_TARGET_LOSS = 0.01
+
+
+def parse_run_spec(text: str, base: TrainConfig) -> TrainConfig:
+    """'mode=minibatch,batch_size=2,optimizer=adam' -> `base` with those changes.
+
+    Raises ValueError naming the bad part: unknown or structural fields, values of the wrong type.
+    """
+    changes: dict[str, object] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key, value = key.strip().replace("-", "_"), value.strip()
+        if not sep or not key or not value:
+            raise ValueError(f"run {text!r}: {part!r} is not FIELD=VALUE, e.g. mode=batch")
+        if key not in COMPARABLE_FIELDS:
+            raise ValueError(
+                f"run {text!r}: {key!r} cannot vary between compared runs (they share the network and its initial "
+                f"weights); use one of {', '.join(COMPARABLE_FIELDS)}"
+            )
+        changes[key] = _parse_value(key, value, text)
+    try:
+        return base.replace(**changes)
+    except ValueError as err:
+        raise ValueError(f"run {text!r}: {err}") from None
+
+
+def _parse_value(key: str, value: str, text: str) -> object:
+    field_type = {f.name: f.type for f in dataclasses.fields(TrainConfig)}[key]
+    try:
+        if key == "shuffle":
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return value.lower() in ("true", "1", "yes")
+        if "int" in str(field_type):
+            return int(value)
+        if "float" in str(field_type):
+            return float(value)
+    except ValueError:
+        raise ValueError(f"run {text!r}: {key}={value!r} is not a valid {str(field_type).split()[0]}") from None
+    return value
+
+
+def run_label(config: TrainConfig, base: TrainConfig | None = None) -> str:
+    """A short name: 'SGD', 'full batch', 'mini-batch 2', plus what else differs from `base`."""
+    names = {"sgd": "SGD", "batch": "full batch"}
+    label = names.get(config.mode, f"mini-batch {config.batch_size}")
+    extras = []
+    if config.optimizer != "sgd":
+        extras.append(config.optimizer)
+    if base is None or config.learning_rate != base.learning_rate:
+        extras.append(f"lr {config.learning_rate:g}")
+    if config.shuffle and config.mode != "batch":
+        extras.append("shuffled")
+    if base is not None and config.loss != base.loss:
+        extras.append(config.loss)
+    return label + (f" ({', '.join(extras)})" if extras else "")
+
+
+def updates_per_epoch(config: TrainConfig, n_samples: int = 4) -> int:
+    """Weight updates in one epoch: n (sgd), ceil(n / batch_size) (minibatch), 1 (batch)."""
+    return math.ceil(n_samples / config.batch_size_for(n_samples))
+
+
+def gradient_evaluations_per_epoch(config: TrainConfig, n_samples: int = 4) -> int:
+    """Per-sample gradients computed in one epoch: every mode computes one per sample."""
+    return n_samples
+
+
+def x_values(axis: str, epochs: np.ndarray, seconds: np.ndarray, config: TrainConfig, n_samples: int = 4) -> np.ndarray:
+    """The x coordinate of each epoch on `axis` (one of `X_AXES`). epochs, seconds: (n,), seconds cumulative."""
+    if axis == "epochs":
+        return np.asarray(epochs, dtype=np.float64)
+    if axis == "seconds":
+        return np.asarray(seconds, dtype=np.float64)
+    if axis == "gradient evaluations":
+        return np.asarray(epochs, dtype=np.float64) * gradient_evaluations_per_epoch(config, n_samples)
+    if axis == "updates":
+        return np.asarray(epochs, dtype=np.float64) * updates_per_epoch(config, n_samples)
+    raise ValueError(f"x axis {axis!r} is not one of {', '.join(X_AXES)}")
+
+
+def is_solved(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per row: every output within `SOLVED_MARGIN` of its target. predictions (..., n), targets (n,)."""
+    return np.all(np.abs(np.asarray(predictions) - targets) < SOLVED_MARGIN, axis=-1)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One compared run against a target loss. The *_to_target fields are None when it was not reached."""
+
+    label: str
+    config: TrainConfig
+    epochs: int
+    final_loss: float
+    solved: bool
+    diverged: bool
+    epochs_to_target: int | None
+    updates_to_target: int | None
+    gradient_evaluations_to_target: int | None
+    seconds_to_target: float | None
+    seconds: float
+
+
+def summarize(label: str, config: TrainConfig, loss: np.ndarray, seconds: np.ndarray, final_predictions: np.ndarray,
+              target_loss: float, diverged: bool = False, targets: np.ndarray | None = None) -> RunSummary:  # fmt: skip
+    """Summary of a run from its per-epoch loss (n,) and cumulative kernel seconds (n,)."""
+    targets = np.array([0.0, 1.0, 1.0, 0.0]) if targets is None else targets
+    n = len(loss)
+    below = np.flatnonzero(np.asarray(loss) < target_loss)
+    reached = int(below[0]) + 1 if len(below) else None
+    n_samples = len(targets)
+    return RunSummary(
+        label=label,
+        config=config,
+        epochs=n,
+        final_loss=float(loss[-1]) if n else float("nan"),
+        solved=bool(n and is_solved(final_predictions, targets)),
+        diverged=diverged,
+        epochs_to_target=reached,
+        updates_to_target=reached * updates_per_epoch(config, n_samples) if reached else None,
+        gradient_evaluations_to_target=reached * gradient_evaluations_per_epoch(config, n_samples) if reached else None,
+        seconds_to_target=float(seconds[reached - 1]) if reached else None,
+        seconds=float(seconds[-1]) if n else 0.0,
+    )
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+
+
+def verdict(summaries: list[RunSummary], target_loss: float) -> str:
+    """A plain sentence answering "which converges faster?" for these runs.
+
+    E.g. "SGD reached loss 0.01 after 4,321 epochs (12.3 ms, 17,284 updates); full batch had not after 20,000 epochs."
+    """
+    if not summaries:
+        return "No runs."
+    reached = sorted((s for s in summaries if s.epochs_to_target is not None), key=lambda s: s.epochs_to_target)
+    missed = [s for s in summaries if s.epochs_to_target is None]
+    parts = []
+    for i, s in enumerate(reached):
+        head = f"{s.label} reached loss {target_loss:g}" if i == 0 else f"{s.label}"
+        parts.append(
+            f"{head} after {s.epochs_to_target:,} epochs ({_seconds_text(s.seconds_to_target)}, {s.updates_to_target:,} updates)"
+        )
+    for s in missed:
+        what = "diverged" if s.diverged else f"had not after {s.epochs:,} epochs"
+        parts.append(f"{s.label} {what}" if s.diverged else f"{s.label} {what} (loss {s.final_loss:.3g})")
+    sentence = "; ".join(parts) + "."
+    if len(reached) >= 2:
+        by_time = min(reached, key=lambda s: s.seconds_to_target)
+        by_updates = min(reached, key=lambda s: s.updates_to_target)
+        notes = []
+        if by_time is not reached[0]:
+            notes.append(f"in wall-clock time {by_time.label} was fastest")
+        if by_updates is not reached[0]:
+            notes.append(f"in weight updates {by_updates.label} needed fewest")
+        if notes:
+            sentence += " But " + " and ".join(notes) + "."
+    elif not reached:
+        sentence = f"No run reached loss {target_loss:g}: " + sentence[0].lower() + sentence[1:]
+    return sentence
+
+
+class Comparison:
+    """Several runs from the same initial weights, trained in interleaved chunks, with per-run kernel time.
+
+    base: its initialisation gives every run's initial weights. configs: the runs (2 to 6).
+    """
+
+    def __init__(self, base: TrainConfig, configs: list[TrainConfig], labels: list[str] | None = None) -> None:
+        if not MIN_RUNS <= len(configs) <= MAX_RUNS:
+            raise ValueError(f"compare {MIN_RUNS} to {MAX_RUNS} runs, got {len(configs)}")
+        for config in configs:
+            moved = base.structural_change(config)
+            if moved:
+                raise ValueError(f"compared runs share the network and its initial weights; {', '.join(moved)} differ")
+        self.base = base
+        self.configs = list(configs)
+        self.labels = labels or [run_label(c, base) for c in configs]
+        initial = Trainer(base).initial_params
+        self.trainers = [Trainer(c, initial_params=initial) for c in configs]
+        self.reset()
+
+    def reset(self) -> None:
+        for trainer in self.trainers:
+            trainer.reset()
+        self._loss: list[list[np.ndarray]] = [[] for _ in self.trainers]
+        self._preds: list[np.ndarray] = [np.full(4, np.nan) for _ in self.trainers]
+        self._seconds: list[list[np.ndarray]] = [[] for _ in self.trainers]
+        self._clock = [0.0 for _ in self.trainers]
+
+    def run(self, n_epochs: int, chunk: int = 5000) -> None:
+        """Train every run `n_epochs` more epochs, interleaving chunks so machine load hits all alike."""
+        warm_up()  # compile or load the kernels now, so that no run is charged for it
+        done = 0
+        while done < n_epochs:
+            step = min(chunk, n_epochs - done)
+            for i, trainer in enumerate(self.trainers):
+                if trainer.diverged:
+                    continue
+                start = time.perf_counter()
+                result = trainer.run(step)
+                elapsed = time.perf_counter() - start
+                k = len(result)
+                if k:
+                    self._loss[i].append(result.loss)
+                    self._preds[i] = result.predictions[-1]
+                    self._seconds[i].append(self._clock[i] + elapsed * np.arange(1, k + 1) / k)
+                    self._clock[i] += elapsed
+            done += step
+
+    def loss(self, i: int) -> np.ndarray:
+        return np.concatenate(self._loss[i]) if self._loss[i] else np.empty(0)
+
+    def seconds(self, i: int) -> np.ndarray:
+        """(n,) kernel seconds of run i up to the end of each epoch (shared out evenly within a chunk)."""
+        return np.concatenate(self._seconds[i]) if self._seconds[i] else np.empty(0)
+
+    def summaries(self, target_loss: float = DEFAULT_TARGET_LOSS) -> list[RunSummary]:
+        return [
+            summarize(label, t.config, self.loss(i), self.seconds(i), t.predict(XOR_INPUTS), target_loss, t.diverged)
+            for i, (label, t) in enumerate(zip(self.labels, self.trainers))
+        ]
+
+
+__all__ = [
+    "COMPARABLE_FIELDS",
+    "MAX_RUNS",
+    "MIN_RUNS",
+    "MODES",
+    "OPTIMIZERS",
+    "X_AXES",
+    "Comparison",
+    "RunSummary",
+    "parse_run_spec",
+    "run_label",
+    "summarize",
+    "verdict",
+]

@@ -1,0 +1,244 @@
+"""Side-by-side comparisons and many-seed sweeps (engine and command line)."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+import main
+from engine import XOR_INPUTS, TrainConfig, Trainer
+from engine.compare import (
+    Comparison,
+    RunSummary,
+    gradient_evaluations_per_epoch,
+    parse_run_spec,
+    run_label,
+    summarize,
+    updates_per_epoch,
+    verdict,
+    x_values,
+)
+from engine.sweep import OUTCOMES, SweepSpec, classify, run_sweep, summarize_groups
+
+
+def test_compared_runs_start_from_identical_weights():
+    base = TrainConfig(seed=3, init="xavier")
+    configs = [parse_run_spec(s, base) for s in ("mode=sgd", "mode=batch", "mode=minibatch,batch_size=2,optimizer=adam")]
+    comparison = Comparison(base, configs)
+    first = comparison.trainers[0].initial_params
+    for trainer in comparison.trainers:
+        for (W, b), (W0, b0) in zip(trainer.initial_params, first):
+            np.testing.assert_array_equal(W, W0)
+            np.testing.assert_array_equal(b, b0)
+    comparison.run(300, chunk=70)
+    for i, config in enumerate(configs):  # each run is the plain run of its config from those weights
+        np.testing.assert_array_equal(comparison.loss(i), Trainer(config, initial_params=first).run(300).loss)
+        seconds = comparison.seconds(i)
+        assert len(seconds) == 300 and np.all(np.diff(seconds) >= 0) and seconds[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("spec", "updates"),
+    [("mode=sgd", 4), ("mode=batch", 1), ("mode=minibatch,batch_size=2", 2), ("mode=minibatch,batch_size=3", 2),
+     ("mode=minibatch,batch_size=4", 1), ("mode=minibatch,batch_size=9", 1), ("mode=minibatch,batch_size=1", 4)],
+)  # fmt: skip
+def test_x_axis_conversions(spec, updates):
+    config = parse_run_spec(spec, TrainConfig())
+    assert updates_per_epoch(config) == updates
+    assert gradient_evaluations_per_epoch(config) == 4
+    epochs = np.array([1, 2, 10])
+    seconds = np.array([0.1, 0.2, 1.0])
+    np.testing.assert_array_equal(x_values("epochs", epochs, seconds, config), [1, 2, 10])
+    np.testing.assert_array_equal(x_values("updates", epochs, seconds, config), epochs * updates)
+    np.testing.assert_array_equal(x_values("gradient evaluations", epochs, seconds, config), epochs * 4)
+    np.testing.assert_array_equal(x_values("seconds", epochs, seconds, config), seconds)
+    with pytest.raises(ValueError, match="x axis"):
+        x_values("minutes", epochs, seconds, config)
+    # the engine agrees: an epoch of this mode makes that many optimizer steps
+    trainer = Trainer(config)
+    trainer.run(7)
+    assert trainer.updates == 7 * updates
+
+
+def test_updates_are_what_the_trainer_counts_for_odd_data():
+    inputs = np.random.default_rng(0).uniform(size=(11, 2))
+    config = TrainConfig(mode="minibatch", batch_size=4)
+    trainer = Trainer(config, inputs=inputs, targets=np.zeros(11))
+    trainer.run(3)
+    assert trainer.updates == 3 * updates_per_epoch(config, 11) == 9
+
+
+def summary(label, epochs_to_target, seconds, updates, epochs=20000, final=0.001, diverged=False):
+    return RunSummary(
+        label=label, config=TrainConfig(), epochs=epochs, final_loss=final, solved=epochs_to_target is not None,
+        diverged=diverged, epochs_to_target=epochs_to_target, updates_to_target=updates,
+        gradient_evaluations_to_target=None if epochs_to_target is None else 4 * epochs_to_target,
+        seconds_to_target=seconds, seconds=1.0,
+    )  # fmt: skip
+
+
+def test_verdict_sentences():
+    runs = [summary("SGD", 4321, 0.0123, 17284), summary("full batch", None, None, None, final=0.0167)]
+    assert verdict(runs, 0.01) == (
+        "SGD reached loss 0.01 after 4,321 epochs (12.3 ms, 17,284 updates); "
+        "full batch had not after 20,000 epochs (loss 0.0167)."
+    )
+    runs = [
+        summary("SGD", 4000, 0.012, 16000),
+        summary("mini-batch 2", 3000, 0.020, 6000),
+        summary("Adam", None, None, None, diverged=True),
+    ]
+    text = verdict(runs, 0.01)
+    assert text.startswith("mini-batch 2 reached loss 0.01 after 3,000 epochs (20.0 ms, 6,000 updates); SGD after 4,000 epochs")
+    assert "Adam diverged" in text and "But in wall-clock time SGD was fastest." in text
+    assert verdict([summary("a", None, None, None), summary("b", None, None, None)], 0.01).startswith("No run reached loss 0.01")
+
+
+def test_summarize_uses_the_first_epoch_below_target():
+    loss = np.array([0.5, 0.2, 0.009, 0.02, 0.001])
+    seconds = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    config = TrainConfig(mode="batch")
+    s = summarize("b", config, loss, seconds, np.array([0.1, 0.9, 0.9, 0.1]), 0.01)
+    assert (s.epochs_to_target, s.updates_to_target, s.gradient_evaluations_to_target, s.seconds_to_target) == (3, 3, 12, 3.0)
+    assert s.solved and s.final_loss == 0.001
+    assert not summarize("b", config, loss, seconds, np.array([0.6, 0.9, 0.9, 0.1]), 0.01).solved
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("hidden=3", "cannot vary"), ("seed=1", "cannot vary"), ("mode", "FIELD=VALUE"), ("mode=online", "mode"),
+     ("batch_size=two", "not a valid int"), ("learning_rate=-1", "learning_rate"), ("shuffle=maybe", "shuffle")],
+)  # fmt: skip
+def test_bad_run_specs(spec, message):
+    with pytest.raises(ValueError, match=message):
+        parse_run_spec(spec, TrainConfig())
+
+
+def test_labels():
+    base = TrainConfig()
+    assert run_label(parse_run_spec("mode=sgd", base), base) == "SGD"
+    assert run_label(parse_run_spec("mode=batch", base), base) == "full batch"
+    assert run_label(parse_run_spec("mode=minibatch,batch_size=2,optimizer=adam,learning_rate=0.5", base), base) == (
+        "mini-batch 2 (adam, lr 0.5)"
+    )
+
+
+def test_comparison_validates_runs():
+    with pytest.raises(ValueError, match="2 to 6"):
+        Comparison(TrainConfig(), [TrainConfig()])
+    with pytest.raises(ValueError, match="hidden"):
+        Comparison(TrainConfig(), [TrainConfig(), TrainConfig(hidden=(3,))])
+
+
+# --- sweep ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_sweep():
+    spec = SweepSpec(TrainConfig(), seeds=tuple(range(40, 90)), learning_rates=(0.5, 2.0), hidden=(2, 3),
+                     optimizers=("sgd", "adam"), epochs=1500)  # fmt: skip
+    return run_sweep(spec)
+
+
+def test_sweep_runs_equal_single_runs(small_sweep):
+    result = small_sweep
+    assert len(result) == 50 * 8 and result.complete
+    for row in np.random.default_rng(1).choice(len(result), size=12, replace=False):
+        config = result.config_of(row)
+        chunk = Trainer(config).run(1500)
+        assert chunk.loss[-1] == result.final_loss[row]
+        np.testing.assert_array_equal(chunk.predictions[-1], result.final_predictions[row])
+        solved_rows = np.flatnonzero(np.all(np.abs(chunk.predictions - [0, 1, 1, 0]) < 0.4, axis=1))
+        expected = solved_rows[0] + 1 if len(solved_rows) else 0
+        assert result.epochs_to_solve[row] == expected and result.solved[row] == (expected > 0)
+
+
+def test_sweep_summary_counts(small_sweep):
+    groups = summarize_groups(small_sweep)
+    assert len(groups) == 8
+    for g in groups:
+        assert g.runs == 50 and sum(g.outcomes.values()) == 50
+        assert g.outcomes["solved"] == round(g.fraction_solved * 50)
+        assert set(g.outcomes) == set(OUTCOMES)
+
+
+def test_classify():
+    preds = np.array([[0.1, 0.9, 0.9, 0.1], [0.5, 0.52, 0.48, 0.5], [0.0, 1.0, 0.5, 0.5], [0.0, 1.0, 0.5, 0.5], [np.nan] * 4])
+    final = np.array([0.01, 0.25, 0.125, 0.125, np.nan])
+    check = np.array([0.02, 0.25, 0.1251, 0.2, 0.3])
+    solved = np.array([True, False, False, False, False])
+    assert list(classify(final, preds, solved, check)) == [
+        "solved",
+        "stuck at 0.5",
+        "local minimum",
+        "still learning",
+        "diverged",
+    ]
+
+
+def test_sweep_can_be_cancelled_and_reports_progress():
+    spec = SweepSpec(TrainConfig(), seeds=tuple(range(300)), learning_rates=(0.5,), hidden=(2,), optimizers=("sgd",), epochs=200)
+    seen = []
+    result = run_sweep(spec, progress=lambda done, total: seen.append((done, total)), cancelled=lambda: len(seen) >= 2)
+    assert not result.complete and len(result) == 128 == seen[-1][0] and seen[-1][1] == 300
+
+
+def test_sweep_spec_validation():
+    with pytest.raises(ValueError, match="shuffle"):
+        SweepSpec(TrainConfig(shuffle=True), seeds=(1,), learning_rates=(0.1,), hidden=(2,), optimizers=("sgd",), epochs=10)
+    with pytest.raises(ValueError, match="learning_rate"):
+        SweepSpec(TrainConfig(), seeds=(1,), learning_rates=(-1.0,), hidden=(2,), optimizers=("sgd",), epochs=10)
+    with pytest.raises(ValueError, match="seeds"):
+        SweepSpec(TrainConfig(), seeds=(), learning_rates=(0.1,), hidden=(2,), optimizers=("sgd",), epochs=10)
+
+
+# --- command line -------------------------------------------------------------------------------------
+def test_compare_command(capsys, tmp_path):
+    csv_path, png_path = tmp_path / "c.csv", tmp_path / "c.png"
+    code = main.main(["compare", "--run", "mode=sgd", "--run", "mode=batch", "--epochs", "8000", "--target-loss", "0.05",
+                      "--csv", str(csv_path), "--png", str(png_path), "--x-axis", "updates"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "SGD" in out and "full batch" in out and "epochs to 0.05" in out
+    comparison = Comparison(TrainConfig(), [TrainConfig(), TrainConfig(mode="batch")])
+    comparison.run(8000)
+    s = comparison.summaries(0.05)
+    assert verdict(s, 0.05).split("(")[0] in out  # same epochs to target as a fresh comparison
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
+    assert len(rows) == 16000 and rows[0]["label"] == "SGD" and rows[-1]["label"] == "full batch"
+    assert rows[8000]["epoch"] == "1" and rows[8000]["updates"] == "1" and rows[1]["updates"] == "8"
+    np.testing.assert_array_equal([float(r["loss"]) for r in rows[:8000]], comparison.loss(0))
+    assert png_path.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [(["compare", "--run", "mode=sgd"], "2 to 6 runs"), (["compare", "--run", "mode=sgd", "--run", "hidden=3"], "cannot vary"),
+     (["compare", "--run", "a=b", "--run", "mode=sgd"], "cannot vary"), (["compare"], "--run"),
+     (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--target-loss", "0"], "--target-loss"),
+     (["sweep", "--seeds", "0"], "--seeds"), (["sweep", "--learning-rate", "0.1,x"], "comma-separated"),
+     (["sweep", "--optimizer", "rmsprop"], "choose from"), (["sweep", "--shuffle"], "cannot shuffle"),
+     (["sweep", "--hidden", "0"], "--hidden"), (["sweep", "--csv", "/nonexistent-dir/s.csv"], "does not exist")],
+)  # fmt: skip
+def test_compare_and_sweep_bad_input(capsys, argv, needle):
+    with pytest.raises(SystemExit) as info:
+        main.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_sweep_command(capsys, tmp_path):
+    path = tmp_path / "s.csv"
+    code = main.main(["sweep", "--seeds", "20", "--seed-start", "5", "--learning-rate", "0.5,2", "--hidden", "2,3",
+                      "--optimizer", "sgd", "--epochs", "800", "--csv", str(path)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "80 runs of 800 epochs" in out and "seeds 5..24" in out
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert len(rows) == 80
+    assert {"seed", "learning_rate", "hidden", "optimizer", "solved", "epochs_to_solve", "final_loss"} <= set(rows[0])
+    row = rows[33]
+    config = TrainConfig(seed=int(row["seed"]), learning_rate=float(row["learning_rate"]), hidden=(int(row["hidden"]),))
+    chunk = Trainer(config).run(800)
+    assert float(row["final_loss"]) == chunk.loss[-1]
+    assert (row["epochs_to_solve"] == "") == (row["solved"] == "false")
+    assert Trainer(config).predict(XOR_INPUTS).shape == (4,)
