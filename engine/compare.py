@@ -223,19 +223,35 @@ class Comparison:
         done = 0
         while done < n_epochs:
             step = min(chunk, n_epochs - done)
-            for i, trainer in enumerate(self.trainers):
-                if trainer.diverged:
-                    continue
-                start = time.perf_counter()
-                result = trainer.run(step)
-                elapsed = time.perf_counter() - start
-                k = len(result)
-                if k:
-                    self._loss[i].append(result.loss)
-                    self._preds[i] = result.predictions[-1]
-                    self._seconds[i].append(self._clock[i] + elapsed * np.arange(1, k + 1) / k)
-                    self._clock[i] += elapsed
+            for i, (loss, seconds, predictions) in enumerate(self.advance(step)):
+                if len(loss):
+                    self._loss[i].append(loss)
+                    self._seconds[i].append(seconds)
+                    self._preds[i] = predictions[-1]
             done += step
+
+    def advance(self, n_epochs: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Train every run `n_epochs` more epochs (one chunk each, in turn) without storing them.
+
+        Returns per run: the new epochs' loss (k,), cumulative kernel seconds (k,) and predictions (k, 4);
+        k is smaller for a run that diverged.
+        """
+        out = []
+        for i, trainer in enumerate(self.trainers):
+            start = time.perf_counter()
+            result = trainer.run(n_epochs)
+            elapsed = time.perf_counter() - start
+            k = len(result)
+            seconds = self._clock[i] + elapsed * np.arange(1, k + 1) / max(k, 1)
+            if k:
+                self._clock[i] += elapsed
+            out.append((result.loss, seconds, result.predictions))
+        return out
+
+    @property
+    def epoch(self) -> int:
+        """Epochs of the longest run (all runs advance together unless one diverged)."""
+        return max(t.epoch for t in self.trainers)
 
     def loss(self, i: int) -> np.ndarray:
         return np.concatenate(self._loss[i]) if self._loss[i] else np.empty(0)
