@@ -7,14 +7,16 @@ import time
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from engine import XOR_INPUTS, XOR_TARGETS, Params, TrainConfig
 
+from .compare_view import CompareView
 from .controls import ControlPanel
 from .curves import CurvesPanel
 from .maps import DecisionMap, WeightHeatmaps
 from .style import format_loss
+from .sweep_view import SweepView
 from .worker import COMPILING, DIVERGED, GRID_AXIS, READY, RUNNING, STOPPED, Snapshot, TrainingThread
 
 RENDER_SECONDS = 1 / 40  # while running, the curves are redrawn at most 40 times a second (about 30 in practice),
@@ -96,12 +98,23 @@ class MainWindow(QMainWindow):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.banner)
         right_layout.addWidget(self.main_splitter, 1)
-        central = QWidget()
-        row = QHBoxLayout(central)
+        train_tab = QWidget()
+        row = QHBoxLayout(train_tab)
         row.addWidget(scroll)
         row.addWidget(right, 1)
-        self.setCentralWidget(central)
+        self.compare_view = CompareView(config)
+        self.sweep_view = SweepView(config)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.tabs.addTab(train_tab, "Train")
+        self.tabs.addTab(self.compare_view, "Compare")
+        self.tabs.addTab(self.sweep_view, "Sweep")
+        self.tabs.setTabToolTip(0, "Watch one network learn")
+        self.tabs.setTabToolTip(1, "Which converges faster? Runs side by side from the same initial weights")
+        self.tabs.setTabToolTip(2, "Many seeds on all cores: how often is XOR solved, and why do runs get stuck?")
+        self.setCentralWidget(self.tabs)
         self.setFocusProxy(right)
+        self.sweep_view.loadRun.connect(self.load_run)
 
         self.state_label = QLabel()
         self.state_label.setObjectName("stateLabel")
@@ -128,6 +141,8 @@ class MainWindow(QMainWindow):
         self.thread = TrainingThread(config)
         self.thread.snapshot.connect(self._apply_snapshot)
         self.controls.configChanged.connect(self.thread.set_config)
+        self.controls.configChanged.connect(self.compare_view.set_base)
+        self.controls.configChanged.connect(self.sweep_view.set_base)
         self.controls.speedChanged.connect(self.thread.set_speed)
         self.controls.stopRulesChanged.connect(self.thread.set_stop_rules)
         self.thread.set_speed(self.controls.speed())
@@ -291,8 +306,23 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
+    def load_run(self, config: TrainConfig) -> None:
+        """Show `config` in the Train tab, from epoch 0 (a sweep's run replays exactly)."""
+        self.controls.set_config(config)
+        self.thread.set_config(config)
+        self.thread.reset()
+        self.compare_view.set_base(config)
+        self.tabs.setCurrentIndex(0)
+        self.statusBar().showMessage(
+            f"Loaded seed {config.seed}, learning rate {config.learning_rate:g}, hidden {config.hidden[0]}, {config.optimizer}: "
+            "press Play to replay it",
+            10000,
+        )
+
     def shutdown(self) -> None:
-        """Stop and join the training thread (idempotent)."""
+        """Stop and join every background thread (idempotent)."""
+        self.compare_view.shutdown()
+        self.sweep_view.shutdown()
         self._started = True
         if self.thread.isRunning() and not self.thread.stop(STOP_TIMEOUT_MS):
             self.statusBar().showMessage("Waiting for the first compile to finish before closing…")

@@ -9,17 +9,17 @@ predictions travel in some snapshot; none is dropped. An idle thread sleeps on t
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-import weakref
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from PySide6.QtCore import QMutex, QMutexLocker, QThread, QWaitCondition, Signal
+from PySide6.QtCore import QMutexLocker, Signal
 
 from engine import Params, TrainConfig, Trainer, decision_grid, warm_up
+
+from .threads import RequestThread
 
 MAX_SNAPSHOTS_PER_SECOND = 40
 CHUNK_SECONDS = 0.025  # at full speed, chunks are sized to take about this long
@@ -97,26 +97,20 @@ class _Requests:
     def busy(self) -> bool:
         return self.abort or self.running or bool(self.steps) or self.reset or self.config is not None or self.report
 
+    def urgent(self) -> bool:
+        """Something that should cut a slow-motion wait short."""
+        return self.abort or not self.running or bool(self.steps) or self.reset or self.config is not None or self.report
 
-class TrainingThread(QThread):
+
+class TrainingThread(RequestThread):
     """Runs training off the GUI thread. The control methods may be called from any thread."""
 
     snapshot = Signal(object)  # Snapshot
-    instances: ClassVar[weakref.WeakSet[TrainingThread]] = weakref.WeakSet()  # for tests: none may outlive its window
+    ONE_SHOT: ClassVar[dict] = {"play_pressed": False, "reset": False, "rules_changed": False, "report": False, "steps": 0,
+                                "config": None}  # fmt: skip
 
     def __init__(self, config: TrainConfig, parent=None) -> None:
-        super().__init__(parent)
-        TrainingThread.instances.add(self)
-        self._mutex = QMutex()
-        self._wake = QWaitCondition()
-        self._req = _Requests(config=config)  # guarded by _mutex
-
-    # --- control (any thread) --------------------------------------------------------------------
-    def _request(self, **changes) -> None:
-        with QMutexLocker(self._mutex):
-            for name, value in changes.items():
-                setattr(self._req, name, value)
-            self._wake.wakeAll()
+        super().__init__(_Requests(config=config), parent)
 
     def play(self) -> None:
         self._request(running=True, play_pressed=True)
@@ -143,30 +137,6 @@ class TrainingThread(QThread):
 
     def set_stop_rules(self, rules: StopRules) -> None:
         self._request(rules=rules, rules_changed=True)
-
-    def stop(self, timeout_ms: int = 1000) -> bool:
-        """Abort, wake and join. True when the thread has ended."""
-        self._request(abort=True, running=False)
-        return self.wait(timeout_ms)
-
-    def _take(self, block: bool) -> _Requests:
-        """The pending requests (waiting for one when `block` and idle); one-shot fields are cleared."""
-        with QMutexLocker(self._mutex):
-            while block and not self._req.busy():
-                self._wake.wait(self._mutex)
-            taken = dataclasses.replace(self._req)
-            self._req.play_pressed = self._req.reset = self._req.rules_changed = self._req.report = False
-            self._req.steps = 0
-            self._req.config = None
-            return taken
-
-    def _sleep_until(self, due: float) -> None:
-        """Wait until `due` (a perf_counter time) unless the window asks for something else first."""
-        with QMutexLocker(self._mutex):
-            wait_ms = int((due - time.perf_counter()) * 1000)
-            req = self._req
-            if wait_ms > 0 and req.running and not (req.abort or req.steps or req.reset or req.config or req.report):
-                self._wake.wait(self._mutex, wait_ms)
 
     # --- the thread ------------------------------------------------------------------------------
     def run(self) -> None:

@@ -12,11 +12,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def no_leftover_threads():
     before = set(threading.enumerate())
     yield
-    from gui.worker import TrainingThread
+    from gui.threads import RequestThread
 
-    running = [t for t in list(TrainingThread.instances) if t.isRunning()]
+    running = [t for t in list(RequestThread.instances) if t.isRunning()]
     for thread in running:  # clean up so one failure does not cascade, then fail
         thread.stop(5000)
-    assert not running, f"{len(running)} training thread(s) still running after the test"
+    assert not running, f"{len(running)} background thread(s) still running after the test"
     leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     assert not leftover, f"threads left running: {leftover}"

@@ -1,0 +1,493 @@
+"""The Compare tab: 2 to 6 variations of the current settings, trained side by side from the same weights.
+
+"Which converges faster?" has four answers, one per x axis: epochs, seconds in the kernel, sample-gradient
+evaluations and weight updates. The table gives each run's numbers to the target loss, and a sentence
+answers the question for the runs shown.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import MODES, OPTIMIZERS, History, TrainConfig, warm_up
+from engine.compare import DEFAULT_TARGET_LOSS, MAX_RUNS, MIN_RUNS, X_AXES, Comparison, run_label, summarize, verdict, x_values
+
+from .controls import LogSpinBox
+from .export import RUN_COLORS, X_LABELS
+from .threads import RequestThread
+
+MAX_EPOCHS = 1_000_000  # compared runs keep every epoch exactly (History's exact part)
+CHUNK_SECONDS = 0.025
+SNAPSHOTS_PER_SECOND = 20
+
+
+@dataclass
+class _CompareRequests:
+    abort: bool = False
+    running: bool = False
+    steps: int = 0
+    reset: bool = False
+    runs: tuple[TrainConfig, list[TrainConfig]] | None = None
+    limit: int = 20000
+
+    def busy(self) -> bool:
+        return self.abort or self.running or bool(self.steps) or self.reset or self.runs is not None
+
+    def urgent(self) -> bool:
+        return self.busy()
+
+
+@dataclass(frozen=True)
+class CompareSnapshot:
+    """rows[i]: (k, 2) new epochs of run i: loss and cumulative kernel seconds. predictions[i]: (4,) its latest
+    recorded outputs. restarted: the runs start again (new runs or a reset)."""
+
+    state: str
+    epoch: int
+    configs: list[TrainConfig]
+    labels: list[str]
+    rows: list[np.ndarray]
+    predictions: list[np.ndarray]
+    diverged: list[bool]
+    restarted: bool = False
+    message: str = ""
+    initial_params: list = field(default_factory=list)
+
+
+class CompareThread(RequestThread):
+    """Owns a `Comparison`; play, pause, step, reset and new runs arrive as requests."""
+
+    snapshot = Signal(object)  # CompareSnapshot
+    ONE_SHOT: ClassVar[dict] = {"steps": 0, "reset": False, "runs": None}
+
+    def __init__(self, base: TrainConfig, configs: list[TrainConfig], parent=None) -> None:
+        super().__init__(_CompareRequests(runs=(base, configs)), parent)
+
+    def play(self) -> None:
+        self._request(running=True)
+
+    def pause(self) -> None:
+        self._request(running=False, steps=0)
+
+    def step(self, n_epochs: int) -> None:
+        self._request(running=False, steps=int(n_epochs))  # one-shot: taken once
+
+    def reset(self) -> None:
+        self._request(running=False, steps=0, reset=True)
+
+    def set_runs(self, base: TrainConfig, configs: list[TrainConfig]) -> None:
+        self._request(running=False, steps=0, runs=(base, configs))
+
+    def set_limit(self, epochs: int) -> None:
+        self._request(limit=int(epochs))
+
+    def run(self) -> None:
+        warm_up()
+        comparison: Comparison | None = None
+        pending: list[list] = []
+        chunk, last_emit, running = 100, 0.0, False
+        while True:
+            was_running = running
+            req = self._take(block=not running)
+            if req.abort:
+                return
+            if req.runs is not None:
+                comparison = Comparison(*req.runs)
+            elif req.reset and comparison is not None:
+                comparison.reset()
+            if comparison is None:
+                continue
+            if req.runs is not None or req.reset:
+                pending = [[] for _ in comparison.trainers]
+                self._emit(comparison, pending, "Ready", restarted=True)
+            running = req.running
+            n = req.steps if req.steps else (chunk if running else 0)
+            n = min(n, req.limit - comparison.epoch)
+            if req.steps or running:
+                if n <= 0 or all(t.diverged for t in comparison.trainers):
+                    running = False
+                    self._request(running=False)
+                    self._emit(comparison, pending, "Stopped at target", message=f"Stopped at {comparison.epoch:,} epochs")
+                    pending = [[] for _ in comparison.trainers]
+                    continue
+                start = time.perf_counter()
+                done = 0
+                while done < n and not self._aborted():  # steps may be long: go in chunks
+                    part = min(n - done, MAX_EPOCHS)
+                    for i, (loss, seconds, predictions) in enumerate(comparison.advance(part)):
+                        if len(loss):
+                            pending[i].append((np.column_stack([loss, seconds]), predictions[-1]))
+                    done += part
+                if running and not req.steps:
+                    chunk = max(1, int(min(MAX_EPOCHS, n * CHUNK_SECONDS / max(time.perf_counter() - start, 1e-6))))
+            if not (req.steps or running or was_running):
+                continue  # nothing trained and nothing to report
+            state = "Running" if running and not req.steps else "Paused"
+            if state != "Running" or time.perf_counter() - last_emit >= 1 / SNAPSHOTS_PER_SECOND:
+                self._emit(comparison, pending, state)
+                pending = [[] for _ in comparison.trainers]
+                last_emit = time.perf_counter()
+
+    def _emit(self, comparison: Comparison, pending: list[list], state: str, restarted: bool = False, message: str = "") -> None:
+        rows, predictions = [], []
+        for parts in pending:
+            rows.append(np.concatenate([p[0] for p in parts]) if parts else np.empty((0, 2)))
+            predictions.append(parts[-1][1] if parts else np.full(4, np.nan))
+        self.snapshot.emit(
+            CompareSnapshot(
+                state=state, epoch=comparison.epoch, configs=list(comparison.configs), labels=list(comparison.labels),
+                rows=rows, predictions=predictions, diverged=[t.diverged for t in comparison.trainers],
+                restarted=restarted, message=message,
+            )
+        )  # fmt: skip
+
+
+class RunsEditor(QTableWidget):
+    """One row per run: mode, batch size, learning rate, optimizer."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, 4, parent)
+        self.setObjectName("compareRuns")
+        self.setHorizontalHeaderLabels(["mode", "batch", "learning rate", "optimizer"])
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.verticalHeader().setVisible(True)
+        self.setToolTip("The compared runs. All start from the same initial weights (the Train tab's seed and network).")
+
+    def add_run(self, config: TrainConfig) -> None:
+        row = self.rowCount()
+        self.insertRow(row)
+        mode = QComboBox()
+        mode.addItems(list(MODES))
+        mode.setCurrentText(config.mode)
+        mode.setToolTip("sgd: update per sample; minibatch: per batch; batch: once per epoch")
+        batch = QSpinBox()
+        batch.setRange(1, 1024)
+        batch.setValue(config.batch_size)
+        batch.setToolTip("Samples per update in minibatch mode")
+        lr = LogSpinBox(1e-6, 1e6)
+        lr.setValue(config.learning_rate)
+        lr.setToolTip("Learning rate of this run")
+        opt = QComboBox()
+        opt.addItems(list(OPTIMIZERS))
+        opt.setCurrentText(config.optimizer)
+        opt.setToolTip("Update rule of this run")
+        for col, widget in enumerate((mode, batch, lr, opt)):
+            self.setCellWidget(row, col, widget)
+        mode.currentIndexChanged.connect(self._sync)
+        for w in (mode, opt):
+            w.currentIndexChanged.connect(self.changed)
+        batch.valueChanged.connect(self.changed)
+        lr.valueChanged.connect(self.changed)
+        self._sync()
+        self.changed.emit()
+
+    def remove_last(self) -> None:
+        if self.rowCount() > MIN_RUNS:
+            self.removeRow(self.rowCount() - 1)
+            self.changed.emit()
+
+    def _sync(self) -> None:
+        for row in range(self.rowCount()):
+            self.cellWidget(row, 1).setEnabled(self.cellWidget(row, 0).currentText() == "minibatch")
+
+    def configs(self, base: TrainConfig) -> list[TrainConfig]:
+        return [
+            base.replace(
+                mode=self.cellWidget(r, 0).currentText(),
+                batch_size=self.cellWidget(r, 1).value(),
+                learning_rate=self.cellWidget(r, 2).value(),
+                optimizer=self.cellWidget(r, 3).currentText(),
+            )
+            for r in range(self.rowCount())
+        ]
+
+
+class CompareView(QWidget):
+    """The Compare tab. `base_config` gives the network and initial weights (the Train tab's)."""
+
+    def __init__(self, base_config: TrainConfig, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareView")
+        self._base = base_config
+        self.histories: list[History] = []
+        self.predictions: list[np.ndarray] = []
+        self.diverged: list[bool] = []
+        self.configs: list[TrainConfig] = []
+        self.labels: list[str] = []
+        self.epoch = 0
+        self.state = "Compiling"
+        self._dirty_runs = True
+
+        self.editor = RunsEditor()
+        self.editor.add_run(base_config.replace(mode="sgd"))
+        self.editor.add_run(base_config.replace(mode="batch"))
+        add = QPushButton("Add run")
+        add.setObjectName("compareAddRun")
+        add.setToolTip(f"Add a run (at most {MAX_RUNS})")
+        add.clicked.connect(self._add_run)
+        remove = QPushButton("Remove run")
+        remove.setObjectName("compareRemoveRun")
+        remove.setToolTip(f"Remove the last run (at least {MIN_RUNS})")
+        remove.clicked.connect(self.editor.remove_last)
+        self.add_button, self.remove_button = add, remove
+
+        self.play_button = QPushButton("Play")
+        self.play_button.setObjectName("comparePlayButton")
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Train all runs side by side; click again to pause")
+        self.step_spin = QSpinBox()
+        self.step_spin.setRange(1, MAX_EPOCHS)
+        self.step_spin.setValue(1000)
+        self.step_spin.setGroupSeparatorShown(True)
+        self.step_spin.setToolTip("Epochs that Step trains")
+        self.step_button = QPushButton("Step")
+        self.step_button.setObjectName("compareStepButton")
+        self.step_button.setToolTip("Train every run the number of epochs on the left")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setObjectName("compareResetButton")
+        self.reset_button.setToolTip("Start all runs again from the shared initial weights")
+        self.limit_spin = QSpinBox()
+        self.limit_spin.setObjectName("compareLimitSpin")
+        self.limit_spin.setRange(1, MAX_EPOCHS)
+        self.limit_spin.setValue(20000)
+        self.limit_spin.setGroupSeparatorShown(True)
+        self.limit_spin.setToolTip(f"Stop every run at this epoch (at most {MAX_EPOCHS:,})")
+        self.target_spin = LogSpinBox(1e-12, 10.0)
+        self.target_spin.setObjectName("compareTargetSpin")
+        self.target_spin.setValue(DEFAULT_TARGET_LOSS)
+        self.target_spin.setToolTip("The loss that counts as converged")
+        self.axis_combo = QComboBox()
+        self.axis_combo.setObjectName("compareAxisCombo")
+        self.axis_combo.addItems(list(X_AXES))
+        self.axis_combo.setToolTip("What 'faster' means: per epoch, per second of computing, per sample-gradient, per update")
+        self.log_check = QCheckBox("log scale")
+        self.log_check.setChecked(True)
+        self.log_check.setToolTip("Show the loss on a logarithmic axis")
+        self.base_label = QLabel()
+        self.base_label.setWordWrap(True)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("comparePlot")
+        item = self.plot.getPlotItem()
+        item.setLogMode(y=True)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        item.setLabel("left", "loss")
+        item.addLegend(offset=(-10, 10))
+        self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#868e96", style=Qt.PenStyle.DashLine))
+        item.addItem(self.target_line)
+        self.curves: list[pg.PlotDataItem] = []
+        self.table = QTableWidget(0, 7)
+        self.table.setObjectName("compareTable")
+        self.table.setHorizontalHeaderLabels(["run", "epochs", "updates", "gradient evals", "seconds", "final loss", "solved"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setToolTip("Per run: epochs, updates, gradient evaluations and kernel seconds to reach the target loss")
+        self.verdict_label = QLabel()
+        self.verdict_label.setObjectName("compareVerdict")
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setStyleSheet("font-size: 11pt; padding: 4px;")
+
+        settings = QGroupBox("Runs (all from the same initial weights)")
+        box = QVBoxLayout(settings)
+        box.addWidget(self.base_label)
+        box.addWidget(self.editor)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        box.addLayout(row)
+        form = QFormLayout()
+        form.addRow("Stop at epoch", self.limit_spin)
+        form.addRow("Target loss", self.target_spin)
+        form.addRow("x axis", self.axis_combo)
+        form.addRow(self.log_check)
+        box.addLayout(form)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.play_button)
+        run_row.addWidget(self.step_spin)
+        run_row.addWidget(self.step_button)
+        run_row.addWidget(self.reset_button)
+        box.addLayout(run_row)
+        box.addStretch(1)
+        settings.setMaximumWidth(460)
+        right = QVBoxLayout()
+        right.addWidget(self.plot, 3)
+        right.addWidget(self.verdict_label)
+        right.addWidget(self.table, 1)
+        layout = QHBoxLayout(self)
+        layout.addWidget(settings)
+        layout.addLayout(right, 1)
+
+        self.editor.changed.connect(self._runs_changed)
+        self.play_button.clicked.connect(self._play_clicked)
+        self.step_button.clicked.connect(lambda: self.thread.step(self.step_spin.value()))
+        self.reset_button.clicked.connect(lambda: self.thread.reset())
+        self.limit_spin.valueChanged.connect(lambda v: self.thread.set_limit(v))
+        self.target_spin.valueChanged.connect(self._redraw_all)
+        self.axis_combo.currentIndexChanged.connect(self._axis_changed)
+        self.log_check.toggled.connect(self._log_toggled)
+        self._set_enabled(False)
+        self._show_base()
+
+        self.thread = CompareThread(base_config, self.editor.configs(base_config))
+        self.thread.snapshot.connect(self._apply)
+        self.thread.set_limit(self.limit_spin.value())
+        self._started = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            self.thread.start()
+
+    def shutdown(self) -> None:
+        self._started = True
+        if self.thread.isRunning():
+            self.thread.stop(1000) or self.thread.wait(120_000)
+
+    def set_base(self, config: TrainConfig) -> None:
+        """The Train tab's settings changed: compare variations of these."""
+        if config.structural_change(self._base) or config.loss != self._base.loss:
+            self._base = config
+            self._show_base()
+            self._runs_changed()
+
+    def _show_base(self) -> None:
+        b = self._base
+        self.base_label.setText(
+            f"Network and initial weights from the Train tab: hidden {', '.join(map(str, b.hidden)) or 'none'}, "
+            f"{b.activation}, {b.loss}, {b.init} init, seed {b.seed}."
+        )
+
+    # --- controls -----------------------------------------------------------------------------
+    def _add_run(self) -> None:
+        if self.editor.rowCount() < MAX_RUNS:
+            self.editor.add_run(self._base.replace(mode="minibatch", batch_size=2))
+        self.add_button.setEnabled(self.editor.rowCount() < MAX_RUNS)
+
+    def _runs_changed(self) -> None:
+        self.add_button.setEnabled(self.editor.rowCount() < MAX_RUNS)
+        self.remove_button.setEnabled(self.editor.rowCount() > MIN_RUNS)
+        if hasattr(self, "thread"):
+            self.play_button.setChecked(False)
+            self.thread.set_runs(self._base, self.editor.configs(self._base))
+
+    def _play_clicked(self, checked: bool) -> None:
+        if checked:
+            self.thread.play()
+        else:
+            self.thread.pause()
+
+    def _axis_changed(self) -> None:
+        self._redraw_all()
+        self.plot.getPlotItem().enableAutoRange()  # the old range means nothing on the new axis
+
+    def _log_toggled(self, on: bool) -> None:
+        self.plot.getPlotItem().setLogMode(y=on)
+        self._redraw_all()
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for w in (self.play_button, self.step_button, self.reset_button):
+            w.setEnabled(enabled)
+
+    # --- snapshots ----------------------------------------------------------------------------
+    def _apply(self, snap: CompareSnapshot) -> None:
+        if snap.restarted:
+            self.configs, self.labels = snap.configs, snap.labels
+            self.histories = [History(n_series=2, exact_limit=MAX_EPOCHS) for _ in snap.configs]
+            self.predictions = [np.full(4, np.nan) for _ in snap.configs]
+            item = self.plot.getPlotItem()
+            for curve in self.curves:
+                item.removeItem(curve)
+            self.curves = [
+                item.plot(pen=pg.mkPen(RUN_COLORS[i % len(RUN_COLORS)], width=1), name=label)
+                for i, label in enumerate(snap.labels)
+            ]
+            for curve in self.curves:
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
+        for i, rows in enumerate(snap.rows):
+            if len(rows):
+                self.histories[i].extend(rows)
+                self.predictions[i] = snap.predictions[i]
+        self.diverged = snap.diverged
+        self.epoch = snap.epoch
+        self.state = snap.state
+        self._set_enabled(True)
+        self.play_button.setChecked(snap.state == "Running")
+        self.play_button.setText("Pause" if snap.state == "Running" else "Play")
+        self._redraw_all()
+
+    def summaries(self):
+        target = self.target_spin.value()
+        out = []
+        for i, history in enumerate(self.histories):
+            exact = history.exact()
+            out.append(summarize(self.labels[i], self.configs[i], exact[:, 0], exact[:, 1], self.predictions[i], target,
+                                 self.diverged[i] if i < len(self.diverged) else False))  # fmt: skip
+        return out
+
+    def _redraw_all(self) -> None:
+        axis = self.axis_combo.currentText()
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", X_LABELS[axis])
+        target = self.target_spin.value()
+        self.target_line.setValue(math.log10(target) if self.log_check.isChecked() else target)
+        width = max(200, int(self.plot.getPlotItem().getViewBox().width()))
+        for i, history in enumerate(self.histories):
+            view = history.view(max_points=width)  # about one point per pixel, however long the runs
+            self.curves[i].setData(x_values(axis, view.x, view.y[:, 1], self.configs[i]), view.y[:, 0])
+        summaries = self.summaries()
+        self.table.setHorizontalHeaderLabels(
+            ["run", f"epochs to {target:g}", "updates", "gradient evals", "kernel time", "final loss", "solved"]
+        )
+        self.table.setRowCount(len(summaries))
+        for r, s in enumerate(summaries):
+            cells = [
+                s.label,
+                "-" if s.epochs_to_target is None else f"{s.epochs_to_target:,}",
+                "-" if s.updates_to_target is None else f"{s.updates_to_target:,}",
+                "-" if s.gradient_evaluations_to_target is None else f"{s.gradient_evaluations_to_target:,}",
+                "-" if s.seconds_to_target is None else f"{s.seconds_to_target * 1000:,.1f} ms",
+                "diverged" if s.diverged else ("–" if not s.epochs else f"{s.final_loss:.4g}"),
+                "yes" if s.solved else "no",
+            ]
+            for c, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if c == 0:
+                    cell.setForeground(pg.mkColor(RUN_COLORS[r % len(RUN_COLORS)]))
+                self.table.setItem(r, c, cell)
+        if self.epoch:
+            self.verdict_label.setText(verdict(summaries, target))
+        else:
+            self.verdict_label.setText("Press Play to train the runs side by side.")
+
+
+__all__ = ["CompareThread", "CompareView", "run_label"]

@@ -1,0 +1,409 @@
+"""The Sweep tab: many seeds and settings on all cores, to see how often XOR gets solved, and why not.
+
+The heatmap shows the fraction solved over two chosen axes (learning rate, hidden units, optimizer);
+the histogram the epochs to solve; the scatter the final loss of every seed, coloured by outcome.
+Clicking a cell or a seed loads that exact run into the Train tab, where it replays bit-identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QRegularExpression, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from engine import OPTIMIZERS, TrainConfig
+from engine.config import MAX_UNITS
+from engine.sweep import MAX_RUNS, OUTCOMES, SweepResult, SweepSpec, run_sweep, summarize_groups
+
+from .threads import RequestThread
+
+AXES = {"learning rate": "learning_rate", "hidden units": "hidden", "optimizer": "optimizer"}
+OUTCOME_COLORS = {"solved": "#2b8a3e", "stuck at 0.5": "#c92a2a", "local minimum": "#e67700", "still learning": "#1971c2",
+                  "diverged": "#495057"}  # fmt: skip
+
+
+@dataclass
+class _SweepRequests:
+    abort: bool = False
+    running: bool = False  # unused; RequestThread.stop() sets it
+    spec: SweepSpec | None = None
+    cancel: bool = False
+
+    def busy(self) -> bool:
+        return self.abort or self.spec is not None
+
+    def urgent(self) -> bool:
+        return self.busy()
+
+
+class SweepThread(RequestThread):
+    """Runs one sweep at a time; `cancel()` stops it after the batch of runs in flight."""
+
+    progress = Signal(int, int)
+    result = Signal(object)  # SweepResult
+    ONE_SHOT: ClassVar[dict] = {"spec": None}
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(_SweepRequests(), parent)
+
+    def start_sweep(self, spec: SweepSpec) -> None:
+        self._request(spec=spec, cancel=False)
+        if not self.isRunning():
+            self.start()
+
+    def cancel(self) -> None:
+        self._request(cancel=True)
+
+    def _cancelled(self) -> bool:
+        with self._locker():
+            return self._req.cancel or self._req.abort
+
+    def _locker(self):
+        from PySide6.QtCore import QMutexLocker
+
+        return QMutexLocker(self._mutex)
+
+    def run(self) -> None:
+        while True:
+            req = self._take(block=True)
+            if req.abort:
+                return
+            if req.spec is not None:
+                result = run_sweep(req.spec, progress=self.progress.emit, cancelled=self._cancelled)
+                if not self._aborted():
+                    self.result.emit(result)
+
+
+def _list(text: str, convert) -> tuple | None:
+    try:
+        values = tuple(convert(p) for p in text.replace(" ", "").split(",") if p)
+    except ValueError:
+        return None
+    return values or None
+
+
+class SweepView(QWidget):
+    """The Sweep tab. Emits `loadRun(config)` when a cell or a seed is clicked."""
+
+    loadRun = Signal(object)  # TrainConfig
+
+    def __init__(self, base_config: TrainConfig, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sweepView")
+        self._base = base_config
+        self.result: SweepResult | None = None
+        self.cell_rows: dict[tuple[int, int], np.ndarray] = {}
+        self.selected: np.ndarray | None = None
+
+        self.seeds_spin = QSpinBox()
+        self.seeds_spin.setObjectName("sweepSeedsSpin")
+        self.seeds_spin.setRange(1, 100_000)
+        self.seeds_spin.setValue(200)
+        self.seeds_spin.setToolTip("How many seeds per setting")
+        self.seed_start_spin = QSpinBox()
+        self.seed_start_spin.setRange(0, 2**31 - 1)
+        self.seed_start_spin.setToolTip("The first seed; seeds run from here upwards")
+        number_list = QRegularExpressionValidator(QRegularExpression(r"^[0-9eE.+\-, ]*$"))
+        self.lr_edit = QLineEdit("0.1, 0.5, 2")
+        self.lr_edit.setObjectName("sweepLearningRates")
+        self.lr_edit.setValidator(number_list)
+        self.lr_edit.setToolTip("Learning rates to sweep, comma-separated")
+        self.hidden_edit = QLineEdit("2, 3, 4")
+        self.hidden_edit.setObjectName("sweepHidden")
+        self.hidden_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"^[0-9, ]*$")))
+        self.hidden_edit.setToolTip(f"Hidden-layer widths to sweep (one hidden layer, 1 to {MAX_UNITS} units), comma-separated")
+        self.optimizer_checks = {}
+        opt_row = QHBoxLayout()
+        for name in OPTIMIZERS:
+            box = QCheckBox(name)
+            box.setChecked(name == "sgd")
+            box.setToolTip(f"Include the {name} optimizer")
+            self.optimizer_checks[name] = box
+            opt_row.addWidget(box)
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setObjectName("sweepEpochsSpin")
+        self.epochs_spin.setRange(1, 10_000_000)
+        self.epochs_spin.setValue(5000)
+        self.epochs_spin.setGroupSeparatorShown(True)
+        self.epochs_spin.setToolTip("Epochs per run")
+        self.run_button = QPushButton("Run sweep")
+        self.run_button.setObjectName("sweepRunButton")
+        self.run_button.setToolTip("Train every (setting, seed) run on all cores")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("sweepCancelButton")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip("Stop the sweep now; the runs done so far are shown")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("sweepProgress")
+        self.progress.setFormat("%v / %m runs")
+        self.message = QLabel()
+        self.message.setObjectName("sweepMessage")
+        self.message.setWordWrap(True)
+        self.x_combo = QComboBox()
+        self.x_combo.addItems(list(AXES))
+        self.x_combo.setToolTip("Heatmap columns")
+        self.y_combo = QComboBox()
+        self.y_combo.addItems(list(AXES))
+        self.y_combo.setCurrentText("hidden units")
+        self.y_combo.setToolTip("Heatmap rows")
+        self.base_label = QLabel()
+        self.base_label.setWordWrap(True)
+
+        self.heatmap = pg.PlotWidget()
+        self.heatmap.setObjectName("sweepHeatmap")
+        self.heatmap.setToolTip("Fraction of seeds solved. Click a cell to see its seeds and load its typical run.")
+        hm = self.heatmap.getPlotItem()
+        hm.setMouseEnabled(x=False, y=False)
+        hm.hideButtons()
+        hm.setTitle("fraction solved", size="10pt")
+        self.heat_image = pg.ImageItem(np.zeros((1, 1)), axisOrder="row-major")
+        hm.addItem(self.heat_image)
+        self.heat_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False,
+                                        colorMapMenu=False, width=12, label="solved")  # fmt: skip
+        self.heat_bar.setImageItem(self.heat_image, insert_in=hm)
+        self.heat_texts: list[pg.TextItem] = []
+        self.heatmap.scene().sigMouseClicked.connect(self._heatmap_clicked)
+
+        self.histogram = pg.PlotWidget()
+        self.histogram.setObjectName("sweepHistogram")
+        self.histogram.setToolTip("How many epochs the solved runs needed")
+        hi = self.histogram.getPlotItem()
+        hi.setLabel("bottom", "epochs to solve")
+        hi.setLabel("left", "runs")
+        hi.setTitle("epochs to solve", size="10pt")
+        self.hist_curve = hi.plot(stepMode="center", fillLevel=0, brush=(25, 113, 194, 120), pen=pg.mkPen("#1971c2"))
+
+        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot.setObjectName("sweepSeeds")
+        self.scatter_plot.setToolTip("Final loss of every seed, coloured by outcome. Click a seed to load its run.")
+        sp = self.scatter_plot.getPlotItem()
+        sp.setLogMode(y=True)
+        sp.getAxis("left").enableAutoSIPrefix(False)
+        sp.setLabel("bottom", "seed")
+        sp.setLabel("left", "final loss")
+        sp.setTitle("final loss per seed", size="10pt")
+        self.legend = sp.addLegend(offset=(-5, 5), brush=pg.mkBrush(255, 255, 255, 235), pen=pg.mkPen("#ced4da"))
+        self.scatter = pg.ScatterPlotItem(size=6, pen=None)
+        self.scatter.sigClicked.connect(self._seed_clicked)
+        sp.addItem(self.scatter)
+        self.legend_marks = {
+            name: pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(color)) for name, color in OUTCOME_COLORS.items()
+        }
+        self._legend_counts(None)
+
+        settings = QGroupBox("Sweep")
+        form = QFormLayout(settings)
+        form.addRow(self.base_label)
+        form.addRow("Seeds", self.seeds_spin)
+        form.addRow("First seed", self.seed_start_spin)
+        form.addRow("Learning rates", self.lr_edit)
+        form.addRow("Hidden units", self.hidden_edit)
+        form.addRow("Optimizers", opt_row)
+        form.addRow("Epochs", self.epochs_spin)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
+        form.addRow(self.progress)
+        form.addRow(self.message)
+        form.addRow("Heatmap columns", self.x_combo)
+        form.addRow("Heatmap rows", self.y_combo)
+        settings.setMaximumWidth(380)
+        grid = QGridLayout()
+        grid.addWidget(self.heatmap, 0, 0)
+        grid.addWidget(self.histogram, 0, 1)
+        grid.addWidget(self.scatter_plot, 1, 0, 1, 2)
+        layout = QHBoxLayout(self)
+        layout.addWidget(settings)
+        layout.addLayout(grid, 1)
+
+        self.thread = SweepThread()
+        self.thread.progress.connect(self._progress)
+        self.thread.result.connect(self._show_result)
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.x_combo.currentIndexChanged.connect(self._draw)
+        self.y_combo.currentIndexChanged.connect(self._draw)
+        self.set_base(base_config)
+
+    # --- settings ------------------------------------------------------------------------------
+    def set_base(self, config: TrainConfig) -> None:
+        self._base = config.replace(shuffle=False)
+        self.base_label.setText(
+            f"Other settings from the Train tab: {config.activation}, {config.loss}, {config.mode}"
+            f"{f' (batch {config.batch_size})' if config.mode == 'minibatch' else ''}, {config.init} init"
+            f"{'; shuffle is off in sweeps' if config.shuffle else ''}."
+        )
+
+    def spec(self) -> SweepSpec:
+        """The sweep the form describes; ValueError with a message for the user when it makes no sense."""
+        lrs = _list(self.lr_edit.text(), float)
+        if lrs is None:
+            raise ValueError("Learning rates: give numbers separated by commas, e.g. 0.1, 0.5, 2")
+        hidden = _list(self.hidden_edit.text(), int)
+        if hidden is None:
+            raise ValueError("Hidden units: give whole numbers separated by commas, e.g. 2, 3, 4")
+        optimizers = tuple(name for name, box in self.optimizer_checks.items() if box.isChecked())
+        if not optimizers:
+            raise ValueError("Optimizers: tick at least one")
+        start = self.seed_start_spin.value()
+        seeds = tuple(range(start, start + self.seeds_spin.value()))
+        n = len(seeds) * len(lrs) * len(hidden) * len(optimizers)
+        if n > MAX_RUNS:
+            raise ValueError(f"{n:,} runs is more than a sweep takes ({MAX_RUNS:,}); use fewer seeds or settings")
+        return SweepSpec(self._base, seeds, lrs, hidden, optimizers, self.epochs_spin.value())
+
+    # --- running -------------------------------------------------------------------------------
+    def start(self) -> None:
+        try:
+            spec = self.spec()
+        except ValueError as err:
+            self.message.setText(f"<span style='color:#c92a2a'>{str(err).replace('TrainConfig.', '')}</span>")
+            return
+        self.progress.setRange(0, spec.n_runs)
+        self.progress.setValue(0)
+        self.message.setText(f"Training {spec.n_runs:,} runs of {spec.epochs:,} epochs on all cores…")
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.thread.start_sweep(spec)
+
+    def cancel(self) -> None:
+        self.thread.cancel()
+        self.cancel_button.setEnabled(False)
+        self.message.setText("Cancelling after the runs in flight…")
+
+    def shutdown(self) -> None:
+        if self.thread.isRunning():
+            self.thread.stop(1000) or self.thread.wait(120_000)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
+
+    def _show_result(self, result: SweepResult) -> None:
+        self.result = result
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        state = "" if result.complete else " (cancelled: the runs done so far)"
+        self.message.setText(f"{len(result):,} runs in {result.seconds:.1f} s{state}. Click a cell or a seed to load its run.")
+        self.selected = None
+        self._draw()
+
+    # --- drawing -------------------------------------------------------------------------------
+    def _axis_values(self, name: str) -> list:
+        spec = self.result.spec
+        return {
+            "learning rate": list(spec.learning_rates),
+            "hidden units": list(spec.hidden),
+            "optimizer": list(spec.optimizers),
+        }[name]
+
+    def _draw(self) -> None:
+        result = self.result
+        if result is None:
+            return
+        x_name, y_name = self.x_combo.currentText(), self.y_combo.currentText()
+        xs, ys = self._axis_values(x_name), self._axis_values(y_name)
+        column = {"learning rate": result.learning_rate, "hidden units": result.hidden, "optimizer": result.optimizer}
+        grid = np.full((len(ys), len(xs)), np.nan)
+        self.cell_rows = {}
+        for r, yv in enumerate(ys):
+            for c, xv in enumerate(xs):
+                rows = np.flatnonzero((column[x_name] == xv) & (column[y_name] == yv))
+                if len(rows):
+                    self.cell_rows[(r, c)] = rows
+                    grid[r, c] = result.solved[rows].mean()
+        self.heat_image.setImage(np.nan_to_num(grid, nan=0.0), autoLevels=False, levels=(0.0, 1.0),
+                                 rect=QRectF(0, 0, len(xs), len(ys)))  # fmt: skip
+        self.heat_grid = grid
+        hm = self.heatmap.getPlotItem()
+        for text in self.heat_texts:
+            hm.removeItem(text)
+        self.heat_texts = []
+        for (r, c), _rows in self.cell_rows.items():
+            text = pg.TextItem(f"{grid[r, c]:.0%}", anchor=(0.5, 0.5), color="w" if grid[r, c] < 0.6 else "k")
+            text.setPos(c + 0.5, r + 0.5)
+            hm.addItem(text)
+            self.heat_texts.append(text)
+        hm.getAxis("bottom").setTicks([[(i + 0.5, f"{v:g}" if not isinstance(v, str) else v) for i, v in enumerate(xs)], []])
+        hm.getAxis("left").setTicks([[(i + 0.5, f"{v:g}" if not isinstance(v, str) else v) for i, v in enumerate(ys)], []])
+        hm.setLabel("bottom", x_name)
+        hm.setLabel("left", y_name)
+        hm.setRange(xRange=(0, len(xs)), yRange=(0, len(ys)), padding=0.02)
+        self._draw_runs(np.arange(len(result)) if self.selected is None else self.selected)
+
+    def _legend_counts(self, outcomes: np.ndarray | None) -> None:
+        self.legend.clear()
+        for name, mark in self.legend_marks.items():
+            count = "" if outcomes is None else f" ({int(np.sum(outcomes == name)):,})"
+            self.legend.addItem(mark, name + count)
+
+    def _draw_runs(self, rows: np.ndarray) -> None:
+        result = self.result
+        self._legend_counts(result.outcome[rows])
+        solved_epochs = result.epochs_to_solve[rows][result.solved[rows]]
+        if len(solved_epochs):
+            counts, edges = np.histogram(solved_epochs, bins=min(40, max(5, len(solved_epochs) // 5)))
+            self.hist_curve.setData(edges, counts)
+        else:
+            self.hist_curve.setData([0, 1], [0])
+        loss = result.final_loss[rows]
+        shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
+        brushes = [pg.mkBrush(OUTCOME_COLORS[o]) for o in result.outcome[rows]]
+        self.scatter.setData(x=result.seed[rows].astype(float), y=np.log10(np.nan_to_num(shown, nan=1.0)), brush=brushes,
+                             data=rows)  # fmt: skip
+
+    # --- clicks --------------------------------------------------------------------------------
+    def _heatmap_clicked(self, event) -> None:
+        if self.result is None:
+            return
+        point = self.heatmap.getPlotItem().getViewBox().mapSceneToView(event.scenePos())
+        self.select_cell(int(np.floor(point.y())), int(np.floor(point.x())))
+
+    def select_cell(self, row: int, col: int) -> None:
+        """Show that cell's seeds and load its typical run (the median solved one, else the first)."""
+        rows = self.cell_rows.get((row, col))
+        if rows is None:
+            return
+        self.selected = rows
+        self._draw_runs(rows)
+        solved = rows[self.result.solved[rows]]
+        if len(solved):
+            order = np.argsort(self.result.epochs_to_solve[solved], kind="stable")
+            pick = int(solved[order[len(order) // 2]])
+        else:
+            pick = int(rows[0])
+        self.load(pick)
+
+    def _seed_clicked(self, _item, points, *_args) -> None:
+        if len(points):
+            self.load(int(points[0].data()))
+
+    def load(self, row: int) -> None:
+        """Load run `row` of the result into the Train tab."""
+        config = self.result.config_of(row)
+        outcome = self.result.outcome[row]
+        self.message.setText(f"Loaded seed {config.seed} (lr {config.learning_rate:g}, hidden {config.hidden[0]}, "
+                             f"{config.optimizer}): {outcome}. It replays in the Train tab.")  # fmt: skip
+        self.loadRun.emit(config)
+
+
+__all__ = ["OUTCOMES", "SweepThread", "SweepView", "summarize_groups"]

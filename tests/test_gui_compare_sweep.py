@@ -1,0 +1,123 @@
+"""The Compare and Sweep tabs, driven from the window."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from engine import TrainConfig, Trainer
+from engine.compare import Comparison, updates_per_epoch
+from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
+
+
+def open_compare(qtbot, config=None):
+    window = open_window(qtbot, config)
+    window.tabs.setCurrentIndex(1)
+    view = window.compare_view
+    qtbot.waitUntil(lambda: view.step_button.isEnabled() and len(view.histories) == 2, timeout=TIMEOUT_MS)
+    return window, view
+
+
+def test_compare_runs_share_weights_and_match_the_engine(qtbot):
+    _window, view = open_compare(qtbot)
+    view.step_spin.setValue(8000)
+    qtbot.mouseClick(view.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.epoch == 8000 and view.state == "Paused", timeout=TIMEOUT_MS)
+    reference = Comparison(TrainConfig(), [TrainConfig(mode="sgd"), TrainConfig(mode="batch")])
+    reference.run(8000)
+    for i in range(2):
+        np.testing.assert_array_equal(view.histories[i].exact()[:, 0], reference.loss(i))
+    shown, expected = view.summaries(), reference.summaries(0.01)
+    assert [s.epochs_to_target for s in shown] == [s.epochs_to_target for s in expected]
+    assert view.table.item(0, 1).text() == f"{expected[0].epochs_to_target:,}"
+    assert view.verdict_label.text().startswith("SGD reached loss 0.01 after")
+    # the updates axis multiplies epochs by each mode's updates per epoch
+    view.axis_combo.setCurrentText("updates")
+    x_sgd = view.curves[0].xData
+    x_batch = view.curves[1].xData
+    assert updates_per_epoch(TrainConfig(mode="sgd")) == 4 and updates_per_epoch(TrainConfig(mode="batch")) == 1
+    np.testing.assert_array_equal(x_sgd, 4 * x_batch)  # the same epochs, four updates each against one
+    assert 8000 - 16 < x_batch.max() <= 8000
+    view.axis_combo.setCurrentText("seconds")
+    assert 0 < view.curves[0].xData.max() < 60
+    assert view.plot.getPlotItem().getViewBox().autoRangeEnabled()[0]
+
+
+def test_compare_play_pause_reset_and_runs(qtbot):
+    _window, view = open_compare(qtbot)
+    view._add_run()
+    qtbot.waitUntil(lambda: len(view.histories) == 3, timeout=TIMEOUT_MS)
+    for _ in range(5):
+        view._add_run()
+    assert view.editor.rowCount() == 6 and not view.add_button.isEnabled()
+    qtbot.waitUntil(lambda: len(view.histories) == 6, timeout=TIMEOUT_MS)
+    view.limit_spin.setValue(3000)
+    qtbot.mouseClick(view.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.state == "Stopped at target" and view.epoch == 3000, timeout=TIMEOUT_MS)
+    assert not view.play_button.isChecked()
+    initial = Trainer(TrainConfig()).initial_params
+    trainer = Trainer(view.configs[5], initial_params=initial)
+    np.testing.assert_array_equal(view.histories[5].exact()[:, 0], trainer.run(3000).loss)
+    qtbot.mouseClick(view.reset_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: all(h.n_epochs == 0 for h in view.histories), timeout=TIMEOUT_MS)
+    for _ in range(10):
+        view.editor.remove_last()
+    assert view.editor.rowCount() == 2 and not view.remove_button.isEnabled()
+
+
+def test_compare_follows_the_train_tab_network(qtbot):
+    window, view = open_compare(qtbot)
+    window.controls.seed_spin.setValue(5)
+    qtbot.waitUntil(lambda: len(view.configs) == 2 and view.configs[0].seed == 5, timeout=TIMEOUT_MS)
+    assert "seed 5" in view.base_label.text()
+
+
+def test_sweep_tab_runs_shows_and_loads_a_run(qtbot):
+    window = open_window(qtbot)
+    window.tabs.setCurrentIndex(2)
+    view = window.sweep_view
+    view.seeds_spin.setValue(40)
+    view.lr_edit.setText("0.5, 2")
+    view.hidden_edit.setText("2, 3")
+    view.epochs_spin.setValue(1500)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
+    result = view.result
+    assert len(result) == 160 and result.complete and view.progress.value() == 160
+    # heatmap: fraction solved per (hidden, learning rate)
+    for (row, col), rows in view.cell_rows.items():
+        assert view.heat_grid[row, col] == result.solved[rows].mean()
+        assert set(result.hidden[rows]) == {(2, 3)[row]} and set(result.learning_rate[rows]) == {(0.5, 2.0)[col]}
+    # clicking a cell loads its typical run into the Train tab, which replays it exactly
+    view.select_cell(1, 0)
+    qtbot.waitUntil(lambda: window.tabs.currentIndex() == 0 and window.epoch == 0 and len(window.params()) == 2
+                    and window.params()[0][0].shape == (3, 2), timeout=TIMEOUT_MS)  # fmt: skip
+    loaded = window.controls.config()
+    assert loaded.hidden == (3,) and loaded.learning_rate == 0.5
+    row = int(np.flatnonzero((result.seed == loaded.seed) & (result.hidden == 3) & (result.learning_rate == 0.5))[0])
+    step(qtbot, window, 1500)
+    trainer = Trainer(loaded)
+    chunk = trainer.run(1500)
+    assert_params_equal(window.params(), trainer.params)
+    assert chunk.loss[-1] == result.final_loss[row]
+
+
+def test_sweep_cancel_and_bad_input(qtbot):
+    window = open_window(qtbot)
+    view = window.sweep_view
+    view.lr_edit.setText("0.1,,x")
+    view.start()
+    assert "Learning rates" in view.message.text() and view.run_button.isEnabled()
+    view.lr_edit.setText("0.1")
+    for box in view.optimizer_checks.values():
+        box.setChecked(False)
+    view.start()
+    assert "tick at least one" in view.message.text()
+    view.optimizer_checks["sgd"].setChecked(True)
+    view.hidden_edit.setText("2")
+    view.seeds_spin.setValue(20000)
+    view.epochs_spin.setValue(20000)
+    view.start()
+    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=TIMEOUT_MS)
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
+    assert not view.result.complete and 0 < len(view.result) < 20000
+    assert "cancelled" in view.message.text()
