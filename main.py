@@ -17,8 +17,11 @@ from engine import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, XOR_INPUTS, Tr
 from engine.compare import COMPARABLE_FIELDS, DEFAULT_TARGET_LOSS, X_AXES, Comparison, parse_run_spec, verdict
 from engine.compare import MAX_RUNS as MAX_COMPARE
 from engine.compare import MIN_RUNS as MIN_COMPARE
+from engine.config import STRUCTURAL_FIELDS
+from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
 from engine.files import check_writable, train_record, write_atomically, write_json
-from engine.reports import compare_csv, compare_table, sweep_csv, sweep_table
+from engine.history import History
+from engine.reports import FIGURES, compare_csv, compare_table, history_csv, params_csv, params_json, sweep_csv, sweep_table
 from engine.sweep import SweepSpec, run_sweep, summarize_groups
 
 CLI_CHUNK_EPOCHS = 1_000_000
@@ -31,6 +34,7 @@ With no command, opens the training window. Commands:
   train       train headless and print the loss every --log-every epochs, like the reference notebook
   compare     which converges faster? 2 to 6 variations (SGD, mini-batch, batch, optimizers) side by side
   sweep       many seeds and settings on all cores: how often is XOR solved, and how fast?
+  export      write a saved experiment's history, parameters and plots (CSV, JSON, PNG, SVG)
   gui         open the window with the given settings
   screenshot  train headless, render the window offscreen and save it as a PNG
 Run 'python main.py COMMAND --help' for a command's options.
@@ -126,54 +130,75 @@ def add_config_arguments(parser: argparse.ArgumentParser, swept: bool = False) -
             "--learning-rate",
             "--lr",
             type=finite_float,
-            default=d.learning_rate,
+            default=argparse.SUPPRESS,
             metavar="LR",
             help=f"step size, a number > 0 (default {d.learning_rate})",
         )
         g.add_argument(
             "--hidden",
             type=parse_hidden,
-            default=d.hidden,
+            default=argparse.SUPPRESS,
             metavar="SIZES",
             help="hidden layer sizes, e.g. 2 or 4,3; 'none' for no hidden layer (default 2)",
         )
-    g.add_argument("--activation", choices=ACTIVATIONS, default=d.activation, help=f"hidden activation (default {d.activation})")
+    g.add_argument(
+        "--activation", choices=ACTIVATIONS, default=argparse.SUPPRESS, help=f"hidden activation (default {d.activation})"
+    )
     g.add_argument(
         "--loss",
         choices=LOSSES,
-        default=d.loss,
+        default=argparse.SUPPRESS,
         help="mse: mean (y - ŷ)², updated by the gradient of ½(y - ŷ)²; bce: cross-entropy (default mse)",
     )
     g.add_argument(
         "--mode",
         choices=MODES,
-        default=d.mode,
+        default=argparse.SUPPRESS,
         help="sgd: update after each sample; minibatch: after --batch-size samples; batch: once per epoch (default sgd)",
     )
-    g.add_argument("--batch-size", type=int, default=d.batch_size, metavar="B", help=f"minibatch size (default {d.batch_size})")
-    g.add_argument("--shuffle", action="store_true", help="visit the samples in a new seeded order each epoch (sgd, minibatch)")
+    g.add_argument(
+        "--batch-size", type=int, default=argparse.SUPPRESS, metavar="B", help=f"minibatch size (default {d.batch_size})"
+    )
+    g.add_argument(
+        "--shuffle",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="visit the samples in a new seeded order each epoch (sgd, minibatch)",
+    )
     g.add_argument(
         "--init",
         choices=INITS,
-        default=d.init,
+        default=argparse.SUPPRESS,
         help="notebook: uniform [0, 1) from np.random.seed(SEED); xavier; he (default notebook)",
     )
     if not swept:
-        g.add_argument("--seed", type=int, default=d.seed, help=f"seed of the initial weights and shuffling (default {d.seed})")
-        g.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="update rule (default sgd, the notebook's)")
-    g.add_argument("--momentum", type=finite_float, default=d.momentum, help=f"momentum coefficient (default {d.momentum})")
+        g.add_argument(
+            "--seed", type=int, default=argparse.SUPPRESS, help=f"seed of the initial weights and shuffling (default {d.seed})"
+        )
+        g.add_argument(
+            "--optimizer", choices=OPTIMIZERS, default=argparse.SUPPRESS, help="update rule (default sgd, the notebook's)"
+        )
+    g.add_argument(
+        "--momentum", type=finite_float, default=argparse.SUPPRESS, help=f"momentum coefficient (default {d.momentum})"
+    )
 
 
-def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser, swept: bool = False) -> TrainConfig:
-    """The config the options give; with `swept`, the swept options (lists) are left at their defaults."""
-    d = TrainConfig()
+CONFIG_OPTIONS = ("hidden", "activation", "loss", "learning_rate", "mode", "batch_size", "shuffle", "init", "seed",
+                  "optimizer", "momentum")  # fmt: skip
+
+
+def given_options(args: argparse.Namespace, swept: bool = False) -> dict:
+    """The config options given on the command line (they default to absent), as TrainConfig fields."""
+    skip = ("learning_rate", "hidden", "seed", "optimizer") if swept else ()
+    return {name: getattr(args, name) for name in CONFIG_OPTIONS if hasattr(args, name) and name not in skip}
+
+
+def config_from_args(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, swept: bool = False, base: TrainConfig | None = None
+) -> TrainConfig:
+    """`base` (the notebook's defaults unless given) with the options given on the command line."""
     try:
-        return TrainConfig(
-            hidden=d.hidden if swept else args.hidden, activation=args.activation, loss=args.loss,
-            learning_rate=d.learning_rate if swept else args.learning_rate, mode=args.mode, batch_size=args.batch_size,
-            shuffle=args.shuffle, init=args.init, seed=d.seed if swept else args.seed,
-            optimizer=d.optimizer if swept else args.optimizer, momentum=args.momentum,
-        )  # fmt: skip
+        return (base or TrainConfig()).replace(**given_options(args, swept))
     except ValueError as err:
         parser.error(str(err).replace("TrainConfig.", "--").replace("_", "-"))
         raise  # unreachable: parser.error exits
@@ -201,7 +226,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     train.add_argument(
         "--json", metavar="PATH", help="write the config, every epoch's loss, the final parameters and predictions as JSON"
     )
+    train.add_argument("--save", metavar="PATH", help="save the experiment (settings, weights, optimizer state, history)")
+    train.add_argument(
+        "--load", metavar="PATH", help="continue a saved experiment for --epochs more epochs (training options may change)"
+    )
     add_config_arguments(train)
+
+    export = sub.add_parser(
+        "export",
+        help="write a saved experiment's data and figures",
+        formatter_class=fmt,
+        description="Write a saved experiment's history and parameters as CSV or JSON, and its plots as PNG or SVG.",
+        epilog="example: python main.py export run.bplab --history-csv run.csv --figure loss --svg loss.svg",
+    )
+    export.add_argument("experiment", metavar="EXPERIMENT", help="an experiment file (train --save, or File › Save)")
+    export.add_argument("--history-csv", metavar="PATH", help="per-epoch loss and the 4 predictions, with a header")
+    export.add_argument("--params-csv", metavar="PATH", help="the parameters as CSV: layer, name, row, column, value")
+    export.add_argument("--params-json", metavar="PATH", help="the parameters as JSON")
+    export.add_argument("--figure", choices=FIGURES, default="loss", help="what --png/--svg show (default loss)")
+    export.add_argument("--png", metavar="PATH", help="save the figure as PNG")
+    export.add_argument("--svg", metavar="PATH", help="save the figure as SVG (plots only)")
 
     compare = sub.add_parser(
         "compare",
@@ -293,43 +337,98 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     shot.add_argument("--epochs", type=non_negative_int, default=5000, help="epochs to train first (default 5000)")
     shot.add_argument("--size", default="1400x900", metavar="WxH", help="window size in pixels (default 1400x900)")
     add_config_arguments(shot)
-    return parser, {"train": train, "compare": compare, "sweep": sweep, "gui": gui, "screenshot": shot}
+    return parser, {"train": train, "compare": compare, "sweep": sweep, "export": export, "gui": gui, "screenshot": shot}
 
 
 def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    config = config_from_args(args, parser)
-    if args.json:
+    for option in ("json", "save"):
+        if getattr(args, option):
+            try:
+                check_writable(getattr(args, option))
+            except ValueError as err:
+                parser.error(f"--{option}: {err}")
+    history = History()
+    if args.load:
         try:
-            check_writable(args.json)
-        except ValueError as err:
-            parser.error(f"--json: {err}")
-    trainer = Trainer(config)
-    keep_history = bool(args.json)
-    history: list[np.ndarray] = []
+            experiment = load_experiment(args.load)
+        except ExperimentError as err:
+            parser.error(f"--load: {err}")
+        structural = [f for f in STRUCTURAL_FIELDS if f in given_options(args)]
+        if structural:
+            names = ", ".join("--" + f.replace("_", "-") for f in structural)
+            parser.error(f"{names}: a loaded experiment keeps its network and seed; change only training settings")
+        trainer = experiment.trainer()
+        trainer.set_config(config_from_args(args, parser, base=experiment.config))
+        history = experiment.history
+    else:
+        trainer = Trainer(config_from_args(args, parser))
+    config = trainer.config
+    target = trainer.epoch + args.epochs
+    new_loss: list[np.ndarray] = []
     out = sys.stdout
-    while trainer.epoch < args.epochs and not trainer.diverged:
-        chunk = trainer.run(min(CLI_CHUNK_EPOCHS, args.epochs - trainer.epoch))
-        if keep_history:
-            history.append(chunk.loss)
+    while trainer.epoch < target and not trainer.diverged:
+        chunk = trainer.run(min(CLI_CHUNK_EPOCHS, target - trainer.epoch))
+        history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+        if args.json:
+            new_loss.append(chunk.loss)
         if args.log_every:
             logged = np.flatnonzero((chunk.epochs - 1) % args.log_every == 0)
             out.writelines(f"Epoch {chunk.epochs[i]}, Loss: {float(chunk.loss[i])!r}\n" for i in logged)
             out.flush()
     if trainer.diverged:
+        last = history.last[0]
         print(
-            f"Diverged at epoch {trainer.epoch}: the loss became {float(chunk.loss[-1])}. "
+            f"Diverged at epoch {trainer.epoch}: the loss became {float(last)}. "
             f"Try a smaller learning rate than {config.learning_rate:g}.",
             file=sys.stderr,
         )
     print("Predicted Output after Training:\n", trainer.predict(XOR_INPUTS).reshape(1, -1))
-    if args.json:
-        loss = np.concatenate(history) if history else np.empty(0)
-        try:
-            write_json(args.json, train_record(trainer, loss))
-        except OSError as err:
-            print(f"error: could not write {args.json}: {err.strerror or err}", file=sys.stderr)
-            return EXIT_USAGE
+    try:
+        if args.json:
+            record = train_record(trainer, np.concatenate(new_loss) if new_loss else np.empty(0))
+            record["first_epoch"] = target - args.epochs + 1
+            write_json(args.json, record)
+        if args.save:
+            save_experiment(args.save, Experiment.capture(trainer, history))
+    except OSError as err:
+        print(f"error: could not write: {err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_DIVERGED if trainer.diverged else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not any((args.history_csv, args.params_csv, args.params_json, args.png, args.svg)):
+        parser.error("say what to export: --history-csv, --params-csv, --params-json, --png or --svg")
+    if args.svg and args.figure == "window":
+        parser.error("--svg: the whole window exports as --png only; pick a plot with --figure for SVG")
+    for option in ("history_csv", "params_csv", "params_json", "png", "svg"):
+        if getattr(args, option):
+            try:
+                check_writable(getattr(args, option))
+            except ValueError as err:
+                parser.error(f"--{option.replace('_', '-')}: {err}")
+    try:
+        experiment = load_experiment(args.experiment)
+    except ExperimentError as err:
+        parser.error(str(err))
+    try:
+        if args.history_csv:
+            write_atomically(args.history_csv, history_csv(experiment.history).encode())
+        params = experiment.trainer().params
+        if args.params_csv:
+            write_atomically(args.params_csv, params_csv(params, experiment.config).encode())
+        if args.params_json:
+            write_atomically(args.params_json, params_json(params, experiment.config).encode())
+        if args.png or args.svg:
+            from gui.export import export_figure
+
+            for path, kind in ((args.png, "png"), (args.svg, "svg")):
+                if path:
+                    export_figure(experiment, args.figure, path, kind)
+    except OSError as err:
+        print(f"error: could not write: {err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -451,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return cmd_gui(None, parser)
-        command = {"train": cmd_train, "compare": cmd_compare, "sweep": cmd_sweep, "gui": cmd_gui,
+        command = {"train": cmd_train, "compare": cmd_compare, "sweep": cmd_sweep, "export": cmd_export, "gui": cmd_gui,
                    "screenshot": cmd_screenshot}[args.command]  # fmt: skip
         return command(args, subparsers[args.command])
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@
 from .config import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, TrainConfig
 from .history import History
 from .network import Layout, Params
-from .trainer import XOR_INPUTS, XOR_TARGETS, Chunk, Trainer, decision_grid, warm_up
+from .trainer import XOR_INPUTS, XOR_TARGETS, Chunk, Trainer, TrainerState, decision_grid, warm_up
 
 __all__ = [
     "ACTIVATIONS",
@@ -22,6 +22,7 @@ __all__ = [
     "Params",
     "TrainConfig",
     "Trainer",
+    "TrainerState",
     "decision_grid",
     "warm_up",
 ]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _FIRST_LEVEL = 3  # the pyramid's finest buckets hold 2**3 = 8 epochs
+MAX_EXACT_LIMIT = 10_000_000
+MAX_CAPACITY = 1 << 20
 
 
 def _block_min_max(src_min, src_max, factor, out_min, out_max) -> None:
@@ -144,6 +146,57 @@ class History:
     @property
     def nbytes(self) -> int:
         return self._raw.nbytes + self._pyramid.nbytes + self._sum_min.nbytes * 2 + self._sum_first.nbytes
+
+    # --- saving and restoring ---------------------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray | int]:
+        """The history as arrays: exact (n_exact, n_series), summary_first (k,), summary_min/max (k, n_series),
+        last (n_series,), and the integers n_epochs, bucket, fill, exact_limit, capacity."""
+        return {
+            "exact": self._raw[: self._n_raw].copy(),
+            "summary_first": self._sum_first[: self._n_sum].copy(),
+            "summary_min": self._sum_min[: self._n_sum].copy(),
+            "summary_max": self._sum_max[: self._n_sum].copy(),
+            "last": self._last.copy(),
+            "n_epochs": self._n_epochs,
+            "bucket": self._bucket,
+            "fill": self._sum_fill,
+            "exact_limit": self.exact_limit,
+            "capacity": self.summary_capacity,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, n_series: int = 5) -> History:
+        """Inverse of `state`; raises ValueError when the pieces do not fit together."""
+        exact_limit, summary_capacity = int(state["exact_limit"]), int(state["capacity"])
+        if not (1 <= exact_limit <= MAX_EXACT_LIMIT and 2 <= summary_capacity <= MAX_CAPACITY and summary_capacity % 2 == 0):
+            raise ValueError(f"history limits {exact_limit:,} / {summary_capacity:,} are out of range")
+        hist = cls(n_series=n_series, exact_limit=exact_limit, summary_capacity=summary_capacity)
+        exact = np.asarray(state["exact"])
+        first, mins, maxs = (np.asarray(state[k]) for k in ("summary_first", "summary_min", "summary_max"))
+        n_epochs, bucket, fill = (int(state[k]) for k in ("n_epochs", "bucket", "fill"))
+        k = len(first)
+        if exact.ndim != 2 or exact.shape[1] != n_series or len(exact) > exact_limit:
+            raise ValueError(f"history rows must be (at most {exact_limit:,}, {n_series}), got {exact.shape}")
+        if mins.shape != (k, n_series) or maxs.shape != (k, n_series) or k > summary_capacity:
+            raise ValueError("history summary arrays do not match")
+        if k and (len(exact) != exact_limit or bucket < 1 or not 1 <= fill <= bucket):
+            raise ValueError("history summary without a full exact part, or with a bad bucket size")
+        expected = len(exact) + (0 if not k else (k - 1) * bucket + fill)
+        if n_epochs != expected or (k and (first[0] != exact_limit + 1 or np.any(np.diff(first) != bucket))):
+            raise ValueError(f"history of {n_epochs:,} epochs does not match its rows")
+        if len(exact):
+            hist._append_raw(exact.astype(np.float64))
+        hist._sum_first[:k] = first
+        hist._sum_min[:k] = mins
+        hist._sum_max[:k] = maxs
+        hist._n_sum, hist._bucket, hist._sum_fill = k, bucket if k else 0, fill if k else 0
+        hist._n_epochs = n_epochs
+        last = np.asarray(state["last"], dtype=np.float64)
+        if last.shape != (n_series,):
+            raise ValueError(f"history's last row must have {n_series} values, got {last.shape}")
+        if n_epochs:
+            hist._last = last.copy()
+        return hist
 
     # --- writing ---------------------------------------------------------------------------------
     def reserve(self) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 
 import numpy as np
 
 from .compare import Comparison, RunSummary, updates_per_epoch
+from .config import TrainConfig
+from .history import History
+from .network import Params
 from .sweep import OUTCOMES, GroupSummary, SweepResult
 
 
@@ -110,3 +114,41 @@ def sweep_csv(result: SweepResult) -> str:
             ]
         )
     return out.getvalue()
+
+
+FIGURES = ("loss", "predictions", "decision-map", "weights", "window")
+
+
+def history_csv(history: History) -> str:
+    """Per epoch: epoch, loss, and the 4 predictions. Past the exact part, one min and one max row per bucket
+    (column 'kind' says which)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = ["loss", "y_hat_00", "y_hat_01", "y_hat_10", "y_hat_11"][: history.n_series]
+    writer.writerow(["epoch", "kind", *names])
+    for i, row in enumerate(history.exact().tolist()):
+        writer.writerow([i + 1, "exact", *map(repr, row)])
+    first, last, mins, maxs = history.summary()
+    for f, l_, mn, mx in zip(first.tolist(), last.tolist(), mins.tolist(), maxs.tolist()):
+        writer.writerow([f"{f}-{l_}", "min", *map(repr, mn)])
+        writer.writerow([f"{f}-{l_}", "max", *map(repr, mx)])
+    return out.getvalue()
+
+
+def params_csv(params: Params, config: TrainConfig) -> str:
+    """layer, name (W or b), row, column, value: one line per parameter."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["layer", "name", "row", "column", "value"])
+    for layer, (W, b) in enumerate(params, start=1):
+        for name, matrix in (("W", W), ("b", b)):
+            for (r, c), value in np.ndenumerate(matrix):
+                writer.writerow([layer, name, r, c, repr(float(value))])
+    return out.getvalue()
+
+
+def params_json(params: Params, config: TrainConfig) -> str:
+    from .files import finite_or_none
+
+    record = {"config": config.to_dict(), "params": [{"W": finite_or_none(W), "b": finite_or_none(b)} for W, b in params]}
+    return json.dumps(record, allow_nan=False, indent=1) + "\n"

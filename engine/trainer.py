@@ -54,6 +54,21 @@ class Chunk:
         return len(self.epochs)
 
 
+@dataclass(frozen=True)
+class TrainerState:
+    """A trainer's complete state. theta, initial_theta, opt_m, opt_v: (n_params,). rng_state: the shuffle
+    generator's ``bit_generator.state`` (a JSON-friendly dict)."""
+
+    theta: np.ndarray
+    initial_theta: np.ndarray
+    opt_m: np.ndarray
+    opt_v: np.ndarray
+    updates: int
+    epoch: int
+    diverged: bool
+    rng_state: dict
+
+
 class Trainer:
     """Trains a network on XOR (or on given data) with the settings of a `TrainConfig`.
 
@@ -158,6 +173,41 @@ class Trainer:
     def theta(self) -> np.ndarray:
         """Copy of the flat parameter vector, (n_params,)."""
         return self._theta.copy()
+
+    # --- saving and restoring ---------------------------------------------------------------------
+    def state(self) -> TrainerState:
+        """Everything needed to continue exactly where this trainer is (copies)."""
+        return TrainerState(
+            theta=self._theta.copy(),
+            initial_theta=self._initial_theta.copy(),
+            opt_m=self._opt_m.copy(),
+            opt_v=self._opt_v.copy(),
+            updates=int(self._opt_t[0]),
+            epoch=self._epoch,
+            diverged=self._diverged,
+            rng_state=self._shuffle_rng.bit_generator.state,
+        )
+
+    def restore(self, state: TrainerState) -> None:
+        """Continue from `state` (taken from a trainer with the same config); raises ValueError on a mismatch."""
+        n = self._layout.n_params
+        for name in ("theta", "initial_theta", "opt_m", "opt_v"):
+            arr = getattr(state, name)
+            if not isinstance(arr, np.ndarray) or arr.dtype != np.float64 or arr.shape != (n,):
+                raise ValueError(f"{name} must be {n} float64 numbers for this network, got {getattr(arr, 'shape', None)}")
+        rng = np.random.default_rng()
+        try:
+            rng.bit_generator.state = state.rng_state
+        except (TypeError, ValueError, KeyError) as err:
+            raise ValueError(f"the shuffle generator's state is not valid: {err}") from None
+        self._initial_theta = _readonly(state.initial_theta.copy())
+        self._theta = state.theta.copy()
+        self._opt_m = state.opt_m.copy()
+        self._opt_v = state.opt_v.copy()
+        self._opt_t = np.array([state.updates], dtype=np.int64)
+        self._epoch = int(state.epoch)
+        self._diverged = bool(state.diverged)
+        self._shuffle_rng = rng
 
     # --- training --------------------------------------------------------------------------------
     def run(self, n_epochs: int, stop_below: float | None = None) -> Chunk:

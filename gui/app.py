@@ -30,8 +30,9 @@ def run_window(config: TrainConfig | None) -> int:
     """Open the window and run the event loop; returns the exit status."""
     app = application()
     from . import MainWindow
+    from .experiments import last_config
 
-    window = MainWindow(config)
+    window = MainWindow(config if config is not None else last_config())
     window.show()
     status = app.exec()
     window.shutdown()
@@ -61,6 +62,7 @@ def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int
             print(f"error: could not save {path}", file=sys.stderr)
             return 2
     finally:
+        window.experiments.set_modified(False)  # a picture, not work to keep: close without asking
         window.close()
     print(f"saved {path} ({pixmap.width()}x{pixmap.height()}, epoch {window.epoch:,})")
     return 0

@@ -180,6 +180,10 @@ class CurvesPanel(QWidget):
 
     def clear(self) -> None:
         self.history.clear()
+        self.clear_view()
+
+    def clear_view(self) -> None:
+        """Follow the run again and redraw (after the history was cleared or replaced)."""
         self._following, self._followed = True, None
         self.redraw()
 

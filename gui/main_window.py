@@ -14,6 +14,7 @@ from engine import XOR_INPUTS, XOR_TARGETS, Params, TrainConfig
 from .compare_view import CompareView
 from .controls import ControlPanel
 from .curves import CurvesPanel
+from .experiments import Experiments
 from .maps import DecisionMap, WeightHeatmaps
 from .style import format_loss
 from .sweep_view import SweepView
@@ -147,6 +148,10 @@ class MainWindow(QMainWindow):
         self.controls.stopRulesChanged.connect(self.thread.set_stop_rules)
         self.thread.set_speed(self.controls.speed())
         self.thread.set_stop_rules(self.controls.stop_rules())
+        self._awaiting_load = False
+        self.experiments = Experiments(self)
+        self.controls.configChanged.connect(lambda _config: self.experiments.set_modified(True))
+        self.experiments.restore_window()
 
     def showEvent(self, event) -> None:
         """Start training's thread once the window is up, so its imports and compile come after the first paint."""
@@ -222,8 +227,12 @@ class MainWindow(QMainWindow):
     # --- snapshots --------------------------------------------------------------------------------
     def _apply_snapshot(self, snap: Snapshot) -> None:
         """Take in a snapshot's data at once; draw the views now, or within RENDER_SECONDS while running."""
+        if self._awaiting_load and not snap.keep_history:
+            return  # epochs of the run that an opened experiment replaces, still in flight
+        self._awaiting_load = False
         if snap.restarted:
-            self.curves.clear()
+            if not snap.keep_history:
+                self.curves.clear()
             self.banner.hide()
             sizes = snap.config.layer_sizes
             if sizes != self._sizes:
@@ -264,6 +273,8 @@ class MainWindow(QMainWindow):
             self._render()
         elif not self._render_timer.isActive():
             self._render_timer.start(max(1, int(wait * 1000)))
+        if len(snap.rows) or (snap.restarted and not snap.keep_history and snap.message.startswith("Reset")):
+            self.experiments.set_modified(True)
         self.snapshotApplied.emit(snap)
 
     def _render(self) -> None:
@@ -303,8 +314,30 @@ class MainWindow(QMainWindow):
 
     # --- closing ----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.experiments.may_close():
+            event.ignore()
+            return
+        self.experiments.remember_window()
         self.shutdown()
         super().closeEvent(event)
+
+    def shown_config(self) -> TrainConfig:
+        """The settings of the run on show (as of the last snapshot)."""
+        return self._config
+
+    def show_experiment(self, experiment) -> None:
+        """Continue `experiment` (an `engine.experiment.Experiment`) in the Train tab, paused at its epoch."""
+        self.controls.play_button.setChecked(False)
+        self.controls.set_config(experiment.config)
+        self.curves.history = experiment.history
+        self.curves.clear_view()
+        self._awaiting_load = True
+        last_loss = float(experiment.history.last[0]) if experiment.history.n_epochs else float("nan")
+        self.thread.load(experiment.state, experiment.config, last_loss)
+        self.compare_view.set_base(experiment.config)
+        self.sweep_view.set_base(experiment.config)
+        self.tabs.setCurrentIndex(0)
+        self.start_worker()
 
     def load_run(self, config: TrainConfig) -> None:
         """Show `config` in the Train tab, from epoch 0 (a sweep's run replays exactly)."""

@@ -67,6 +67,7 @@ class Snapshot:
     epochs_per_second: float = 0.0
     message: str = ""
     initial_params: Params = field(default_factory=list)
+    keep_history: bool = False  # restarted from an opened experiment: the window already has its history
 
     @property
     def loss(self) -> np.ndarray:
@@ -93,27 +94,51 @@ class _Requests:
     rules: StopRules = field(default_factory=StopRules)
     rules_changed: bool = False
     report: bool = False  # send a snapshot even if nothing trained (e.g. a paused settings change)
+    play_generation: int = 0  # counts Play requests: the worker's own stops never undo a newer Play
+    want_state: bool = False  # send the trainer's state (after flushing every trained epoch)
+    load: tuple | None = None  # (TrainerState, TrainConfig, last loss): continue from a saved experiment
 
     def busy(self) -> bool:
-        return self.abort or self.running or bool(self.steps) or self.reset or self.config is not None or self.report
+        return (self.abort or self.running or bool(self.steps) or self.reset or self.config is not None or self.report
+                or self.want_state or self.load is not None)  # fmt: skip
 
     def urgent(self) -> bool:
         """Something that should cut a slow-motion wait short."""
-        return self.abort or not self.running or bool(self.steps) or self.reset or self.config is not None or self.report
+        return self.busy() and (self.abort or not self.running or bool(self.steps) or self.reset or self.config is not None
+                                or self.report or self.want_state or self.load is not None)  # fmt: skip
 
 
 class TrainingThread(RequestThread):
     """Runs training off the GUI thread. The control methods may be called from any thread."""
 
     snapshot = Signal(object)  # Snapshot
+    state_ready = Signal(object)  # TrainerState, after a snapshot with every epoch it includes
     ONE_SHOT: ClassVar[dict] = {"play_pressed": False, "reset": False, "rules_changed": False, "report": False, "steps": 0,
-                                "config": None}  # fmt: skip
+                                "config": None, "want_state": False, "load": None}  # fmt: skip
 
     def __init__(self, config: TrainConfig, parent=None) -> None:
         super().__init__(_Requests(config=config), parent)
+        self.final_trainer: Trainer | None = None  # the trainer as the thread left it (read after it ended)
+
+    def request_state(self) -> None:
+        """Ask for the trainer's state; `state_ready` follows the snapshot that brings the window up to date."""
+        self._request(want_state=True)
+
+    def load(self, state, config: TrainConfig, last_loss: float) -> None:
+        """Pause, then continue from a saved experiment's `state` (the window restores its history itself)."""
+        self._request(load=(state, config, last_loss), running=False, steps=0, reset=False, config=None)
 
     def play(self) -> None:
-        self._request(running=True, play_pressed=True)
+        with QMutexLocker(self._mutex):
+            self._req.running = self._req.play_pressed = True
+            self._req.play_generation += 1
+            self._wake.wakeAll()
+
+    def stop_running(self, generation: int) -> None:
+        """The worker stops itself (restart, stop rule, divergence) unless Play was pressed again since."""
+        with QMutexLocker(self._mutex):
+            if self._req.play_generation == generation:
+                self._req.running = False
 
     def pause(self) -> None:
         self._request(running=False, report=True)
@@ -143,7 +168,11 @@ class TrainingThread(RequestThread):
         warm_up()
         with QMutexLocker(self._mutex):
             config, self._req.config = self._req.config, None
-        _Session(self, config).loop()
+        session = _Session(self, config)
+        try:
+            session.loop()
+        finally:
+            self.final_trainer = session.trainer
 
 
 class _Session:
@@ -158,6 +187,8 @@ class _Session:
         self.message = ""
         self.state = READY
         self.last_loss = math.nan
+        self.keep_history = False
+        self.generation = 0
         self.rules = StopRules()
         self.active_rules = StopRules()
         self.chunk_epochs = 64
@@ -175,6 +206,7 @@ class _Session:
             req = thread._take(block=self.state != RUNNING)
             if req.abort:
                 return
+            self.generation = req.play_generation
             self.apply(req)
             if req.steps:
                 self.step(req.steps)
@@ -182,12 +214,22 @@ class _Session:
                 self.run_chunk(req.speed)
             elif self.state == RUNNING:  # paused
                 self.state = PAUSED
-            self.emit(force=self.state != RUNNING or req.report)
+            self.emit(force=self.state != RUNNING or req.report or req.want_state)
+            if req.want_state:
+                self.thread.state_ready.emit(self.trainer.state())
             if req.running and self.state == RUNNING and req.speed is not None:
                 thread._sleep_until(self.next_due)
 
     # --- requests ---------------------------------------------------------------------------------
     def apply(self, req: _Requests) -> None:
+        if req.load is not None:
+            state, config, last_loss = req.load
+            trainer = Trainer(config)
+            trainer.restore(state)
+            self.trainer = trainer
+            self.restart("Experiment opened", keep_history=True)
+            self.last_loss = last_loss
+            self.arm_rules()
         if req.config is not None and self.trainer.set_config(req.config):
             self.restart("Network rebuilt (hidden layers, activation, initialisation or seed changed): training restarted")
         if req.reset:
@@ -199,10 +241,11 @@ class _Session:
         if req.play_pressed:
             self.next_due = time.perf_counter()
 
-    def restart(self, message: str) -> None:
+    def restart(self, message: str, keep_history: bool = False) -> None:
         self.pending, self.restarted, self.message = [], True, message
+        self.keep_history = keep_history
         self.state, self.last_loss = READY, math.nan
-        self.thread._request(running=False)
+        self.thread.stop_running(self.generation)
         self.arm_rules()
 
     def arm_rules(self) -> None:
@@ -262,7 +305,7 @@ class _Session:
 
     def stop_at(self, message: str) -> None:
         self.state, self.message = STOPPED, message
-        self.thread._request(running=False)
+        self.thread.stop_running(self.generation)
         self.active_rules = StopRules()
 
     def check_divergence(self) -> None:
@@ -272,7 +315,7 @@ class _Session:
                 f"Diverged at epoch {self.trainer.epoch:,}: the loss became {self.last_loss}. "
                 f"Try a smaller learning rate than {self.trainer.config.learning_rate:g}, then Reset."
             )
-            self.thread._request(running=False)
+            self.thread.stop_running(self.generation)
 
     # --- reporting --------------------------------------------------------------------------------
     def emit(self, force: bool) -> None:
@@ -313,7 +356,8 @@ class _Session:
                 epochs_per_second=self.epochs_per_second if self.state == RUNNING else 0.0,
                 message=self.message,
                 initial_params=trainer.initial_params if self.restarted else [],
+                keep_history=self.keep_history,
             )
         )
-        self.pending, self.restarted, self.message = [], False, ""
+        self.pending, self.restarted, self.message, self.keep_history = [], False, "", False
         self.last_emit = now

@@ -8,6 +8,34 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_settings(tmp_path_factory):
+    """QSettings (recent files, geometry, last config) in a temporary folder, never the user's."""
+    from PySide6.QtCore import QSettings
+
+    folder = str(tmp_path_factory.mktemp("settings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_dialogs(monkeypatch):
+    """A test that would open a modal message box fails instead of hanging."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"unexpected dialog: {args[2] if len(args) > 2 else args}")
+
+    for name in ("warning", "question", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, refuse)
+    from gui.experiments import Experiments
+
+    # closing a window with unsaved training discards it, unless a test says otherwise
+    monkeypatch.setattr(Experiments, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(Experiments, "warn", lambda self, text: (setattr(self, "last_message", text), self.failed.emit(text)))
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_threads():
     before = set(threading.enumerate())

@@ -30,6 +30,14 @@ from PySide6.QtCore import QTimer
 from gui.app import application, run_window
 import gui.main_window as mw
 
+import gui.experiments as ex
+from PySide6.QtWidgets import QMessageBox
+
+def discard(self):
+    print("asked about unsaved work", flush=True)
+    return QMessageBox.StandardButton.Discard
+ex.Experiments.ask_unsaved = discard
+
 app = application()
 original = mw.MainWindow._apply_snapshot
 def apply(self, snap):
@@ -46,6 +54,7 @@ sys.exit(run_window(None))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     done = run(["-c", code], env=env)
     assert done.returncode == 0, done.stderr
+    assert "asked about unsaved work" in done.stdout
     assert "QThread" not in done.stderr and "Traceback" not in done.stderr
 
 

@@ -1,0 +1,224 @@
+"""Experiments in the window: save, reopen, exports, settings, unsaved work, bad files, lifecycle."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
+
+from engine import TrainConfig, Trainer
+from engine.experiment import load_experiment
+from gui import MainWindow
+from gui.experiments import last_config
+from tests.gui_helpers import TIMEOUT_MS, assert_history_matches, assert_params_equal, open_window, step, wait_state
+
+
+def save(qtbot, window, path):
+    with qtbot.waitSignal(window.experiments.saved, timeout=TIMEOUT_MS):
+        window.experiments.save_to(path)
+
+
+def test_save_and_reopen_continue_bit_identically(qtbot, tmp_path):
+    config = TrainConfig(shuffle=True, optimizer="adam", learning_rate=0.05)
+    window = open_window(qtbot, config)
+    assert window.windowTitle() == "untitled[*] — Backprop Lab" and not window.isWindowModified()
+    step(qtbot, window, 1234)
+    assert window.isWindowModified()
+    path = tmp_path / "run.bplab"
+    save(qtbot, window, path)
+    assert window.windowTitle().startswith("run.bplab") and not window.isWindowModified()
+    saved_params = window.params()
+    step(qtbot, window, 100)  # more work, then go back to the saved file
+    assert window.isWindowModified()
+    assert window.experiments.open(path)
+    qtbot.waitUntil(lambda: window.epoch == 1234 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    assert not window.isWindowModified()
+    assert_params_equal(window.params(), saved_params)
+    step(qtbot, window, 766)
+    trainer = Trainer(config)
+    chunk = trainer.run(2000)
+    assert_params_equal(window.params(), trainer.params)
+    assert_history_matches(window, chunk.loss, chunk.predictions)
+    assert window.controls.config() == config
+
+
+def test_saving_while_running_saves_a_consistent_state(qtbot, tmp_path):
+    window = open_window(qtbot)
+    window.play()
+    qtbot.waitUntil(lambda: window.epoch > 20000, timeout=TIMEOUT_MS)
+    save(qtbot, window, tmp_path / "live.bplab")
+    window.pause()
+    experiment = load_experiment(tmp_path / "live.bplab")
+    epoch = experiment.state.epoch
+    assert epoch == experiment.history.n_epochs > 20000
+    trainer = Trainer(TrainConfig())
+    trainer.run(epoch)
+    np.testing.assert_array_equal(experiment.state.theta, trainer.theta)
+
+
+def test_a_bad_file_changes_nothing(qtbot, tmp_path):
+    window = open_window(qtbot)
+    step(qtbot, window, 300)
+    params, epoch = window.params(), window.epoch
+    bad = tmp_path / "bad.bplab"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with qtbot.waitSignal(window.experiments.failed, timeout=TIMEOUT_MS) as blocker:
+        assert not window.experiments.open(bad)
+    assert "Could not open bad.bplab" in blocker.args[0]
+    step(qtbot, window, 1)
+    assert window.epoch == epoch + 1
+    trainer = Trainer(TrainConfig())
+    trainer.run(epoch)
+    assert_params_equal(params, trainer.params)
+
+
+def test_failed_save_keeps_the_work(qtbot, tmp_path):
+    window = open_window(qtbot)
+    step(qtbot, window, 50)
+    with qtbot.waitSignal(window.experiments.failed, timeout=TIMEOUT_MS) as blocker:
+        window.experiments.save_to(tmp_path / "no-such-folder" / "x.bplab")
+    assert "Could not save" in blocker.args[0] and "nothing was lost" in blocker.args[0]
+    assert window.isWindowModified() and window.epoch == 50
+
+
+def test_closing_with_unsaved_work_asks(qtbot, tmp_path, monkeypatch):
+    from gui.experiments import Experiments
+
+    window = open_window(qtbot)
+    step(qtbot, window, 10)
+    answers = [QMessageBox.StandardButton.Cancel]
+    monkeypatch.setattr(Experiments, "ask_unsaved", lambda self: answers.pop(0))
+    window.close()
+    assert window.isVisible() and window.thread.isRunning()  # cancelled: still open, still working
+    window.experiments.path = tmp_path / "kept.bplab"
+    answers.append(QMessageBox.StandardButton.Save)
+    window.close()  # saves first, then closes
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT_MS)
+    assert load_experiment(tmp_path / "kept.bplab").state.epoch == 10
+    assert not window.thread.isRunning()
+
+
+def test_recent_files(qtbot, tmp_path):
+    window = open_window(qtbot)
+    step(qtbot, window, 5)
+    for name in ("a.bplab", "b.bplab"):
+        save(qtbot, window, tmp_path / name)
+    recent = window.experiments.recent_files()
+    assert recent[:2] == [str(tmp_path / "b.bplab"), str(tmp_path / "a.bplab")]
+    assert [a.text() for a in window.experiments.recent_menu.actions()][:2] == ["b.bplab", "a.bplab"]
+    (tmp_path / "a.bplab").unlink()
+    with qtbot.waitSignal(window.experiments.failed, timeout=TIMEOUT_MS):
+        window.experiments.open(str(tmp_path / "a.bplab"))
+    assert str(tmp_path / "a.bplab") not in window.experiments.recent_files()
+
+
+@pytest.mark.parametrize("figure", ["loss", "predictions", "decision-map", "weights"])
+def test_exports(qtbot, tmp_path, figure):
+    window = open_window(qtbot)
+    step(qtbot, window, 400)
+    for kind in ("png", "svg"):
+        path = tmp_path / f"{figure}.{kind}"
+        window.experiments.export_figure(figure, str(path), kind)
+        assert path.stat().st_size > 500
+    assert QImage(str(tmp_path / f"{figure}.png")).width() >= 800
+    assert "<svg" in (tmp_path / f"{figure}.svg").read_text()[:2000]
+
+
+def test_data_and_window_exports(qtbot, tmp_path):
+    window = open_window(qtbot)
+    step(qtbot, window, 25)
+    window.experiments.export_figure("window", str(tmp_path / "w.png"), "png")
+    assert QImage(str(tmp_path / "w.png")).width() == window.width()
+    window.experiments.export_data("history", str(tmp_path / "h.csv"))
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0] == "epoch,kind,loss,y_hat_00,y_hat_01,y_hat_10,y_hat_11" and len(lines) == 26
+    loss = Trainer(TrainConfig()).run(25).loss
+    assert float(lines[25].split(",")[2]) == loss[24]
+    window.experiments.export_data("params-json", str(tmp_path / "p.json"))
+    record = json.loads((tmp_path / "p.json").read_text())
+    np.testing.assert_array_equal(record["params"][0]["W"], window.params()[0][0])
+    window.experiments.export_data("params-csv", str(tmp_path / "p.csv"))
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "layer,name,row,column,value"
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 1 + 9
+
+
+def test_restore_defaults_and_remembered_settings(qtbot):
+    window = open_window(qtbot, TrainConfig(hidden=(3,), learning_rate=0.7, seed=3))
+    step(qtbot, window, 5)
+    window.experiments.restore_defaults()
+    qtbot.waitUntil(lambda: window.epoch == 0 and len(window.params()[0][0]) == 2, timeout=TIMEOUT_MS)
+    assert window.controls.config() == TrainConfig()
+    window.controls.learning_rate_spin.setValue(0.5)
+    window.main_splitter.setSizes([123, 456])
+    geometry, splitter = window.saveGeometry(), window.main_splitter.saveState()
+    window.close()
+    assert last_config() == TrainConfig(learning_rate=0.5)
+    from gui.experiments import settings
+
+    assert settings().value("geometry") == geometry and settings().value("mainSplitter") == splitter
+    again = MainWindow(last_config())
+    qtbot.addWidget(again)
+    assert again.controls.config().learning_rate == 0.5
+    assert again.main_splitter.saveState() == splitter
+
+
+def test_open_and_close_fifty_windows_mid_training(qtbot):
+    for _ in range(50):
+        window = MainWindow()
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda w=window: w.controls.play_button.isEnabled(), timeout=TIMEOUT_MS)
+        window.play()
+        qtbot.waitUntil(lambda w=window: w.epoch > 0, timeout=TIMEOUT_MS)
+        window.close()
+        assert not window.thread.isRunning()
+
+
+@pytest.fixture
+def shared_window(qtbot):
+    return open_window(qtbot)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=st.lists(st.sampled_from(["play", "pause", "step", "step_n", "reset"]), min_size=1, max_size=8))
+def test_random_control_sequences_agree_with_a_headless_twin(qtbot, shared_window, actions):
+    window = shared_window
+    window.reset()
+    qtbot.waitUntil(lambda: window.epoch == 0 and window.state == "Ready", timeout=TIMEOUT_MS)
+    twin = Trainer(TrainConfig())
+    for action in actions:
+        if action == "play":
+            window.play()
+            qtbot.waitUntil(lambda: window.epoch > twin.epoch, timeout=TIMEOUT_MS)
+            window.pause()
+            wait_state(qtbot, window, "Paused")
+        elif action == "pause":
+            window.pause()
+            qtbot.waitUntil(lambda: window.state != "Running", timeout=TIMEOUT_MS)
+        elif action in ("step", "step_n"):
+            step(qtbot, window, 1 if action == "step" else 37)
+        else:
+            window.reset()
+            qtbot.waitUntil(lambda: window.epoch == 0 and window.state == "Ready", timeout=TIMEOUT_MS)
+            twin.reset()
+        twin.run(window.epoch - twin.epoch)  # the twin catches up with however far the window got
+        assert twin.epoch == window.epoch
+        assert_params_equal(window.params(), twin.params)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [TrainConfig(learning_rate=1e6), TrainConfig(learning_rate=1e6, activation="relu", init="he", hidden=(8, 8)),
+     TrainConfig(learning_rate=1e6, loss="bce", optimizer="momentum")],
+)  # fmt: skip
+def test_numeric_extremes_never_crash_or_hang(qtbot, config):
+    window = open_window(qtbot, config)
+    window.controls.stop_epoch_spin.setValue(3000)
+    window.controls.stop_epoch_check.setChecked(True)
+    window.play()
+    qtbot.waitUntil(lambda: window.state in ("Diverged", "Stopped at target"), timeout=TIMEOUT_MS)
+    if window.state == "Diverged":
+        assert "Diverged at epoch" in window.banner.text()
