@@ -318,23 +318,31 @@ class History:
         return CurveData(np.concatenate(xs), np.concatenate(ys))
 
     def _view_raw(self, lo: int, hi: int, span: int, max_points: int, xs: list, ys: list) -> None:
+        """Exact epochs lo..hi: raw when few, else min/max pairs of pyramid buckets about span / max_points
+        epochs wide; the part after the last whole bucket steps down to finer levels (never more than one
+        bucket's worth of points per level)."""
         count = hi - lo + 1
         wanted = max(1.0, span / max(max_points, 1))
+        pyramid = self._pyramid
         level = -1
-        while level + 1 < len(self._pyramid.counts) and self._pyramid.bucket_size(level + 1) <= wanted:
+        while level + 1 < len(pyramid.counts) and pyramid.bucket_size(level + 1) <= wanted:
             level += 1
         if level < 0 or count <= 2 * max_points:
             xs.append(np.arange(lo, hi + 1, dtype=np.float64))
             ys.append(self._raw[lo - 1 : hi])
             return
-        size = self._pyramid.bucket_size(level)
-        b0, b1 = (lo - 1) // size, min(hi // size, self._pyramid.counts[level])  # whole buckets b0 .. b1-1
-        if b1 > b0:
-            xs.append(np.repeat(np.arange(b0, b1) * size + 1, 2).astype(np.float64))
-            pair = np.empty((2 * (b1 - b0), self.n_series))
-            pair[0::2], pair[1::2] = self._pyramid.mins[level][b0:b1], self._pyramid.maxs[level][b0:b1]
-            ys.append(pair)
-        tail = b1 * size + 1  # epochs after the last whole bucket, drawn exactly (fewer than `size`)
-        if tail <= hi:
-            xs.append(np.arange(tail, hi + 1, dtype=np.float64))
-            ys.append(self._raw[tail - 1 : hi])
+        start = lo
+        for current in range(level, -1, -1):
+            size = pyramid.bucket_size(current)
+            b0 = (start - 1) // size  # the bucket holding `start` (it may begin a little before lo)
+            b1 = min(hi // size, pyramid.counts[current])  # whole buckets b0 .. b1 - 1
+            if b1 > b0:
+                xs.append(np.repeat(np.arange(b0, b1) * size + 1, 2).astype(np.float64))
+                pair = np.empty((2 * (b1 - b0), self.n_series))
+                pair[0::2], pair[1::2] = pyramid.mins[current][b0:b1], pyramid.maxs[current][b0:b1]
+                ys.append(pair)
+                start = b1 * size + 1
+            if start > hi:
+                return
+        xs.append(np.arange(start, hi + 1, dtype=np.float64))  # fewer than the finest bucket (8 epochs)
+        ys.append(self._raw[start - 1 : hi])

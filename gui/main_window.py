@@ -227,6 +227,7 @@ class MainWindow(QMainWindow):
     # --- snapshots --------------------------------------------------------------------------------
     def _apply_snapshot(self, snap: Snapshot) -> None:
         """Take in a snapshot's data at once; draw the views now, or within RENDER_SECONDS while running."""
+        self.thread.snapshot_taken()
         if self._awaiting_load and not snap.keep_history:
             return  # epochs of the run that an opened experiment replaces, still in flight
         self._awaiting_load = False

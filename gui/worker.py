@@ -22,6 +22,7 @@ from engine import Params, TrainConfig, Trainer, decision_grid, warm_up
 from .threads import RequestThread
 
 MAX_SNAPSHOTS_PER_SECOND = 40
+MAX_IN_FLIGHT = 2  # snapshots sent but not yet taken in by the window: beyond this, epochs wait for the next one
 CHUNK_SECONDS = 0.025  # at full speed, chunks are sized to take about this long
 MAX_CHUNK_EPOCHS = 1_000_000
 MAP_SECONDS = 1 / 30  # while running, the decision map is recomputed at most this often
@@ -119,6 +120,19 @@ class TrainingThread(RequestThread):
     def __init__(self, config: TrainConfig, parent=None) -> None:
         super().__init__(_Requests(config=config), parent)
         self.final_trainer: Trainer | None = None  # the trainer as the thread left it (read after it ended)
+        self._in_flight = 0  # guarded by _mutex
+
+    def snapshot_taken(self) -> None:
+        """The window took in a snapshot (back-pressure: a window that falls behind gets fewer, larger ones)."""
+        with QMutexLocker(self._mutex):
+            self._in_flight = max(0, self._in_flight - 1)
+
+    def _may_send(self, force: bool) -> bool:
+        with QMutexLocker(self._mutex):
+            if not force and self._in_flight >= MAX_IN_FLIGHT:
+                return False
+            self._in_flight += 1
+            return True
 
     def request_state(self) -> None:
         """Ask for the trainer's state; `state_ready` follows the snapshot that brings the window up to date."""
@@ -325,6 +339,8 @@ class _Session:
             self.rate_epochs, self.rate_since = 0, now
         if not force and now - self.last_emit < 1.0 / MAX_SNAPSHOTS_PER_SECOND:
             return
+        if not self.thread._may_send(force):
+            return  # the window is behind: keep the epochs for the next snapshot
         if self.state == READY and self.trainer.epoch:
             self.state = PAUSED
         grid = None

@@ -282,3 +282,23 @@ def test_loss_plot_log_toggle_and_outputs_table(qtbot):
     outputs = reference(TrainConfig(), 5000)[0].predict(XOR_INPUTS)
     assert window.curves.right_label.text() == "<b>4 / 4</b> right" and outputs[1] > 0.5
     assert "epoch 5,000" in window.curves.loss_title.text()
+
+
+def test_a_stalled_window_gets_few_large_snapshots_and_loses_nothing(qtbot):
+    """Back-pressure: while the window does not take snapshots in, the worker keeps at most two in flight."""
+    from gui.worker import MAX_IN_FLIGHT
+
+    window = open_window(qtbot)
+    arrived = []
+    window.snapshotApplied.connect(lambda snap: arrived.append(len(snap.rows)))
+    window.play()
+    qtbot.waitUntil(lambda: window.epoch > 1000, timeout=TIMEOUT_MS)
+    arrived.clear()
+    window.thread.wait(600)  # the GUI thread stalls (no events processed) while training goes on
+    qtbot.waitUntil(lambda: len(arrived) >= 1, timeout=TIMEOUT_MS)
+    burst = len(arrived)
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+    assert burst <= MAX_IN_FLIGHT + 1  # not ~24 queued snapshots for 0.6 s
+    _, loss, preds = reference(TrainConfig(), window.epoch)
+    assert_history_matches(window, loss, preds)

@@ -118,3 +118,17 @@ def test_reserve_keeps_the_rows(data):
     hist.reserve()
     hist.extend(data[10:])
     np.testing.assert_array_equal(hist.exact(), data)
+
+
+def test_view_stays_small_when_the_exact_part_ends_mid_bucket():
+    """The exact epochs after the last whole coarse bucket go through finer levels, not raw."""
+    hist = History(exact_limit=1_000_000, summary_capacity=64)
+    hist.extend(np.random.default_rng(0).random((1_000_000, 5)))
+    hist.extend(np.zeros((119_000_000 // 1000, 5)).repeat(1, axis=0))
+    for points in (200, 800, 2000):
+        view = hist.view(max_points=points)
+        assert len(view.x) <= 4 * points + 200, (points, len(view.x))
+        assert np.all(np.diff(view.x) >= 0)
+    zoomed = hist.view(900_000, 1_000_000, 500)
+    assert len(zoomed.x) <= 4 * 500 + 200
+    np.testing.assert_array_equal(zoomed.y.max(axis=0), hist.exact()[899_999:].max(axis=0))
