@@ -194,10 +194,9 @@ def train_one_hidden(
 
 
 @njit(cache=True, nogil=True)
-def _forward_sample(theta, sizes, w_off, b_off, x, acts, activation):
-    """Forward one sample into `acts` (n_units,), layer after layer; returns the output logit.
-
-    sizes, w_off, b_off: unsigned (see `train_deep`).
+def _forward_sample(theta, sizes, w_off, b_off, x, acts, zs, activation):
+    """Forward one sample into `acts` and its pre-activations into `zs` (both (n_units,)), layer after
+    layer; returns the output logit. sizes, w_off, b_off: unsigned (see `train_deep`).
     """
     one = U(1)
     n_layers = U(sizes.shape[0] - 1)
@@ -221,6 +220,7 @@ def _forward_sample(theta, sizes, w_off, b_off, x, acts, activation):
                 for c in range(one, n_in):
                     s += theta[row + c] * acts[prev + c]
             z = s + theta[bo + j]
+            zs[out + j] = z
             acts[out + j] = sigmoid(z) if last else activate(z, activation)
         prev = out
         out += n_out
@@ -295,6 +295,7 @@ def train_deep(
     for layer in range(1, sizes.shape[0]):
         n_units += sizes[layer]
     acts = np.empty(n_units)
+    zs = np.empty(n_units)
     deltas = np.empty(n_units)
     out_unit = U(n_units - 1)
     grad = np.zeros(theta.size)
@@ -311,7 +312,7 @@ def train_deep(
             for k in range(start, start + m):
                 i = U(orders[epoch, k]) if shuffled else k
                 x = X[i]
-                z_out = _forward_sample(theta, sizes, w_off, b_off, x, acts, activation)
+                z_out = _forward_sample(theta, sizes, w_off, b_off, x, acts, zs, activation)
                 y_hat = acts[out_unit]
                 y = Y[i]
                 pred_out[epoch, i] = y_hat
@@ -335,8 +336,9 @@ def train_deep(
 @njit(cache=True, nogil=True)
 def forward_all(theta, sizes, w_off, b_off, X, activation, out):
     """Every unit's activation for every row of X. X: (m, d). out: (m, n_units), output unit last."""
+    zs = np.empty(out.shape[1])
     for r in range(X.shape[0]):
-        _forward_sample(theta, sizes, w_off, b_off, X[r], out[r], activation)
+        _forward_sample(theta, sizes, w_off, b_off, X[r], out[r], zs, activation)
 
 
 @njit(cache=True, nogil=True)
@@ -415,3 +417,62 @@ def sweep_one_hidden(
             done += ran
             if ran < k:  # diverged
                 break
+
+
+@njit(cache=True, nogil=True)
+def sample_step(
+    theta, sizes, w_off, b_off, x, y, activation, loss_kind, lr, optimizer, coef, opt_m, opt_v, opt_t, apply,
+    acts, zs, deltas, grad,
+):  # fmt: skip
+    """One sample's forward pass, backward pass and (when `apply`) update, keeping every quantity.
+
+    acts, zs, deltas: (n_units,) activations, pre-activations and deltas, hidden layers then output.
+    grad: (n_params,) this sample's gradient (δ a_prevᵀ, δ). The update is the one the training kernels
+    make for a batch of one sample, with the same arithmetic, so steps match them bit for bit.
+    Returns the sample's reported loss.
+    """
+    n_units = deltas.shape[0]
+    z_out = _forward_sample(theta, sizes, w_off, b_off, x, acts, zs, activation)
+    y_hat = acts[n_units - 1]
+    loss = sample_loss(y_hat, z_out, y, loss_kind)
+    _backward_sample(theta, sizes, w_off, acts, deltas, output_delta(y_hat, y, loss_kind), activation)
+    grad[:] = 0.0
+    _accumulate(grad, sizes, w_off, b_off, x, acts, deltas, lr, False)
+    if apply:
+        if optimizer == OPT_SGD:
+            opt_t[0] += 1
+            _accumulate(theta, sizes, w_off, b_off, x, acts, deltas, lr, True)
+        else:
+            apply_update(theta, grad, 1.0, lr, optimizer, coef, opt_m, opt_v, opt_t)
+    return loss
+
+
+@njit(cache=True, nogil=True)
+def sample_objective(theta, sizes, w_off, b_off, x, y, activation, loss_kind, acts, zs):
+    """What one sample's update descends: ½(y - ŷ)² for mse, the cross-entropy for bce."""
+    z_out = _forward_sample(theta, sizes, w_off, b_off, x, acts, zs, activation)
+    y_hat = acts[acts.shape[0] - 1]
+    if loss_kind == MSE:
+        e = y - y_hat
+        return 0.5 * (e * e)
+    return sample_loss(y_hat, z_out, y, loss_kind)
+
+
+@njit(cache=True, nogil=True)
+def finite_difference_gradient(theta, sizes, w_off, b_off, x, y, activation, loss_kind, h, out):
+    """Finite differences of `sample_objective` for every parameter (out (n_params,)), with the fourth-order
+    central stencil (8(f(+s) - f(-s)) - (f(+2s) - f(-2s))) / 12s, s = h max(1, |θ|). theta is restored."""
+    n_units = 0
+    for layer in range(1, sizes.shape[0]):
+        n_units += sizes[layer]
+    acts = np.empty(n_units)
+    zs = np.empty(n_units)
+    for p in range(theta.size):
+        keep = theta[p]
+        step = h * max(1.0, abs(keep))
+        values = np.empty(4)
+        for k in range(4):
+            theta[p] = keep + (1.0, -1.0, 2.0, -2.0)[k] * step
+            values[k] = sample_objective(theta, sizes, w_off, b_off, x, y, activation, loss_kind, acts, zs)
+        theta[p] = keep
+        out[p] = (8.0 * (values[0] - values[1]) - (values[2] - values[3])) / (12.0 * step)

@@ -71,7 +71,13 @@ def save_experiment(path: str | os.PathLike[str], experiment: Experiment) -> Non
         "name": experiment.name or Path(path).stem,
         "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "config": experiment.config.to_dict(),
-        "trainer": {"updates": s.updates, "epoch": s.epoch, "diverged": s.diverged, "rng_state": s.rng_state},
+        "trainer": {
+            "updates": s.updates,
+            "epoch": s.epoch,
+            "diverged": s.diverged,
+            "rng_state": s.rng_state,
+            "partial": _partial_to_json(s.partial),
+        },
         "history": {k: int(hist[k]) for k in ("n_epochs", "bucket", "fill", "exact_limit", "capacity")},
     }
     buffer = io.BytesIO()
@@ -147,6 +153,7 @@ def _load(path: Path) -> Experiment:
     state = TrainerState(
         theta=arrays["theta"], initial_theta=arrays["initial_theta"], opt_m=arrays["opt_m"], opt_v=arrays["opt_v"],
         updates=updates, epoch=epoch, diverged=diverged, rng_state=trainer_info.get("rng_state"),
+        partial=_partial_from_json(trainer_info.get("partial")),
     )  # fmt: skip
     try:
         Trainer(config).restore(state)
@@ -233,6 +240,26 @@ def _history(name: str, arrays: dict, info: dict, diverged: bool) -> History:
         return History.from_state(state, n_series=N_SERIES)
     except ValueError as err:
         raise ExperimentError(f"{name}: {err}") from None
+
+
+def _partial_to_json(partial: dict | None) -> dict | None:
+    if partial is None:
+        return None
+    preds = [None if not np.isfinite(v) else float(v) for v in partial["predictions"].tolist()]
+    return {"order": [int(i) for i in partial["order"]], "position": int(partial["position"]),
+            "loss_sum": float(partial["loss_sum"]), "predictions": preds}  # fmt: skip
+
+
+def _partial_from_json(data) -> dict | None:
+    """The epoch in progress as saved (checked by `Trainer.restore`)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("predictions"), list):
+        raise ExperimentError("the epoch in progress is malformed")
+    preds = [np.nan if v is None else v for v in data["predictions"]]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in preds):
+        raise ExperimentError("the epoch in progress is malformed")
+    return {**data, "predictions": np.array(preds, dtype=np.float64)}
 
 
 def default_name(config: TrainConfig) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import numbers
 from dataclasses import dataclass
 
@@ -9,6 +11,7 @@ import numpy as np
 
 from .codes import ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES
 from .config import TrainConfig
+from .inspect import FD_STEP, MAX_FD_PARAMS, SampleTrace
 from .network import Layout, Params, initial_theta
 
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -67,6 +70,7 @@ class TrainerState:
     epoch: int
     diverged: bool
     rng_state: dict
+    partial: dict | None = None  # a sample-stepped epoch in progress: order, position, loss_sum, predictions
 
 
 class Trainer:
@@ -106,6 +110,7 @@ class Trainer:
         self._shuffle_rng = np.random.default_rng(self._config.seed)
         self._epoch = 0
         self._diverged = False
+        self._partial: dict | None = None  # an epoch in progress, sample by sample
 
     @property
     def config(self) -> TrainConfig:
@@ -186,6 +191,7 @@ class Trainer:
             epoch=self._epoch,
             diverged=self._diverged,
             rng_state=self._shuffle_rng.bit_generator.state,
+            partial=None if self._partial is None else _copy_partial(self._partial),
         )
 
     def restore(self, state: TrainerState) -> None:
@@ -208,6 +214,7 @@ class Trainer:
         self._epoch = int(state.epoch)
         self._diverged = bool(state.diverged)
         self._shuffle_rng = rng
+        self._partial = _check_partial(state.partial, self.n_samples)
 
     # --- training --------------------------------------------------------------------------------
     def run(self, n_epochs: int, stop_below: float | None = None) -> Chunk:
@@ -224,6 +231,18 @@ class Trainer:
         if n_epochs > MAX_CHUNK_EPOCHS:
             raise ValueError(f"n_epochs {n_epochs} is more than one chunk may hold ({MAX_CHUNK_EPOCHS}); run in chunks")
         n_epochs = int(n_epochs)
+        if self._partial is not None and n_epochs and not self._diverged:
+            finished = self._finish_epoch()  # a sample-stepped epoch in progress ends first
+            if finished.diverged or n_epochs == 1 or finished.loss[0] < target:
+                return finished
+            rest = self.run(n_epochs - 1, stop_below)
+            return Chunk(
+                epochs=_readonly(np.concatenate([finished.epochs, rest.epochs])),
+                loss=_readonly(np.concatenate([finished.loss, rest.loss])),
+                predictions=_readonly(np.concatenate([finished.predictions, rest.predictions])),
+                diverged=rest.diverged,
+                reached_target=rest.reached_target,
+            )
         n = self.n_samples
         if self._diverged:
             n_epochs = 0
@@ -253,6 +272,119 @@ class Trainer:
             reached_target=bool(done and not self._diverged and loss[done - 1] < target),
         )
 
+    # --- sample by sample ----------------------------------------------------------------------------
+    @property
+    def sample_position(self) -> int:
+        """Samples of the current epoch done by `step_sample` (0 at an epoch boundary)."""
+        return 0 if self._partial is None else self._partial["position"]
+
+    @property
+    def can_step_samples(self) -> bool:
+        """Sample steps need one update per sample: mode sgd (or a batch size of one)."""
+        return self._config.batch_size_for(self.n_samples) == 1
+
+    def step_sample(self) -> tuple[SampleTrace, Chunk | None]:
+        """Train one sample (the next of the epoch's order) and return its trace, plus the epoch as a
+        one-epoch `Chunk` when this sample completed it. n sample steps equal one `run(1)` bit for bit."""
+        if not self.can_step_samples:
+            raise ValueError(f"sample steps need one update per sample (mode sgd), not mode {self._config.mode!r}")
+        if self._diverged:
+            raise ValueError("training diverged; reset before stepping")
+        n = self.n_samples
+        if self._partial is None:
+            order = self._draw_orders(1)[0] if self._shuffles() else np.arange(n, dtype=np.int64)
+            self._partial = {"order": order, "position": 0, "loss_sum": 0.0, "predictions": np.full(n, np.nan)}
+        part = self._partial
+        index = int(part["order"][part["position"]])
+        trace = self._trace(self._inputs[index], float(self._targets[index]), index, apply=True)
+        part["loss_sum"] += trace.loss
+        part["predictions"][index] = trace.y_hat
+        part["position"] += 1
+        trace = _with_position(trace, part["position"])
+        if part["position"] < n:
+            return trace, None
+        return trace, self._close_epoch()
+
+    def _finish_epoch(self) -> Chunk:
+        while True:
+            _, chunk = self.step_sample()
+            if chunk is not None:
+                return chunk
+
+    def _close_epoch(self) -> Chunk:
+        part, self._partial = self._partial, None
+        loss = part["loss_sum"] / self.n_samples
+        self._epoch += 1
+        if not np.isfinite(loss):
+            self._diverged = True
+        return Chunk(
+            epochs=_readonly(np.array([self._epoch], dtype=np.int64)),
+            loss=_readonly(np.array([loss])),
+            predictions=_readonly(part["predictions"].reshape(1, -1).copy()),
+            diverged=self._diverged,
+        )
+
+    def inspect_sample(self, index: int | None = None, x: np.ndarray | None = None, y: float | None = None) -> SampleTrace:
+        """The trace of training sample `index` (or of input `x` with target `y`) at the current weights,
+        with the update it would make, without making it."""
+        if index is not None:
+            if not 0 <= index < self.n_samples:
+                raise ValueError(f"sample index must be 0 .. {self.n_samples - 1}, got {index}")
+            x, y = self._inputs[index], float(self._targets[index])
+        elif x is None or y is None:
+            raise ValueError("give a sample index, or an input x and a target y")
+        x = _check_inputs(np.asarray(x, dtype=np.float64).reshape(1, -1))[0]
+        return self._trace(x, float(y), index, apply=False)
+
+    def gradient(self) -> Params:
+        """Mean over the training samples of the per-sample gradient at the current weights, per layer."""
+        K = kernels()
+        lay = self._layout
+        sizes, w_off, b_off = lay.kernel_args
+        acts, zs, deltas = (np.empty(lay.n_units) for _ in range(3))
+        total, grad = np.zeros(lay.n_params), np.empty(lay.n_params)
+        cfg = self._config
+        scratch = (np.zeros(lay.n_params), np.zeros(lay.n_params), np.zeros(1, dtype=np.int64))
+        for i in range(self.n_samples):
+            K.sample_step(self._theta, sizes, w_off, b_off, self._inputs[i], float(self._targets[i]),
+                          ACTIVATION_CODES[cfg.activation], LOSS_CODES[cfg.loss], cfg.learning_rate,
+                          OPTIMIZER_CODES[cfg.optimizer], _coef(cfg), *scratch, False, acts, zs, deltas, grad)  # fmt: skip
+            total += grad
+        return lay.copies(total / self.n_samples)
+
+    def _trace(self, x: np.ndarray, y: float, index: int | None, apply: bool) -> SampleTrace:
+        K = kernels()
+        cfg, lay = self._config, self._layout
+        sizes, w_off, b_off = lay.kernel_args
+        acts, zs, deltas = (np.empty(lay.n_units) for _ in range(3))
+        grad = np.empty(lay.n_params)
+        before = lay.copies(self._theta)
+        if apply:
+            theta, opt = self._theta, (self._opt_m, self._opt_v, self._opt_t)
+        else:  # show the update on copies
+            theta, opt = self._theta.copy(), (self._opt_m.copy(), self._opt_v.copy(), self._opt_t.copy())
+        loss = K.sample_step(theta, sizes, w_off, b_off, np.ascontiguousarray(x), y, ACTIVATION_CODES[cfg.activation],
+                             LOSS_CODES[cfg.loss], cfg.learning_rate, OPTIMIZER_CODES[cfg.optimizer], _coef(cfg), *opt,
+                             True, acts, zs, deltas, grad)  # fmt: skip
+        fd = None
+        if lay.n_params <= MAX_FD_PARAMS:
+            fd_flat = np.empty(lay.n_params)
+            probe = np.array(before_flat := lay.flatten(before))
+            K.finite_difference_gradient(probe, sizes, w_off, b_off, np.ascontiguousarray(x), y,
+                                         ACTIVATION_CODES[cfg.activation], LOSS_CODES[cfg.loss], FD_STEP, fd_flat)  # fmt: skip
+            del before_flat
+            fd = lay.copies(fd_flat)
+        bounds = np.cumsum([0, *lay.sizes[1:]])
+        per_layer = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        y_hat = float(acts[-1])
+        objective = 0.5 * (y - y_hat) ** 2 if cfg.loss == "mse" else float(loss)
+        return SampleTrace(
+            index=index, x=np.array(x, dtype=np.float64), y=y, applied=apply, position=0, config=cfg,
+            params_before=before, params_after=lay.copies(theta), z=[zs[s].copy() for s in per_layer],
+            a=[acts[s].copy() for s in per_layer], delta=[deltas[s].copy() for s in per_layer], grads=lay.copies(grad),
+            fd_grads=fd, y_hat=y_hat, loss=float(loss), objective=float(objective),
+        )  # fmt: skip
+
     def _draw_orders(self, n_epochs: int) -> np.ndarray:
         """Visiting orders of the next `n_epochs` epochs, (n_epochs, n_samples): row e is the e-th
         ``permutation(n_samples)`` of the shuffle generator."""
@@ -264,7 +396,7 @@ class Trainer:
     def _train(self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray, stop_below: float) -> int:
         """One kernel call over ``len(loss)`` epochs; returns the epochs done and notes divergence."""
         cfg = self._config
-        coef = np.array([cfg.momentum, cfg.beta1, cfg.beta2, cfg.eps])
+        coef = _coef(cfg)
         common = (
             self._inputs, self._targets, orders, loss, predictions,
             ACTIVATION_CODES[cfg.activation], LOSS_CODES[cfg.loss], cfg.batch_size_for(self.n_samples),
@@ -290,6 +422,35 @@ class Trainer:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The network's output ŷ for each row of X: X (m, 2) -> (m,)."""
         return self.activations(X)[:, -1].copy()
+
+
+def _coef(cfg: TrainConfig) -> np.ndarray:
+    """The optimizer coefficients as the kernels take them: (momentum, beta1, beta2, eps)."""
+    return np.array([cfg.momentum, cfg.beta1, cfg.beta2, cfg.eps])
+
+
+def _copy_partial(partial: dict) -> dict:
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in partial.items()}
+
+
+def _with_position(trace: SampleTrace, position: int) -> SampleTrace:
+    return dataclasses.replace(trace, position=position)
+
+
+def _check_partial(partial: dict | None, n: int) -> dict | None:
+    """A saved epoch in progress, checked: order a permutation of 0..n-1, 0 < position < n."""
+    if partial is None:
+        return None
+    try:
+        order = np.asarray(partial["order"], dtype=np.int64)
+        position = int(partial["position"])
+        loss_sum = float(partial["loss_sum"])
+        preds = np.asarray(partial["predictions"], dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("the epoch in progress is malformed") from None
+    if sorted(order.tolist()) != list(range(n)) or not 0 < position < n or preds.shape != (n,):
+        raise ValueError("the epoch in progress does not fit this data")
+    return {"order": order, "position": position, "loss_sum": loss_sum, "predictions": preds}
 
 
 def _check_inputs(X: np.ndarray) -> np.ndarray:

@@ -1,0 +1,53 @@
+"""`SampleTrace`: every quantity of one sample's forward pass, backward pass and update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import TrainConfig
+from .network import Params
+
+FD_STEP = 1e-4  # with a fourth-order stencil: truncation ~1e-16, rounding ~1e-12
+MAX_FD_PARAMS = 5000  # finite differences cost four forward passes per parameter
+RELATIVE_FLOOR = 1e-8
+
+
+@dataclass(frozen=True)
+class SampleTrace:
+    """One sample through the network, as the notebook writes it.
+
+    index: the sample's row in the training data (None for another input). applied: the update was made
+    (a sample step); otherwise it shows what the update would be. position: samples of the current epoch
+    done after this step (0 for an inspection). z, a, delta: per layer after the input (hidden layers,
+    then the output), each (units,). grads: per layer (∂W (out, in), ∂b (out, 1)) of `objective`.
+    fd_grads: the same by central finite differences (None for networks over MAX_FD_PARAMS parameters).
+    loss: the reported loss, (y - ŷ)² for mse; objective: what the update descends, ½(y - ŷ)² for mse,
+    the cross-entropy for bce.
+    """
+
+    index: int | None
+    x: np.ndarray
+    y: float
+    applied: bool
+    position: int
+    config: TrainConfig
+    params_before: Params
+    params_after: Params
+    z: list[np.ndarray]
+    a: list[np.ndarray]
+    delta: list[np.ndarray]
+    grads: Params
+    fd_grads: Params | None
+    y_hat: float
+    loss: float
+    objective: float
+
+    def relative_difference(self, layer: int, which: int) -> np.ndarray:
+        """|backprop - finite difference| / max(|backprop|, |finite difference|, 1e-8), elementwise (the floor
+        keeps gradients that are 0, such as a dead relu's, from dividing rounding noise by nothing)."""
+        if self.fd_grads is None:
+            raise ValueError("no finite differences for this network")
+        g, f = self.grads[layer][which], self.fd_grads[layer][which]
+        return np.abs(g - f) / np.maximum(np.maximum(np.abs(g), np.abs(f)), RELATIVE_FLOOR)

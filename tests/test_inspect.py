@@ -1,0 +1,132 @@
+"""Sample steps and the inspector's numbers: against epoch steps, an independent NumPy computation and
+finite differences."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import XOR_INPUTS, XOR_TARGETS, History, TrainConfig, Trainer
+from engine.experiment import Experiment, load_experiment, save_experiment
+from tests.reference import TwinTrainer, forward, sample_gradients
+
+SGD_CONFIGS = st.builds(
+    TrainConfig,
+    hidden=st.sampled_from([(), (2,), (3,), (3, 2)]),
+    activation=st.sampled_from(["sigmoid", "tanh", "relu"]),
+    loss=st.sampled_from(["mse", "bce"]),
+    learning_rate=st.sampled_from([0.1, 0.5]),
+    shuffle=st.booleans(),
+    optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
+    init=st.sampled_from(["notebook", "xavier"]),
+    seed=st.integers(0, 1000),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=SGD_CONFIGS, before=st.integers(0, 30), epochs=st.integers(1, 4))
+def test_sample_steps_equal_epoch_steps(config, before, epochs):
+    by_samples, by_epochs = Trainer(config), Trainer(config)
+    by_samples.run(before)
+    by_epochs.run(before)
+    chunks = []
+    for _ in range(4 * epochs):
+        trace, chunk = by_samples.step_sample()
+        assert trace.applied
+        if chunk is not None:
+            chunks.append(chunk)
+    whole = by_epochs.run(epochs)
+    assert len(chunks) == epochs and by_samples.epoch == by_epochs.epoch == before + epochs
+    np.testing.assert_array_equal(np.concatenate([c.loss for c in chunks]), whole.loss)
+    np.testing.assert_array_equal(np.concatenate([c.predictions for c in chunks]), whole.predictions)
+    np.testing.assert_array_equal(by_samples.theta, by_epochs.theta)
+    assert by_samples.updates == by_epochs.updates
+    by_samples.step_sample()  # an epoch left half done finishes first when run
+    np.testing.assert_array_equal(by_samples.run(3).loss, by_epochs.run(3).loss)
+
+
+def test_positions_and_shuffled_order():
+    trainer = Trainer(TrainConfig(shuffle=True, seed=3))
+    order = np.random.default_rng(3).permutation(4)
+    for k in range(4):
+        trace, chunk = trainer.step_sample()
+        assert trace.index == order[k] and trace.position == k + 1 and trainer.sample_position == (k + 1) % 4
+        assert (chunk is None) == (k < 3)
+
+
+def test_sample_steps_need_sgd_mode():
+    with pytest.raises(ValueError, match="mode sgd"):
+        Trainer(TrainConfig(mode="batch")).step_sample()
+    assert Trainer(TrainConfig(mode="minibatch", batch_size=1)).can_step_samples
+
+
+@pytest.mark.parametrize(
+    "config",
+    [TrainConfig(), TrainConfig(hidden=(3, 2), activation="tanh", loss="bce"), TrainConfig(hidden=(4,), activation="relu"),
+     TrainConfig(hidden=(), optimizer="adam"), TrainConfig(hidden=(2, 2, 2), optimizer="momentum", init="xavier")],
+)  # fmt: skip
+def test_trace_against_an_independent_numpy_computation(config):
+    trainer = Trainer(config)
+    trainer.run(37)
+    for index in range(4):
+        trace = trainer.inspect_sample(index)
+        x, y = XOR_INPUTS[index].reshape(-1, 1), float(XOR_TARGETS[index])
+        acts, z = forward(trainer.params, x, config.activation)
+        for layer in range(len(trace.a)):
+            np.testing.assert_allclose(trace.a[layer], acts[layer + 1][:, 0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(trace.z[-1], z[:, 0], rtol=1e-12, atol=1e-15)
+        grads, y_hat, loss = sample_gradients(trainer.params, x, y, config)
+        assert trace.y_hat == pytest.approx(y_hat, rel=1e-12) and trace.loss == pytest.approx(loss, rel=1e-9)
+        for (gW, gb), (tW, tb) in zip(trace.grads, grads):
+            np.testing.assert_allclose(gW, tW, rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(gb, tb, rtol=1e-10, atol=1e-14)
+        # the update it shows is what one sample's step makes (sgd: p - lr g)
+        if config.optimizer == "sgd":
+            for (W0, b0), (W1, b1), (gW, gb) in zip(trace.params_before, trace.params_after, trace.grads):
+                np.testing.assert_array_equal(W1, W0 - config.learning_rate * gW)
+                np.testing.assert_array_equal(b1, b0 - config.learning_rate * gb)
+        # inspecting changes nothing
+        np.testing.assert_array_equal(trainer.params[0][0], trace.params_before[0][0])
+
+
+@pytest.mark.parametrize(
+    "config",
+    [TrainConfig(), TrainConfig(hidden=(3, 2), activation="tanh", loss="bce", optimizer="adam"),
+     TrainConfig(hidden=(5,), activation="relu", seed=4), TrainConfig(hidden=(), loss="bce")],
+)  # fmt: skip
+def test_finite_differences_agree(config):
+    trainer = Trainer(config)
+    trainer.run(100)
+    for index in range(4):
+        trace = trainer.inspect_sample(index)
+        if config.activation == "relu" and any(np.any(np.abs(z) < 1e-3) for z in trace.z[:-1]):
+            continue  # a kink: not differentiable here
+        for layer in range(len(trace.grads)):
+            for which in (0, 1):
+                assert trace.relative_difference(layer, which).max() < 1e-6
+
+
+def test_gradient_is_the_mean_sample_gradient():
+    config = TrainConfig(hidden=(3,), activation="tanh")
+    trainer = Trainer(config)
+    trainer.run(20)
+    twin = TwinTrainer(config, trainer.params, XOR_INPUTS, XOR_TARGETS)
+    per_sample = [sample_gradients(twin.params, XOR_INPUTS[i].reshape(-1, 1), XOR_TARGETS[i], config)[0] for i in range(4)]
+    for layer, (gW, gb) in enumerate(trainer.gradient()):
+        np.testing.assert_allclose(gW, np.mean([g[layer][0] for g in per_sample], axis=0), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(gb, np.mean([g[layer][1] for g in per_sample], axis=0), rtol=1e-12, atol=1e-15)
+
+
+def test_an_epoch_in_progress_is_saved_and_restored(tmp_path):
+    config = TrainConfig(shuffle=True, optimizer="momentum")
+    trainer, twin = Trainer(config), Trainer(config)
+    history = History()
+    chunk = trainer.run(10)
+    history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+    trainer.step_sample()
+    trainer.step_sample()
+    save_experiment(tmp_path / "mid.bplab", Experiment.capture(trainer, history))
+    resumed = load_experiment(tmp_path / "mid.bplab").trainer()
+    assert resumed.sample_position == 2
+    twin.run(10)
+    np.testing.assert_array_equal(resumed.run(5).loss, twin.run(5).loss)
