@@ -131,11 +131,14 @@ class ControlPanel(QWidget):
         self.step_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
         self.step_button.setObjectName("stepButton")
         self.step_button.setToolTip("Train exactly one epoch, then pause (Right arrow)")
+        self.sample_step_button = QPushButton("Sample")
+        self.sample_step_button.setObjectName("sampleStepButton")
+        self.sample_step_button.setToolTip("Train one sample, then pause (Shift+Right); mode sgd. See the Inspect tab.")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward))
         self.reset_button.setObjectName("resetButton")
         self.reset_button.setToolTip("Back to epoch 0 and the initial weights (Ctrl+R)")
-        for b in (self.play_button, self.step_button, self.reset_button):
+        for b in (self.play_button, self.step_button, self.sample_step_button, self.reset_button):
             buttons.addWidget(b)
         grid.addLayout(buttons)
         step_n = QHBoxLayout()
@@ -300,14 +303,18 @@ class ControlPanel(QWidget):
         self.play_button.setIcon(self.style().standardIcon(icon))
 
     def set_training_enabled(self, enabled: bool) -> None:
+        self._training_enabled = enabled
         for w in (self.play_button, self.step_button, self.step_n_button, self.reset_button):
             w.setEnabled(enabled)
+        self._sync_enabled()
 
     # --- reactions ----------------------------------------------------------------------------
     def _sync_enabled(self) -> None:
         mode = self.mode_combo.currentText()
         self.batch_size_spin.setEnabled(mode == "minibatch")
         self.shuffle_check.setEnabled(mode != "batch")
+        one_per_update = mode == "sgd" or (mode == "minibatch" and self.batch_size_spin.value() == 1)
+        self.sample_step_button.setEnabled(getattr(self, "_training_enabled", False) and one_per_update)
 
     def _edited(self) -> None:
         self._sync_enabled()

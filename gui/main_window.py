@@ -15,6 +15,7 @@ from .compare_view import CompareView
 from .controls import ControlPanel
 from .curves import CurvesPanel
 from .experiments import Experiments
+from .inspect_view import InspectView
 from .maps import DecisionMap, WeightHeatmaps
 from .style import format_loss
 from .sweep_view import SweepView
@@ -49,6 +50,8 @@ class MainWindow(QMainWindow):
         self._shown_running = False
         self._config = config
         self._pending_grid: np.ndarray | None = None
+        self._pending_inspection: Snapshot | None = None
+        self._sample_position = 0
         self._dirty = self._slow_dirty = False
         self._last_render = -1.0
         self._last_slow_render = -1.0
@@ -80,12 +83,14 @@ class MainWindow(QMainWindow):
         weights_box = QWidget()
         weights_layout = QVBoxLayout(weights_box)
         weights_layout.setContentsMargins(0, 0, 0, 0)
-        weights_layout.addWidget(QLabel("<b>Weights</b> &nbsp; rows: units fed; columns: their inputs"))
+        weights_layout.addWidget(
+            QLabel("<b>Weights</b> and their <b>gradients</b> &nbsp; rows: units fed; columns: their inputs")
+        )
         weights_layout.addWidget(self.heatmaps, 1)
         self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.bottom_splitter.addWidget(map_box)
         self.bottom_splitter.addWidget(weights_box)
-        self.bottom_splitter.setSizes([420, 580])
+        self.bottom_splitter.setSizes([330, 700])
         self.main_splitter = QSplitter(Qt.Orientation.Vertical)
         self.main_splitter.addWidget(self.curves)
         self.main_splitter.addWidget(self.bottom_splitter)
@@ -105,14 +110,17 @@ class MainWindow(QMainWindow):
         row.addWidget(right, 1)
         self.compare_view = CompareView(config)
         self.sweep_view = SweepView(config)
+        self.inspect_view = InspectView()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.tabs.addTab(train_tab, "Train")
+        self.tabs.addTab(self.inspect_view, "Inspect")
         self.tabs.addTab(self.compare_view, "Compare")
         self.tabs.addTab(self.sweep_view, "Sweep")
         self.tabs.setTabToolTip(0, "Watch one network learn")
-        self.tabs.setTabToolTip(1, "Which converges faster? Runs side by side from the same initial weights")
-        self.tabs.setTabToolTip(2, "Many seeds on all cores: how often is XOR solved, and why do runs get stuck?")
+        self.tabs.setTabToolTip(1, "The numbers inside backpropagation, sample by sample; the network; each hidden unit")
+        self.tabs.setTabToolTip(2, "Which converges faster? Runs side by side from the same initial weights")
+        self.tabs.setTabToolTip(3, "Many seeds on all cores: how often is XOR solved, and why do runs get stuck?")
         self.setCentralWidget(self.tabs)
         self.setFocusProxy(right)
         self.sweep_view.loadRun.connect(self.load_run)
@@ -133,6 +141,9 @@ class MainWindow(QMainWindow):
         self._add_actions()
         self.controls.play_button.clicked.connect(self._play_clicked)
         self.controls.step_button.clicked.connect(lambda: self.step(1))
+        self.controls.sample_step_button.clicked.connect(lambda: self.step_sample())
+        self.inspect_view.sample_button.clicked.connect(lambda: self.step_sample())
+        self.inspect_view.epoch_button.clicked.connect(lambda: self.step(1))
         self.controls.step_n_button.clicked.connect(lambda: self.step(self.controls.step_n_spin.value()))
         self.controls.reset_button.clicked.connect(lambda: self.reset())
         self.controls.set_training_enabled(False)
@@ -142,6 +153,7 @@ class MainWindow(QMainWindow):
         self.thread = TrainingThread(config)
         self.thread.snapshot.connect(self._apply_snapshot)
         self.controls.configChanged.connect(self.thread.set_config)
+        self.inspect_view.inputChosen.connect(self.thread.set_inspect_index)
         self.controls.configChanged.connect(self.compare_view.set_base)
         self.controls.configChanged.connect(self.sweep_view.set_base)
         self.controls.speedChanged.connect(self.thread.set_speed)
@@ -177,6 +189,7 @@ class MainWindow(QMainWindow):
         self.play_action = action("Play/Pause", Qt.Key.Key_Space, self.toggle_play)
         self.step_action = action("Step one epoch", Qt.Key.Key_Right, lambda: self.step(1))
         self.reset_action = action("Reset", "Ctrl+R", self.reset)
+        self.sample_action = action("Step one sample", "Shift+Right", lambda: self.step_sample(1))
 
     # --- what the window shows ------------------------------------------------------------------
     @property
@@ -219,6 +232,12 @@ class MainWindow(QMainWindow):
             self.controls.play_button.setChecked(False)
             self.thread.step(int(n_epochs))
 
+    def step_sample(self, n_samples: int = 1) -> None:
+        """Train single samples (mode sgd); the Inspect tab shows the last one."""
+        if self.controls.sample_step_button.isEnabled():
+            self.controls.play_button.setChecked(False)
+            self.thread.step_samples(int(n_samples))
+
     def reset(self) -> None:
         if self.controls.reset_button.isEnabled():
             self.controls.play_button.setChecked(False)
@@ -247,6 +266,9 @@ class MainWindow(QMainWindow):
         self._config = snap.config
         if snap.grid_output is not None:
             self._pending_grid = snap.grid_output
+        if snap.trace is not None or snap.gradient is not None or snap.hidden_maps is not None:
+            self._pending_inspection = snap
+        self._sample_position = snap.sample_position
         if not self.controls.play_button.isEnabled():  # the first snapshot: the kernels are ready
             self.controls.set_training_enabled(True)
             self.statusBar().clearMessage()
@@ -301,6 +323,12 @@ class MainWindow(QMainWindow):
                 if self._pending_grid is not None:
                     self.decision_map.set_output(self._pending_grid)
                     self._pending_grid = None
+                inspection, self._pending_inspection = self._pending_inspection, None
+                if inspection is not None:
+                    if inspection.gradient is not None:
+                        self.heatmaps.set_gradient(inspection.gradient, inspection.gradient_label)
+                    self.inspect_view.show_state(inspection.trace, self._params, self._epoch, self._sample_position,
+                                                 inspection.hidden_maps, self._config)  # fmt: skip
                 self._slow_dirty = False
                 self._last_slow_render = now
             else:
@@ -309,7 +337,8 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, state: str, epoch: int, loss: float, rate: float) -> None:
         self.state_label.setText(f"<b>{state}</b>")
-        self.epoch_label.setText(f"Epoch {epoch:,}")
+        position = getattr(self, "_sample_position", 0)
+        self.epoch_label.setText(f"Epoch {epoch:,}" + (f" · sample {position}/4" if position else ""))
         self.loss_label.setText(f"Loss {format_loss(loss)}" if epoch else "Loss –")
         self.rate_label.setText(f"{rate:,.0f} epochs/s" if state == RUNNING else "")
 

@@ -68,26 +68,36 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         self.setToolTip("Weights W and biases b of every layer; rows are the units a layer feeds, columns its inputs.")
         self.images: list[tuple[pg.ImageItem, pg.ImageItem]] = []
         self.texts: list[tuple[list[pg.TextItem], list[pg.TextItem]]] = []
+        self.grad_images: list[tuple[pg.ImageItem, pg.ImageItem]] = []
+        self.grad_texts: list[tuple[list[pg.TextItem], list[pg.TextItem]]] = []
+        self.grad_level = 1.0
+        self.grad_colorbar: pg.ColorBarItem | None = None
+        self.gradient_label = ""
         self.level = 1.0
         self.sizes: tuple[int, ...] = ()
         self.colorbar: pg.ColorBarItem | None = None
 
     def build(self, sizes: tuple[int, ...]) -> None:
-        """Lay out one row per layer for a network with these layer sizes (input first)."""
+        """Lay out one row per layer for a network with these layer sizes (input first): W and b, their
+        colour bar, then the gradients ∂L/∂W and ∂L/∂b and theirs."""
         self.clear()
         self.sizes = tuple(sizes)
-        self.images, self.texts = [], []
+        self.images, self.texts, self.grad_images, self.grad_texts = [], [], [], []
         names = unit_names(self.sizes)
         font = QFont()
         font.setPointSizeF(8.5)
-        all_images = []
+        weight_images, grad_images = [], []
         for layer in range(len(self.sizes) - 1):
             n_out = self.sizes[layer + 1]
-            row_images, row_texts = [], []
-            for kind, cols in (("W", names[layer]), ("b", ["b"])):
-                plot = self.addPlot(row=layer, col=0 if kind == "W" else 1)
+            row_images, row_texts, grad_row, grad_texts = [], [], [], []
+            for col, (kind, cols) in enumerate(
+                (("W", names[layer]), ("b", ["b"]), ("∂W", names[layer]), ("∂b", ["b"]))
+            ):  # fmt: skip
+                plot = self.addPlot(row=layer, col=col if col < 2 else col + 1)
                 sup = f"<sup>({layer + 1})</sup>"
-                plot.setTitle(f"{kind}{sup} &nbsp;({n_out}×{len(cols)})", size="9pt")
+                title = f"{kind}{sup}" if not kind.startswith("∂") else f"∂L/∂{kind[1:]}{sup}"
+                shape = f" &nbsp;({n_out}×{len(cols)})" if not kind.endswith("b") else ""
+                plot.setTitle(f"{title}{shape}", size="9pt")
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
                 plot.setMenuEnabled(False)
@@ -103,9 +113,9 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
                         ax.setTicks([[(i + 0.5, s) for i, s in enumerate(labels)], []])
                     else:
                         ax.setTicks(None)
-                if kind == "b":
+                if kind.endswith("b"):
                     plot.getAxis("left").setStyle(showValues=len(names[layer + 1]) <= MAX_TICKED)
-                    plot.setMaximumWidth(110)
+                    plot.setMaximumWidth(95)
                 cells = []
                 if n_out <= MAX_ANNOTATED and len(cols) <= MAX_ANNOTATED:
                     for r in range(n_out):
@@ -115,19 +125,54 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
                             text.setPos(c + 0.5, r + 0.5)
                             plot.addItem(text)
                             cells.append(text)
-                row_images.append(image)
-                row_texts.append(cells)
-                all_images.append(image)
+                if col < 2:
+                    row_images.append(image)
+                    row_texts.append(cells)
+                    weight_images.append(image)
+                else:
+                    grad_row.append(image)
+                    grad_texts.append(cells)
+                    grad_images.append(image)
             self.images.append((row_images[0], row_images[1]))
             self.texts.append((row_texts[0], row_texts[1]))
+            self.grad_images.append((grad_row[0], grad_row[1]))
+            self.grad_texts.append((grad_texts[0], grad_texts[1]))
+        rows = max(1, len(self.sizes) - 1)
         self.colorbar = pg.ColorBarItem(values=(-self.level, self.level), colorMap=colormap(), interactive=False,
-                                        colorMapMenu=False, width=14, label="weight")  # fmt: skip
-        self.colorbar.setImageItem(all_images)
-        self.addItem(self.colorbar, row=0, col=2, rowspan=max(1, len(self.sizes) - 1))
+                                        colorMapMenu=False, width=11, label="weight")  # fmt: skip
+        self.colorbar.setImageItem(weight_images)
+        self.addItem(self.colorbar, row=0, col=2, rowspan=rows)
+        self.grad_level = 1.0
+        self.grad_colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colormap(), interactive=False,
+                                             colorMapMenu=False, width=11, label="gradient")  # fmt: skip
+        self.grad_colorbar.setImageItem(grad_images)
+        self.addItem(self.grad_colorbar, row=0, col=5, rowspan=rows)
         self.level = 1.0
 
     def reset_levels(self) -> None:
         self.level = 1.0
+
+    def set_gradient(self, gradient: Params, label: str = "") -> None:
+        """Show ∂L/∂W and ∂L/∂b on a symmetric scale fitted to the present gradients (1-2-5 steps)."""
+        finite = [np.abs(a[np.isfinite(a)]) for W, b in gradient for a in (W, b)]
+        biggest = max((float(f.max()) for f in finite if f.size), default=0.0)
+        self.grad_level = min(nice_ceiling(biggest), MAX_LEVEL) if biggest > 0 else 1e-12
+        self.gradient_label = label
+        if self.grad_colorbar is not None:
+            self.grad_colorbar.setLevels((-self.grad_level, self.grad_level))
+            self.setToolTip(f"Weights W and biases b, then the gradient: {label}")
+        for (W, b), images, cells in zip(gradient, self.grad_images, self.grad_texts):
+            self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.grad_level, _tiny)
+
+    def _show(self, entries, level: float, number) -> None:
+        for matrix, image, cells in entries:
+            shown = matrix
+            if not (np.isfinite(matrix).all() and np.abs(matrix).max(initial=0.0) <= level):
+                shown = np.clip(np.nan_to_num(matrix, nan=0.0), -level, level)
+            image.setImage(shown, autoLevels=False, levels=(-level, level), rect=QRectF(0, 0, matrix.shape[1], matrix.shape[0]))
+            for text, value in zip(cells, matrix.ravel()):
+                text.setText(number(value))
+                text.setColor("#f8f9fa" if abs(value) > 0.6 * level else "#212529")
 
     def set_params(self, params: Params) -> None:
         finite = [np.abs(a[np.isfinite(a)]) for W, b in params for a in (W, b)]
@@ -136,17 +181,14 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
             self.level = min(nice_ceiling(biggest), MAX_LEVEL)
         if self.colorbar is not None and self.colorbar.levels() != (-self.level, self.level):
             self.colorbar.setLevels((-self.level, self.level))
-        for (W, b), (w_img, b_img), (w_txt, b_txt) in zip(params, self.images, self.texts):
-            for matrix, image, cells in ((W, w_img, w_txt), (b.reshape(-1, 1), b_img, b_txt)):
-                shown = matrix
-                if not (np.isfinite(matrix).all() and np.abs(matrix).max(initial=0.0) <= self.level):
-                    # diverged values: NaN in the middle of the scale, the rest clipped to its ends
-                    shown = np.clip(np.nan_to_num(matrix, nan=0.0), -self.level, self.level)
-                rect = QRectF(0, 0, matrix.shape[1], matrix.shape[0])
-                image.setImage(shown, autoLevels=False, levels=(-self.level, self.level), rect=rect)
-                for text, value in zip(cells, matrix.ravel()):
-                    text.setText(_short(value))
-                    text.setColor("#f8f9fa" if abs(value) > 0.6 * self.level else "#212529")
+        for (W, b), images, cells in zip(params, self.images, self.texts):
+            self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.level, _short)
+
+
+def _tiny(value: float) -> str:
+    if value == 0:
+        return "0"
+    return f"{value:.1e}" if np.isfinite(value) else str(value)
 
 
 def _short(value: float) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QMutexLocker, Signal
 
 from engine import Params, TrainConfig, Trainer, decision_grid, warm_up
+from engine.inspect import SampleTrace
 
 from .threads import RequestThread
 
@@ -27,6 +28,9 @@ CHUNK_SECONDS = 0.025  # at full speed, chunks are sized to take about this long
 MAX_CHUNK_EPOCHS = 1_000_000
 MAP_SECONDS = 1 / 30  # while running, the decision map is recomputed at most this often
 GRID_AXIS, GRID_POINTS = decision_grid()
+HIDDEN_AXIS, HIDDEN_POINTS = decision_grid(41)  # hidden-unit maps: a coarser grid, one map per unit
+MAX_HIDDEN_MAPS = 32
+INSPECT_SECONDS = 0.2  # while running, the inspector, gradients and hidden-unit maps refresh at most this often
 
 COMPILING, READY, RUNNING, PAUSED, DIVERGED, STOPPED = (
     "Compiling",
@@ -69,6 +73,11 @@ class Snapshot:
     message: str = ""
     initial_params: Params = field(default_factory=list)
     keep_history: bool = False  # restarted from an opened experiment: the window already has its history
+    trace: SampleTrace | None = None  # the inspector's sample (a step just made, or the followed input)
+    gradient: Params | None = None  # what the gradient heatmaps show
+    gradient_label: str = ""
+    hidden_maps: np.ndarray | None = None  # (units, n, n) hidden activations over HIDDEN_AXIS²
+    sample_position: int = 0  # samples of the current epoch done by sample steps
 
     @property
     def loss(self) -> np.ndarray:
@@ -96,12 +105,14 @@ class _Requests:
     rules_changed: bool = False
     report: bool = False  # send a snapshot even if nothing trained (e.g. a paused settings change)
     play_generation: int = 0  # counts Play requests: the worker's own stops never undo a newer Play
+    sample_steps: int = 0  # train this many single samples (sgd mode)
+    inspect_index: int | None = None  # the training input the inspector follows (None: the next to be visited)
     want_state: bool = False  # send the trainer's state (after flushing every trained epoch)
     load: tuple | None = None  # (TrainerState, TrainConfig, last loss): continue from a saved experiment
 
     def busy(self) -> bool:
         return (self.abort or self.running or bool(self.steps) or self.reset or self.config is not None or self.report
-                or self.want_state or self.load is not None)  # fmt: skip
+                or self.want_state or self.load is not None or bool(self.sample_steps))  # fmt: skip
 
     def urgent(self) -> bool:
         """Something that should cut a slow-motion wait short."""
@@ -115,7 +126,7 @@ class TrainingThread(RequestThread):
     snapshot = Signal(object)  # Snapshot
     state_ready = Signal(object)  # TrainerState, after a snapshot with every epoch it includes
     ONE_SHOT: ClassVar[dict] = {"play_pressed": False, "reset": False, "rules_changed": False, "report": False, "steps": 0,
-                                "config": None, "want_state": False, "load": None}  # fmt: skip
+                                "config": None, "want_state": False, "load": None, "sample_steps": 0}  # fmt: skip
 
     def __init__(self, config: TrainConfig, parent=None) -> None:
         super().__init__(_Requests(config=config), parent)
@@ -165,7 +176,18 @@ class TrainingThread(RequestThread):
             self._wake.wakeAll()
 
     def reset(self) -> None:
-        self._request(reset=True, running=False, steps=0)
+        self._request(reset=True, running=False, steps=0, sample_steps=0)
+
+    def step_samples(self, n_samples: int = 1) -> None:
+        """Pause, then train `n_samples` single samples (sgd mode)."""
+        with QMutexLocker(self._mutex):
+            self._req.running = False
+            self._req.sample_steps += int(n_samples)
+            self._wake.wakeAll()
+
+    def set_inspect_index(self, index: int | None) -> None:
+        """Which training input the inspector follows (None: the next one to be visited)."""
+        self._request(inspect_index=index, report=True)
 
     def set_config(self, config: TrainConfig) -> None:
         """From the next chunk: learning rate and optimisation settings live, a new structure restarts."""
@@ -203,6 +225,9 @@ class _Session:
         self.last_loss = math.nan
         self.keep_history = False
         self.generation = 0
+        self.inspect_index: int | None = None
+        self.stepped_trace: SampleTrace | None = None  # set by a sample step, shown once
+        self.last_inspect = -math.inf
         self.rules = StopRules()
         self.active_rules = StopRules()
         self.chunk_epochs = 64
@@ -222,7 +247,10 @@ class _Session:
                 return
             self.generation = req.play_generation
             self.apply(req)
-            if req.steps:
+            self.inspect_index = req.inspect_index
+            if req.sample_steps:
+                self.step_samples(req.sample_steps)
+            elif req.steps:
                 self.step(req.steps)
             elif req.running:
                 self.run_chunk(req.speed)
@@ -280,6 +308,26 @@ class _Session:
         self.last_loss = float(chunk.loss[-1])
         self.rate_epochs += len(chunk)
 
+    def step_samples(self, n_samples: int) -> None:
+        if self.trainer.diverged:
+            self.check_divergence()
+            return
+        if not self.trainer.can_step_samples:
+            self.state, self.message = PAUSED if self.trainer.epoch else READY, "Sample steps need mode sgd"
+            return
+        for _ in range(n_samples):
+            trace, chunk = self.trainer.step_sample()
+            self.stepped_trace = trace
+            if chunk is not None:
+                self.record(chunk)
+                if chunk.diverged:
+                    break
+        t = self.stepped_trace
+        sample = "(" + ", ".join(f"{v:g}" for v in t.x) + ")"
+        self.state = PAUSED
+        self.message = f"Sample {sample} → {t.y:g}: ŷ was {t.y_hat:.4f}, sample {t.position} of {self.trainer.n_samples}"
+        self.check_divergence()
+
     def step(self, n_epochs: int) -> None:
         remaining = n_epochs
         while remaining and not self.trainer.diverged:
@@ -332,6 +380,9 @@ class _Session:
             self.thread.stop_running(self.generation)
 
     # --- reporting --------------------------------------------------------------------------------
+    def inspection(self) -> tuple:
+        return _inspection(self)
+
     def emit(self, force: bool) -> None:
         now = time.perf_counter()
         if now - self.rate_since >= 0.5:
@@ -347,6 +398,11 @@ class _Session:
         if self.state != RUNNING or now - self.last_map >= MAP_SECONDS:
             grid = self.trainer.predict(GRID_POINTS).reshape(len(GRID_AXIS), len(GRID_AXIS))
             self.last_map = now
+        trace = gradient = hidden_maps = None
+        gradient_label = ""
+        if self.state != RUNNING or now - self.last_inspect >= INSPECT_SECONDS:
+            trace, gradient, gradient_label, hidden_maps = self.inspection()
+            self.last_inspect = now
         # one (k, 1 + n_samples) block of history rows: loss, then predictions (built here, off the GUI thread)
         k = sum(len(p[0]) for p in self.pending)
         rows = np.empty((k, 1 + self.trainer.n_samples))
@@ -373,7 +429,46 @@ class _Session:
                 message=self.message,
                 initial_params=trainer.initial_params if self.restarted else [],
                 keep_history=self.keep_history,
+                trace=trace,
+                gradient=gradient,
+                gradient_label=gradient_label,
+                hidden_maps=hidden_maps,
+                sample_position=trainer.sample_position,
             )
         )
         self.pending, self.restarted, self.message, self.keep_history = [], False, "", False
         self.last_emit = now
+
+
+def _inspection(session: _Session) -> tuple:
+    """(trace, gradient, gradient label, hidden maps) for a snapshot."""
+    trainer = session.trainer
+    stepped, session.stepped_trace = session.stepped_trace, None
+    if stepped is not None:
+        trace = stepped
+        gradient, label = stepped.grads, "∂L/∂W of the sample just stepped"
+    else:
+        index = session.inspect_index
+        if index is None:  # the next sample the epoch will visit
+            index = _next_index(trainer)
+        trace = trainer.inspect_sample(index) if not trainer.diverged else None
+        gradient, label = trainer.gradient(), "∂L/∂W averaged over the 4 inputs at the current weights"
+    hidden = None
+    n_hidden = trainer.layout.n_units - 1
+    if n_hidden:
+        acts = trainer.activations(HIDDEN_POINTS)[:, : min(n_hidden, MAX_HIDDEN_MAPS)]
+        side = len(HIDDEN_AXIS)
+        hidden = np.ascontiguousarray(acts.T.reshape(-1, side, side))
+    return trace, gradient, label, hidden
+
+
+def _next_index(trainer: Trainer) -> int:
+    """The training sample a sample step would visit next (dataset order when not shuffling)."""
+    state = trainer.state()
+    if state.partial is not None:
+        return int(state.partial["order"][state.partial["position"]])
+    if trainer.config.shuffle and trainer.config.mode != "batch":
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state.rng_state
+        return int(rng.permutation(trainer.n_samples)[0])
+    return 0

@@ -10,7 +10,7 @@ from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
 
 def open_compare(qtbot, config=None):
     window = open_window(qtbot, config)
-    window.tabs.setCurrentIndex(1)
+    window.tabs.setCurrentWidget(window.compare_view)
     view = window.compare_view
     qtbot.waitUntil(lambda: view.step_button.isEnabled() and len(view.histories) == 2, timeout=TIMEOUT_MS)
     return window, view
@@ -72,7 +72,7 @@ def test_compare_follows_the_train_tab_network(qtbot):
 
 def test_sweep_tab_runs_shows_and_loads_a_run(qtbot):
     window = open_window(qtbot)
-    window.tabs.setCurrentIndex(2)
+    window.tabs.setCurrentWidget(window.sweep_view)
     view = window.sweep_view
     view.seeds_spin.setValue(40)
     view.lr_edit.setText("0.5, 2")

@@ -1,0 +1,198 @@
+"""The forward and backward pass of one sample, written as the notebook writes it, with the numbers.
+
+`trace_html` turns an `engine.inspect.SampleTrace` into HTML for a QTextBrowser: each symbol beside its
+value, matrices as small tables with their shapes, each gradient beside its finite-difference estimate
+and their relative difference.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from engine.inspect import SampleTrace
+
+from .style import unit_names
+
+MAX_SHOWN = 12  # rows or columns of a matrix written out; larger ones are cut with a note
+SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+DERIVATIVE = {"sigmoid": "σ′(z) = v(1 − v)", "tanh": "tanh′(z) = 1 − v²", "relu": "relu′(z) = 1 if z > 0 else 0"}
+ACT = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
+
+CSS = """
+<style>
+body { font-family: sans-serif; font-size: 10pt; }
+h3 { margin: 10px 0 4px 0; color: #1f4e9c; }
+table.m { border-collapse: collapse; margin: 2px 0 6px 0; }
+table.m td { font-family: monospace; text-align: right; padding: 1px 6px; border: 1px solid #dee2e6; white-space: nowrap; }
+table.m td.h { color: #868e96; border: none; text-align: center; }
+.eq { font-family: serif; font-size: 11pt; }
+.note { color: #868e96; }
+.ok { color: #2b8a3e; } .bad { color: #c92a2a; }
+td.wrap { vertical-align: top; padding-right: 14px; border: none; }
+</style>
+"""
+
+
+def fmt(value: float) -> str:
+    if not np.isfinite(value):
+        return html.escape(str(value))
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.6g}"
+    return f"{value:.4e}"
+
+
+def sup(layer: int) -> str:
+    return f"⁽{str(layer).translate(SUP)}⁾"
+
+
+def matrix(values: np.ndarray, rows: list[str] | None = None, cols: list[str] | None = None, title: str = "") -> str:
+    """A small table with row and column names and the shape."""
+    values = np.atleast_2d(values)
+    r, c = values.shape
+    shown = values[:MAX_SHOWN, :MAX_SHOWN]
+    out = [f"<div class='note'>{html.escape(title)} ({r}×{c})</div><table class='m'>"]
+    if cols is not None:
+        heads = "".join(f"<td class='h'>{html.escape(n)}</td>" for n in cols[:MAX_SHOWN])
+        out.append("<tr><td class='h'></td>" + heads + "</tr>")
+    for i in range(shown.shape[0]):
+        name = f"<td class='h'>{html.escape(rows[i])}</td>" if rows is not None else ""
+        out.append("<tr>" + name + "".join(f"<td>{fmt(v)}</td>" for v in shown[i]) + "</tr>")
+    out.append("</table>")
+    if r > MAX_SHOWN or c > MAX_SHOWN:
+        out.append(f"<div class='note'>first {min(r, MAX_SHOWN)}×{min(c, MAX_SHOWN)} shown</div>")
+    return "".join(out)
+
+
+def side_by_side(*blocks: str) -> str:
+    return "<table><tr>" + "".join(f"<td class='wrap'>{b}</td>" for b in blocks) + "</tr></table>"
+
+
+def trace_html(trace: SampleTrace, epoch: int, n_samples: int = 4) -> str:
+    cfg = trace.config
+    sizes = cfg.layer_sizes
+    names = unit_names(sizes)
+    n_layers = len(sizes) - 1
+    x_text = "(" + ", ".join(fmt(v) for v in trace.x) + ")"
+    parts = [CSS]
+    if trace.applied:
+        head = (f"Sample x = {x_text}, target y = {trace.y:g}: sample {trace.position} of {n_samples} in epoch {epoch + 1}. "
+                "The update below was made.")  # fmt: skip
+    else:
+        head = (f"Input x = {x_text}, target y = {trace.y:g}, at the weights of epoch {epoch}. "
+                "The update below is what one SGD step on this sample would do; it was not made.")  # fmt: skip
+    parts.append(f"<p><b>{html.escape(head)}</b></p>")
+
+    # forward
+    parts.append("<h3>Forward pass</h3>")
+    a_prev, prev_name = trace.x, "x"
+    for layer in range(n_layers):
+        W, b = trace.params_before[layer]
+        out_names, in_names = names[layer + 1], names[layer]
+        l_ = sup(layer + 1)
+        is_out = layer == n_layers - 1
+        act_sym = "σ" if is_out else ACT[cfg.activation]
+        a_name = "ŷ" if is_out else f"v{l_}"
+        parts.append(f"<p class='eq'>z{l_} = W{l_} {prev_name} + b{l_},&nbsp;&nbsp; {a_name} = {act_sym}(z{l_})</p>")
+        parts.append(
+            side_by_side(
+                matrix(W, out_names, in_names, f"W{l_}"),
+                matrix(a_prev.reshape(-1, 1), in_names, None, prev_name),
+                matrix(b, out_names, None, f"b{l_}"),
+                matrix(trace.z[layer].reshape(-1, 1), out_names, None, f"z{l_}"),
+                matrix(trace.a[layer].reshape(-1, 1), out_names, None, a_name),
+            )
+        )
+        a_prev, prev_name = trace.a[layer], a_name
+
+    # loss
+    parts.append("<h3>Loss</h3>")
+    if cfg.loss == "mse":
+        parts.append(
+            f"<p class='eq'>loss = (y − ŷ)² = ({trace.y:g} − {fmt(trace.y_hat)})² = <b>{fmt(trace.loss)}</b>"
+            f"<br>the update descends L = ½(y − ŷ)² = {fmt(trace.objective)}</p>"
+        )
+    else:
+        parts.append(f"<p class='eq'>L = −[y log ŷ + (1 − y) log(1 − ŷ)] = <b>{fmt(trace.loss)}</b> (from the logit, stably)</p>")
+
+    # backward
+    parts.append("<h3>Backward pass</h3>")
+    d_out = trace.delta[-1][0]
+    l_out = sup(n_layers)
+    if cfg.loss == "mse":
+        parts.append(
+            f"<p class='eq'>δ{l_out} = (ŷ − y) · ŷ(1 − ŷ) = ({fmt(trace.y_hat)} − {trace.y:g}) · {fmt(trace.y_hat)}·(1 − "
+            f"{fmt(trace.y_hat)}) = <b>{fmt(d_out)}</b></p>"
+        )
+    else:
+        parts.append(f"<p class='eq'>δ{l_out} = ŷ − y = {fmt(trace.y_hat)} − {trace.y:g} = <b>{fmt(d_out)}</b></p>")
+    for layer in range(n_layers - 2, -1, -1):
+        l_, l_next = sup(layer + 1), sup(layer + 2)
+        W_next = trace.params_before[layer + 1][0]
+        back = W_next.T @ trace.delta[layer + 1]
+        v = trace.a[layer]
+        deriv = {"sigmoid": v * (1 - v), "tanh": 1 - v * v, "relu": (v > 0).astype(float)}[cfg.activation]
+        parts.append(f"<p class='eq'>δ{l_} = (W{l_next}ᵀ δ{l_next}) ⊙ {DERIVATIVE[cfg.activation]}</p>")
+        parts.append(
+            side_by_side(
+                matrix(back.reshape(-1, 1), names[layer + 1], None, f"W{l_next}ᵀ δ{l_next}"),
+                matrix(deriv.reshape(-1, 1), names[layer + 1], None, "derivative"),
+                matrix(trace.delta[layer].reshape(-1, 1), names[layer + 1], None, f"δ{l_}"),
+            )
+        )
+
+    # gradients against finite differences
+    parts.append("<h3>Gradients, checked by finite differences</h3>")
+    worst = 0.0
+    for layer in range(n_layers):
+        l_ = sup(layer + 1)
+        prev = "x" if layer == 0 else f"v{sup(layer)}"
+        gW, gb = trace.grads[layer]
+        rows, cols = names[layer + 1], names[layer]
+        blocks = [matrix(gW, rows, cols, f"∂L/∂W{l_} = δ{l_} {prev}ᵀ"), matrix(gb, rows, None, f"∂L/∂b{l_} = δ{l_}")]
+        if trace.fd_grads is not None:
+            fW, fb = trace.fd_grads[layer]
+            rel = max(float(trace.relative_difference(layer, 0).max()), float(trace.relative_difference(layer, 1).max()))
+            worst = max(worst, rel)
+            blocks += [matrix(fW, rows, cols, "finite differences, W"), matrix(fb, rows, None, "b")]
+            blocks.append(f"<div class='note'>largest relative<br>difference</div><div class='{'ok' if rel < 1e-6 else 'bad'}'>"
+                          f"{rel:.1e}</div>")  # fmt: skip
+        parts.append(side_by_side(*blocks))
+    if trace.fd_grads is None:
+        parts.append("<p class='note'>Finite differences are skipped for networks this large.</p>")
+    elif worst >= 1e-6:
+        parts.append(
+            "<p class='note'>A large difference means the loss is not smooth here: a relu input at exactly 0 (a kink),"
+            " or a saturated unit.</p>"
+        )
+    else:
+        parts.append(f"<p class='note'>Backpropagation agrees with finite differences to {worst:.1e} (relative).</p>")
+
+    # update
+    parts.append("<h3>Update</h3>")
+    rule = {
+        "sgd": "W ← W − lr · ∂L/∂W",
+        "momentum": f"u ← {cfg.momentum:g} u + ∂L/∂W;&nbsp; W ← W − lr · u",
+        "adam": "m ← β₁m + (1−β₁)g;&nbsp; v ← β₂v + (1−β₂)g²;&nbsp; W ← W − lr · m̂ / (√v̂ + ε)",
+    }[cfg.optimizer]
+    parts.append(f"<p class='eq'>lr = {cfg.learning_rate:g}:&nbsp;&nbsp; {rule}</p>")
+    for layer in range(n_layers):
+        l_ = sup(layer + 1)
+        rows, cols = names[layer + 1], names[layer]
+        (W0, b0), (W1, b1) = trace.params_before[layer], trace.params_after[layer]
+        parts.append(
+            side_by_side(
+                matrix(W0, rows, cols, f"W{l_} before"),
+                matrix(W1 - W0, rows, cols, "step"),
+                matrix(W1, rows, cols, f"W{l_} after"),
+            )
+        )
+        parts.append(
+            side_by_side(
+                matrix(b0, rows, None, f"b{l_} before"), matrix(b1 - b0, rows, None, "step"), matrix(b1, rows, None, "after")
+            )
+        )
+    return "".join(parts)
