@@ -336,6 +336,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     shot.add_argument("output", metavar="OUT.png", help="where to save the PNG")
     shot.add_argument("--epochs", type=non_negative_int, default=5000, help="epochs to train first (default 5000)")
     shot.add_argument("--size", default="1400x900", metavar="WxH", help="window size in pixels (default 1400x900)")
+    shot.add_argument("--tab", choices=("train", "inspect"), default="train",
+                      help="the tab to show; inspect also steps one sample to fill the panel (default train)")  # fmt: skip
     add_config_arguments(shot)
     return parser, {"train": train, "compare": compare, "sweep": sweep, "export": export, "gui": gui, "screenshot": shot}
 
@@ -541,7 +543,7 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         parser.error(str(err))
     from gui.app import save_screenshot
 
-    return save_screenshot(config, args.epochs, args.output, (width, height))
+    return save_screenshot(config, args.epochs, args.output, (width, height), tab=args.tab)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

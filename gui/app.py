@@ -39,8 +39,9 @@ def run_window(config: TrainConfig | None) -> int:
     return status
 
 
-def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int]) -> int:
-    """Train `epochs` epochs headless, show the result in an offscreen window and save it as a PNG."""
+def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int], tab: str = "train") -> int:
+    """Train `epochs` epochs headless, show the result in an offscreen window and save it as a PNG.
+    tab "inspect" also steps one sample (mode sgd) so the Inspect tab shows its numbers."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = application()
     from . import MainWindow
@@ -56,6 +57,15 @@ def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int
         while not done["ready"]:
             app.processEvents()
             window.thread.wait(5)
+        if tab == "inspect":
+            window.tabs.setCurrentWidget(window.inspect_view)
+            if window.controls.sample_step_button.isEnabled():
+                done["sampled"] = False
+                window.snapshotApplied.connect(lambda snap: done.__setitem__("sampled", snap.sample_position > 0))
+                window.step_sample()
+                while not done["sampled"]:
+                    app.processEvents()
+                    window.thread.wait(5)
         app.processEvents()
         pixmap = window.grab()
         if not pixmap.save(path, "PNG"):

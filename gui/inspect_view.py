@@ -44,6 +44,10 @@ class InspectView(QWidget):
         self.diagram = NetworkDiagram()
         self.hidden_maps = HiddenUnitMaps(HIDDEN_AXIS)
         self.trace: SampleTrace | None = None
+        self._drawn_trace: SampleTrace | None = None
+        self._maps = None
+        self._latest = None
+        self._stale = False
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
@@ -65,13 +69,33 @@ class InspectView(QWidget):
         self.text.setHtml("<p>Step a sample, or choose an input, to see the numbers inside backpropagation.</p>")
 
     def show_state(self, trace: SampleTrace | None, params: Params, epoch: int, position: int, hidden_maps, config) -> None:
-        self.position_label.setText(f"epoch {epoch:,}, sample {position} of 4" if position else f"epoch {epoch:,}")
+        """Show the latest state; while the tab is hidden, only keep it (drawn when the tab is shown)."""
         if trace is not None:
             self.trace = trace
+        if hidden_maps is not None:
+            self._maps = hidden_maps
+        self._latest = (params, epoch, position, config)
+        if self.isVisible():
+            self._draw()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._draw()
+
+    def _draw(self) -> None:
+        self._stale = False
+        params, epoch, position, config = self._latest
+        trace, hidden_maps = self.trace, self._maps
+        self.position_label.setText(f"epoch {epoch:,}, sample {position} of 4" if position else f"epoch {epoch:,}")
+        if trace is not None and trace is not self._drawn_trace:
+            self._drawn_trace = trace
             scroll = self.text.verticalScrollBar().value()
             self.text.setHtml(trace_html(trace, epoch))
             self.text.verticalScrollBar().setValue(scroll)
-        self.diagram.set_state(params, self.trace)
+        self.diagram.set_state(params, trace)
         if hidden_maps is not None and len(hidden_maps):
             self.hidden_maps.set_maps(np.asarray(hidden_maps), config.layer_sizes, config.activation)
         self.hidden_maps.setVisible(bool(config.hidden))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self._config = config
         self._pending_grid: np.ndarray | None = None
         self._pending_inspection: Snapshot | None = None
+        self._last_inspection: Snapshot | None = None
         self._sample_position = 0
         self._dirty = self._slow_dirty = False
         self._last_render = -1.0
@@ -108,22 +110,20 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(train_tab)
         row.addWidget(scroll)
         row.addWidget(right, 1)
-        self.compare_view = CompareView(config)
-        self.sweep_view = SweepView(config)
-        self.inspect_view = InspectView()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.tabs.addTab(train_tab, "Train")
-        self.tabs.addTab(self.inspect_view, "Inspect")
-        self.tabs.addTab(self.compare_view, "Compare")
-        self.tabs.addTab(self.sweep_view, "Sweep")
+        # the other tabs are built when first shown or used: they would add ~150 ms to the launch
+        self._tab_views: dict[str, QWidget | None] = {"inspect": None, "compare": None, "sweep": None}
+        for title in ("Inspect", "Compare", "Sweep"):
+            self.tabs.addTab(QWidget(), title)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.tabs.setTabToolTip(0, "Watch one network learn")
         self.tabs.setTabToolTip(1, "The numbers inside backpropagation, sample by sample; the network; each hidden unit")
         self.tabs.setTabToolTip(2, "Which converges faster? Runs side by side from the same initial weights")
         self.tabs.setTabToolTip(3, "Many seeds on all cores: how often is XOR solved, and why do runs get stuck?")
         self.setCentralWidget(self.tabs)
         self.setFocusProxy(right)
-        self.sweep_view.loadRun.connect(self.load_run)
 
         self.state_label = QLabel()
         self.state_label.setObjectName("stateLabel")
@@ -142,8 +142,6 @@ class MainWindow(QMainWindow):
         self.controls.play_button.clicked.connect(self._play_clicked)
         self.controls.step_button.clicked.connect(lambda: self.step(1))
         self.controls.sample_step_button.clicked.connect(lambda: self.step_sample())
-        self.inspect_view.sample_button.clicked.connect(lambda: self.step_sample())
-        self.inspect_view.epoch_button.clicked.connect(lambda: self.step(1))
         self.controls.step_n_button.clicked.connect(lambda: self.step(self.controls.step_n_spin.value()))
         self.controls.reset_button.clicked.connect(lambda: self.reset())
         self.controls.set_training_enabled(False)
@@ -153,9 +151,7 @@ class MainWindow(QMainWindow):
         self.thread = TrainingThread(config)
         self.thread.snapshot.connect(self._apply_snapshot)
         self.controls.configChanged.connect(self.thread.set_config)
-        self.inspect_view.inputChosen.connect(self.thread.set_inspect_index)
-        self.controls.configChanged.connect(self.compare_view.set_base)
-        self.controls.configChanged.connect(self.sweep_view.set_base)
+        self.controls.configChanged.connect(self._config_edited)
         self.controls.speedChanged.connect(self.thread.set_speed)
         self.controls.stopRulesChanged.connect(self.thread.set_stop_rules)
         self.thread.set_speed(self.controls.speed())
@@ -176,6 +172,66 @@ class MainWindow(QMainWindow):
             self._started = True
             self.thread.start()
             QTimer.singleShot(RESERVE_AFTER_MS, self.curves.history.reserve)  # while the kernels load, after the first paint
+
+    # --- tabs built on demand -----------------------------------------------------------------------
+    _TAB_INDEX: ClassVar[dict[str, int]] = {"inspect": 1, "compare": 2, "sweep": 3}
+
+    def _view(self, name: str) -> QWidget:
+        view = self._tab_views[name]
+        if view is None:
+            view = self._build_view(name)
+            self._tab_views[name] = view
+            index = self._TAB_INDEX[name]
+            current = self.tabs.currentIndex()
+            title, tip = self.tabs.tabText(index), self.tabs.tabToolTip(index)
+            blocked = self.tabs.blockSignals(True)
+            old = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            old.deleteLater()
+            self.tabs.insertTab(index, view, title)
+            self.tabs.setTabToolTip(index, tip)
+            self.tabs.setCurrentIndex(current)
+            self.tabs.blockSignals(blocked)
+        return view
+
+    def _build_view(self, name: str) -> QWidget:
+        config = self.controls.config()
+        if name == "inspect":
+            view = InspectView()
+            view.inputChosen.connect(self.thread.set_inspect_index)
+            view.sample_button.clicked.connect(lambda: self.step_sample())
+            view.epoch_button.clicked.connect(lambda: self.step(1))
+            if self._last_inspection is not None:
+                snap = self._last_inspection
+                view.show_state(snap.trace, self._params, self._epoch, self._sample_position, snap.hidden_maps, self._config)
+            return view
+        if name == "compare":
+            return CompareView(config)
+        view = SweepView(config)
+        view.loadRun.connect(self.load_run)
+        return view
+
+    def _tab_shown(self, index: int) -> None:
+        for name, at in self._TAB_INDEX.items():
+            if at == index and self._tab_views[name] is None:
+                self.tabs.setCurrentWidget(self._view(name))
+
+    @property
+    def inspect_view(self) -> InspectView:
+        return self._view("inspect")
+
+    @property
+    def compare_view(self) -> CompareView:
+        return self._view("compare")
+
+    @property
+    def sweep_view(self) -> SweepView:
+        return self._view("sweep")
+
+    def _config_edited(self, config: TrainConfig) -> None:
+        for name in ("compare", "sweep"):
+            if self._tab_views[name] is not None:
+                self._tab_views[name].set_base(config)
 
     def _add_actions(self) -> None:
         def action(text: str, shortcut: QKeySequence | str, slot) -> QAction:
@@ -327,8 +383,11 @@ class MainWindow(QMainWindow):
                 if inspection is not None:
                     if inspection.gradient is not None:
                         self.heatmaps.set_gradient(inspection.gradient, inspection.gradient_label)
-                    self.inspect_view.show_state(inspection.trace, self._params, self._epoch, self._sample_position,
-                                                 inspection.hidden_maps, self._config)  # fmt: skip
+                    self._last_inspection = inspection
+                    view = self._tab_views["inspect"]
+                    if view is not None:
+                        view.show_state(inspection.trace, self._params, self._epoch, self._sample_position,
+                                        inspection.hidden_maps, self._config)  # fmt: skip
                 self._slow_dirty = False
                 self._last_slow_render = now
             else:
@@ -364,8 +423,7 @@ class MainWindow(QMainWindow):
         self._awaiting_load = True
         last_loss = float(experiment.history.last[0]) if experiment.history.n_epochs else float("nan")
         self.thread.load(experiment.state, experiment.config, last_loss)
-        self.compare_view.set_base(experiment.config)
-        self.sweep_view.set_base(experiment.config)
+        self._config_edited(experiment.config)
         self.tabs.setCurrentIndex(0)
         self.start_worker()
 
@@ -374,7 +432,7 @@ class MainWindow(QMainWindow):
         self.controls.set_config(config)
         self.thread.set_config(config)
         self.thread.reset()
-        self.compare_view.set_base(config)
+        self._config_edited(config)
         self.tabs.setCurrentIndex(0)
         self.statusBar().showMessage(
             f"Loaded seed {config.seed}, learning rate {config.learning_rate:g}, hidden {config.hidden[0]}, {config.optimizer}: "
@@ -384,8 +442,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join every background thread (idempotent)."""
-        self.compare_view.shutdown()
-        self.sweep_view.shutdown()
+        for name in ("compare", "sweep"):
+            if self._tab_views[name] is not None:
+                self._tab_views[name].shutdown()
         self._started = True
         if self.thread.isRunning() and not self.thread.stop(STOP_TIMEOUT_MS):
             self.statusBar().showMessage("Waiting for the first compile to finish before closing…")

@@ -51,6 +51,7 @@ def test_shift_right_steps_a_sample_and_every_view_follows(qtbot):
     for (gW, gb), (eW, eb) in zip(trace.grads, expected.grads):
         np.testing.assert_array_equal(gW, eW)
         np.testing.assert_array_equal(gb, eb)
+    window.tabs.setCurrentWidget(window.inspect_view)
     html = window.inspect_view.text.toHtml()
     assert "Forward pass" in html and "Backward pass" in html and "finite differences" in html
     assert "σ′(z) = v(1 − v)" in html and "0.1" in html
@@ -75,6 +76,7 @@ def test_inspecting_a_chosen_input_and_the_gradient_over_all_inputs(qtbot):
     trainer.run(40)
     expected = trainer.inspect_sample(3)
     np.testing.assert_array_equal(trace.delta[0], expected.delta[0])
+    window.tabs.setCurrentWidget(window.inspect_view)
     assert "1 − v²" in window.inspect_view.text.toHtml()
     for (gW, gb), (w_img, b_img) in zip(trainer.gradient(), window.heatmaps.grad_images):
         np.testing.assert_array_equal(w_img.image, gW)
@@ -85,6 +87,7 @@ def test_hidden_unit_maps_and_network_diagram(qtbot):
     config = TrainConfig(hidden=(3,))
     window = open_window(qtbot, config)
     step(qtbot, window, 300)
+    window.tabs.setCurrentWidget(window.inspect_view)  # drawn when shown
     maps = window.inspect_view.hidden_maps
     trainer = Trainer(config)
     trainer.run(300)
