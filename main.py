@@ -354,7 +354,8 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             experiment = load_experiment(args.load)
         except ExperimentError as err:
-            parser.error(f"--load: {err}")
+            print(f"error: {err}", file=sys.stderr)  # one line
+            return EXIT_USAGE
         structural = [f for f in STRUCTURAL_FIELDS if f in given_options(args)]
         if structural:
             names = ", ".join("--" + f.replace("_", "-") for f in structural)
@@ -412,7 +413,8 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     try:
         experiment = load_experiment(args.experiment)
     except ExperimentError as err:
-        parser.error(str(err))
+        print(f"error: {err}", file=sys.stderr)  # one line
+        return EXIT_USAGE
     try:
         if args.history_csv:
             write_atomically(args.history_csv, history_csv(experiment.history).encode())

@@ -123,3 +123,27 @@ def test_subprocess_exit_codes_and_no_traceback():
     assert ok.returncode == 0 and ok.stdout.startswith("Epoch 1, Loss: 0.32395371581304")
     bad = subprocess.run([sys.executable, "main.py", "train", "--hidden", "-3"], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "error:" in bad.stderr
+
+
+def test_save_load_and_export(capsys, tmp_path):
+    path = tmp_path / "run.bplab"
+    assert main.main(["train", "--epochs", "3000", "--log-every", "0", "--save", str(path)]) == 0
+    capsys.readouterr()
+    assert main.main(["train", "--load", str(path), "--epochs", "2001", "--log-every", "1000"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Epoch 3001, Loss: ") and out[2].startswith("Epoch 5001, Loss: 0.01609012322120")
+    with pytest.raises(SystemExit) as info:
+        main.main(["train", "--load", str(path), "--hidden", "3"])
+    assert info.value.code == 2 and "keeps its network" in capsys.readouterr().err
+    names = {"h": "h.csv", "p": "p.json", "c": "p.csv", "png": "l.png", "svg": "l.svg"}
+    files = {k: tmp_path / name for k, name in names.items()}
+    export = ["export", str(path), "--history-csv", str(files["h"]), "--params-json", str(files["p"])]
+    export += ["--params-csv", str(files["c"]), "--figure", "predictions", "--png", str(files["png"])]
+    export += ["--svg", str(files["svg"])]
+    assert main.main(export) == 0
+    assert len(files["h"].read_text().splitlines()) == 3001
+    assert json.loads(files["p"].read_text())["config"]["learning_rate"] == 0.1
+    assert files["png"].stat().st_size > 1000 and "<svg" in files["svg"].read_text()
+    with pytest.raises(SystemExit):
+        main.main(["export", str(path)])
+    assert "say what to export" in capsys.readouterr().err

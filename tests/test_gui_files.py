@@ -222,3 +222,31 @@ def test_numeric_extremes_never_crash_or_hang(qtbot, config):
     qtbot.waitUntil(lambda: window.state in ("Diverged", "Stopped at target"), timeout=TIMEOUT_MS)
     if window.state == "Diverged":
         assert "Diverged at epoch" in window.banner.text()
+
+
+def test_the_export_dialogs_svg_exporter_works(qtbot, tmp_path):
+    """Every plot's right-click Export dialog offers SVG through Qt (pyqtgraph's own fails on current Qt)."""
+    from pyqtgraph.exporters import listExporters
+
+    from gui.svg_exporter import QtSVGExporter
+
+    window = open_window(qtbot)
+    step(qtbot, window, 10)
+    svg = [e for e in listExporters() if "SVG" in e.Name]
+    assert svg == [QtSVGExporter]
+    for item in (window.curves.loss_plot.getPlotItem(), window.heatmaps.scene()):
+        path = tmp_path / "view.svg"
+        QtSVGExporter(item).export(fileName=str(path))
+        assert path.read_text().lstrip().startswith("<?xml") and "<svg" in path.read_text()
+
+
+def test_cli_file_errors_are_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.bplab"
+    bad.write_text("nope")
+    for args in (["train", "--load", str(bad)], ["export", str(bad), "--history-csv", str(tmp_path / "h.csv")]):
+        done = subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2
+        assert done.stderr.strip().count("\n") == 0 and "bad.bplab" in done.stderr and "Traceback" not in done.stderr
