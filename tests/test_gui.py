@@ -239,8 +239,8 @@ def test_snapshots_are_rate_limited_and_lossless(qtbot):
     qtbot.waitUntil(lambda: len(times) > 40, timeout=TIMEOUT_MS)
     window.pause()
     wait_state(qtbot, window, "Paused")
-    gaps = np.diff(times[:40])
-    assert np.median(gaps) >= 0.8 / MAX_SNAPSHOTS_PER_SECOND
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate <= 1.25 * MAX_SNAPSHOTS_PER_SECOND
     assert window.curves.history.n_epochs == window.epoch
 
 
@@ -285,20 +285,21 @@ def test_loss_plot_log_toggle_and_outputs_table(qtbot):
 
 
 def test_a_stalled_window_gets_few_large_snapshots_and_loses_nothing(qtbot):
-    """Back-pressure: while the window does not take snapshots in, the worker keeps at most two in flight."""
+    """Back-pressure: while the window does not take snapshots in, the worker keeps at most two in flight
+    and gathers the epochs trained meanwhile into the next snapshot."""
     from gui.worker import MAX_IN_FLIGHT
 
     window = open_window(qtbot)
-    arrived = []
-    window.snapshotApplied.connect(lambda snap: arrived.append(len(snap.rows)))
+    sizes = []
+    window.snapshotApplied.connect(lambda snap: sizes.append(len(snap.rows)))
     window.play()
     qtbot.waitUntil(lambda: window.epoch > 1000, timeout=TIMEOUT_MS)
-    arrived.clear()
     window.thread.wait(600)  # the GUI thread stalls (no events processed) while training goes on
-    qtbot.waitUntil(lambda: len(arrived) >= 1, timeout=TIMEOUT_MS)
-    burst = len(arrived)
+    assert window.thread._in_flight <= MAX_IN_FLIGHT  # not ~24 snapshots queued for 0.6 s
+    sizes.clear()
+    qtbot.waitUntil(lambda: len(sizes) > MAX_IN_FLIGHT, timeout=TIMEOUT_MS)
+    assert max(sizes) > 20_000  # the epochs of the stall arrive together
     window.pause()
     wait_state(qtbot, window, "Paused")
-    assert burst <= MAX_IN_FLIGHT + 1  # not ~24 queued snapshots for 0.6 s
     _, loss, preds = reference(TrainConfig(), window.epoch)
     assert_history_matches(window, loss, preds)
