@@ -342,13 +342,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     return parser, {"train": train, "compare": compare, "sweep": sweep, "export": export, "gui": gui, "screenshot": shot}
 
 
-def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    for option in ("json", "save"):
-        if getattr(args, option):
+def require_writable(parser: argparse.ArgumentParser, args: argparse.Namespace, *options: str) -> None:
+    """Stop with a usage error now, before any work, when an output option's path cannot be written."""
+    for option in options:
+        path = getattr(args, option, None)
+        if path:
             try:
-                check_writable(getattr(args, option))
+                check_writable(path)
             except ValueError as err:
-                parser.error(f"--{option}: {err}")
+                parser.error(f"--{option.replace('_', '-')}: {err}")
+
+
+def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    require_writable(parser, args, "json", "save")
     history = History()
     if args.load:
         try:
@@ -404,12 +410,7 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         parser.error("say what to export: --history-csv, --params-csv, --params-json, --png or --svg")
     if args.svg and args.figure == "window":
         parser.error("--svg: the whole window exports as --png only; pick a plot with --figure for SVG")
-    for option in ("history_csv", "params_csv", "params_json", "png", "svg"):
-        if getattr(args, option):
-            try:
-                check_writable(getattr(args, option))
-            except ValueError as err:
-                parser.error(f"--{option.replace('_', '-')}: {err}")
+    require_writable(parser, args, "history_csv", "params_csv", "params_json", "png", "svg")
     try:
         experiment = load_experiment(args.experiment)
     except ExperimentError as err:
@@ -445,12 +446,7 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         parser.error(f"--run: {err}")
     if not args.target_loss > 0:
         parser.error(f"--target-loss: {args.target_loss:g} is not allowed; give a loss > 0")
-    for option in ("csv", "png"):
-        if getattr(args, option):
-            try:
-                check_writable(getattr(args, option))
-            except ValueError as err:
-                parser.error(f"--{option}: {err}")
+    require_writable(parser, args, "csv", "png")
     comparison = Comparison(base, configs)
     comparison.run(args.epochs)
     summaries = comparison.summaries(args.target_loss)
@@ -472,11 +468,7 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     base = config_from_args(args, parser, swept=True)
-    if args.csv:
-        try:
-            check_writable(args.csv)
-        except ValueError as err:
-            parser.error(f"--csv: {err}")
+    require_writable(parser, args, "csv")
     try:
         spec = SweepSpec(
             base=base, seeds=tuple(range(args.seed_start, args.seed_start + args.seeds)), learning_rates=args.learning_rate,

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 
+from benchmarks.common import rss_mb  # noqa: E402
 from engine import Trainer  # noqa: E402
 from gui.app import application  # noqa: E402
 
@@ -47,14 +48,6 @@ window.show()
 app.exec()
 window.shutdown()
 """
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def engine_rate(seconds: float) -> float:
