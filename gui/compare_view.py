@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import MODES, OPTIMIZERS, History, TrainConfig, warm_up
-from engine.compare import DEFAULT_TARGET_LOSS, MAX_RUNS, MIN_RUNS, X_AXES, Comparison, run_label, summarize, verdict, x_values
+from engine.compare import DEFAULT_TARGET_LOSS, MAX_RUNS, MIN_RUNS, X_AXES, Comparison, summarize, verdict, x_values
 
 from .controls import LogSpinBox
 from .export import RUN_COLORS, X_LABELS
@@ -490,4 +490,4 @@ class CompareView(QWidget):
             self.verdict_label.setText("Press Play to train the runs side by side.")
 
 
-__all__ = ["CompareThread", "CompareView", "run_label"]
+__all__ = ["CompareThread", "CompareView"]

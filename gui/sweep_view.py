@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from engine import OPTIMIZERS, TrainConfig
 from engine.config import MAX_UNITS
-from engine.sweep import MAX_RUNS, OUTCOMES, SweepResult, SweepSpec, run_sweep, summarize_groups
+from engine.sweep import MAX_RUNS, SweepResult, SweepSpec, run_sweep
 
 from .threads import RequestThread
 
@@ -406,4 +406,4 @@ class SweepView(QWidget):
         self.loadRun.emit(config)
 
 
-__all__ = ["OUTCOMES", "SweepThread", "SweepView", "summarize_groups"]
+__all__ = ["SweepThread", "SweepView"]

@@ -111,13 +111,15 @@ class _Requests:
     load: tuple | None = None  # (TrainerState, TrainConfig, last loss): continue from a saved experiment
 
     def busy(self) -> bool:
-        return (self.abort or self.running or bool(self.steps) or self.reset or self.config is not None or self.report
-                or self.want_state or self.load is not None or bool(self.sample_steps))  # fmt: skip
+        return self.running or self.busy_besides_running()
 
     def urgent(self) -> bool:
-        """Something that should cut a slow-motion wait short."""
-        return self.busy() and (self.abort or not self.running or bool(self.steps) or self.reset or self.config is not None
-                                or self.report or self.want_state or self.load is not None)  # fmt: skip
+        """Something that should cut a slow-motion wait short: anything but "keep running"."""
+        return not self.running or self.busy_besides_running()
+
+    def busy_besides_running(self) -> bool:
+        return (self.abort or bool(self.steps) or bool(self.sample_steps) or self.reset or self.config is not None
+                or self.report or self.want_state or self.load is not None)  # fmt: skip
 
 
 class TrainingThread(RequestThread):
