@@ -17,7 +17,7 @@ WINDOW_LIBS := $(OFFSCREEN_LIBS) libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.
 	libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-image.so.0:libxcb-image0 libxcb-render-util.so.0:libxcb-render-util0 \
 	libxcb-shape.so.0:libxcb-shape0 libxcb-xkb.so.1:libxcb-xkb1 libxkbcommon-x11.so.0:libxkbcommon-x11-0
 
-.PHONY: run test lint bench screenshot test-min sysdeps-offscreen sysdeps-window clean
+.PHONY: run test lint bench soak screenshot test-min sysdeps-offscreen sysdeps-window clean
 
 run: sysdeps-window $(VENV)/.installed
 	$(BIN)/python main.py
@@ -32,9 +32,14 @@ lint: $(VENV)/.installed-test
 bench: sysdeps-offscreen $(VENV)/.installed
 	$(BIN)/python benchmarks/engine.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py
+	$(BIN)/python benchmarks/sweep.py
+
+soak: sysdeps-offscreen $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/soak.py
 
 screenshot: sysdeps-offscreen $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python main.py screenshot docs/window.png --epochs 5000
+	QT_QPA_PLATFORM=offscreen $(BIN)/python main.py screenshot docs/inspect.png --epochs 2000 --tab inspect
 
 # The suite against the oldest dependency versions pyproject.toml allows, in a separate venv.
 test-min: sysdeps-offscreen
