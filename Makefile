@@ -17,13 +17,17 @@ WINDOW_LIBS := $(OFFSCREEN_LIBS) libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.
 	libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-image.so.0:libxcb-image0 libxcb-render-util.so.0:libxcb-render-util0 \
 	libxcb-shape.so.0:libxcb-shape0 libxcb-xkb.so.1:libxcb-xkb1 libxkbcommon-x11.so.0:libxkbcommon-x11-0
 
-.PHONY: run test lint bench soak screenshot test-min sysdeps-offscreen sysdeps-window clean
+.PHONY: run test test-explore lint bench soak screenshot test-min sysdeps-offscreen sysdeps-window clean
 
 run: sysdeps-window $(VENV)/.installed
 	$(BIN)/python main.py
 
 test: sysdeps-offscreen $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite with fresh hypothesis examples each run (make test repeats the same ones).
+test-explore: sysdeps-offscreen $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=explore QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -4,8 +4,15 @@ import os
 import threading
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# `make test` (and CI) draw the same hypothesis examples every run, so a result depends on the code only;
+# `make test-explore` (HYPOTHESIS_PROFILE=explore) draws new ones each run.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(autouse=True, scope="session")

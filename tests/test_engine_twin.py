@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine import XOR_INPUTS, XOR_TARGETS, TrainConfig, Trainer
@@ -12,24 +12,38 @@ from tests.strategies import configs
 TWIN_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def assert_matches_twin(cfg: TrainConfig, n_epochs: int, inputs=XOR_INPUTS, targets=XOR_TARGETS):
+# Adam divides by sqrt(v) + eps: for a weight whose gradient has stayed near zero (sqrt(v) ~ eps = 1e-8) a
+# rounding difference in the gradient (the twin sums in NumPy's order) is amplified by up to lr / eps per
+# update. Over 3000 random Adam runs the worst relative difference was 3e-10 and the rarest seen 3e-9, so
+# Adam runs get 1e-7; the update rule itself is checked at 1e-9 in test_optimizers_on_other_data.
+RTOL = {"sgd": 1e-9, "momentum": 1e-9, "adam": 1e-7}
+
+
+def assert_matches_twin(cfg: TrainConfig, n_epochs: int, inputs=XOR_INPUTS, targets=XOR_TARGETS, rtol=None):
+    rtol = RTOL[cfg.optimizer] if rtol is None else rtol
     trainer = Trainer(cfg, inputs=inputs, targets=targets)
     twin = TwinTrainer(cfg, trainer.initial_params, inputs, targets)
     chunk = trainer.run(n_epochs)
     loss, preds = twin.run(n_epochs)
     assert not chunk.diverged
-    np.testing.assert_allclose(chunk.loss, loss, rtol=1e-9, atol=1e-15)
-    np.testing.assert_allclose(chunk.predictions, preds, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(chunk.loss, loss, rtol=rtol, atol=1e-15)
+    np.testing.assert_allclose(chunk.predictions, preds, rtol=rtol, atol=1e-15)
     for (W, b), (tW, tb) in zip(trainer.params, twin.params):
-        np.testing.assert_allclose(W, tW, rtol=1e-9, atol=1e-13)
-        np.testing.assert_allclose(b, tb, rtol=1e-9, atol=1e-13)
+        np.testing.assert_allclose(W, tW, rtol=rtol, atol=1e-13)
+        np.testing.assert_allclose(b, tb, rtol=rtol, atol=1e-13)
     grid = np.random.default_rng(0).uniform(-0.25, 1.25, size=(50, 2))
-    np.testing.assert_allclose(trainer.predict(grid), twin.predict(grid), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(trainer.predict(grid), twin.predict(grid), rtol=rtol, atol=1e-15)
     assert trainer.updates == twin.t
+
+
+ADAM_NEAR_EPS = TrainConfig(
+    hidden=(2, 5, 3), activation="tanh", learning_rate=1.0, shuffle=True, init="xavier", seed=274546, optimizer="adam"
+)
 
 
 @TWIN_SETTINGS
 @given(cfg=configs(), n_epochs=st.integers(1, 12))
+@example(cfg=ADAM_NEAR_EPS, n_epochs=3)  # a gradient near zero: 3e-9 apart after 12 updates, found in CI
 def test_random_configs_match_twin(cfg, n_epochs):
     assert_matches_twin(cfg, n_epochs)
 
@@ -53,7 +67,7 @@ def test_optimizers_on_other_data(optimizer, hidden):
     cfg = TrainConfig(
         hidden=hidden, mode="minibatch", batch_size=4, shuffle=True, optimizer=optimizer, learning_rate=0.05, seed=9
     )
-    assert_matches_twin(cfg, 25, inputs, targets)
+    assert_matches_twin(cfg, 25, inputs, targets, rtol=1e-9)
 
 
 def test_shuffle_order_is_default_rng_permutations():
