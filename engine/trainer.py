@@ -480,6 +480,12 @@ def warm_up() -> None:
         trainer = Trainer(TrainConfig(hidden=hidden))
         trainer.run(1)
         trainer.predict(XOR_INPUTS)
+    # History's min/max kernel, for its own writable arrays and for a snapshot's read-only rows (Numba
+    # types them apart): otherwise the window's thread loads each from the cache on first use, mid-run.
+    rows, out = np.zeros((2, 5)), np.empty((1, 5))
+    kernels().block_min_max(rows, rows, 2, out, out)
+    rows.flags.writeable = False
+    kernels().block_min_max(rows, rows, 2, out, out)
 
 
 def decision_grid(n: int = 121, low: float = -0.25, high: float = 1.25) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,8 @@ from .worker import COMPILING, DIVERGED, GRID_AXIS, READY, RUNNING, STOPPED, Sna
 
 RENDER_SECONDS = 1 / 40  # while running, the curves are redrawn at most 40 times a second (about 30 in practice),
 SLOW_RENDER_SECONDS = 1 / 10  # the weights and the decision map (slower to paint) at most 10 times,
-STAGGER_MS = 8  # and never in the same event-loop turn as the curves, so no single paint pass grows long
+STAGGER_SECONDS = 0.008  # each in its own event-loop turn, this far apart, so that no turn (draw plus paint) grows long
+SLOW_VIEWS = ("weights", "decision map")  # drawn in this order, one per turn while running
 RESERVE_AFTER_MS = 250
 STOP_TIMEOUT_MS = 1000
 COMPILE_TIMEOUT_MS = 120_000  # a first Numba compile cannot be interrupted; closing then waits for it
@@ -37,7 +38,7 @@ class MainWindow(QMainWindow):
     """
 
     snapshotApplied = Signal(object)  # Snapshot, after its data is in (views drawn too unless running)
-    rendered = Signal()  # after the views were drawn
+    rendered = Signal()  # after the curves were drawn (and, when not running, every view)
 
     def __init__(self, config: TrainConfig | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -55,8 +56,10 @@ class MainWindow(QMainWindow):
         self._last_inspection: Snapshot | None = None
         self._sample_position = 0
         self._dirty = self._slow_dirty = False
-        self._last_render = -1.0
-        self._last_slow_render = -1.0
+        self._last_render = -1.0  # when the curves were last drawn
+        self._last_slow_render = -1.0  # when the first slow view of the last round was drawn
+        self._last_draw = -1.0  # when anything was last drawn
+        self._slow_stage = 0  # the next of SLOW_VIEWS to draw
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.timeout.connect(self._render)
@@ -347,52 +350,86 @@ class MainWindow(QMainWindow):
         elif running:
             self.banner.hide()
         self._dirty = self._slow_dirty = True
-        wait = RENDER_SECONDS - (time.perf_counter() - self._last_render)
-        if not running or wait <= 0:
+        if not running or self._curves_wait(time.perf_counter()) <= 0:
             self._render()
-        elif not self._render_timer.isActive():
-            self._render_timer.start(max(1, int(wait * 1000)))
+        else:
+            self._schedule_render(time.perf_counter())
         if len(snap.rows) or (snap.restarted and not snap.keep_history and snap.message.startswith("Reset")):
             self.experiments.set_modified(True)
         self.snapshotApplied.emit(snap)
 
+    def _curves_wait(self, now: float) -> float:
+        """Seconds until the curves may be drawn again while running."""
+        return max(RENDER_SECONDS - (now - self._last_render), STAGGER_SECONDS - (now - self._last_draw))
+
+    def _slow_wait(self, now: float) -> float:
+        """Seconds until the next slow view may be drawn while running."""
+        after_last = STAGGER_SECONDS - (now - self._last_draw)
+        if self._slow_stage:
+            return after_last
+        return max(SLOW_RENDER_SECONDS - (now - self._last_slow_render), after_last)
+
+    def _schedule_render(self, now: float) -> None:
+        """Start the render timer for the earliest pending draw, unless it is already due to fire sooner."""
+        pending = ((self._curves_wait, self._dirty), (self._slow_wait, self._slow_dirty))
+        waits = [wait(now) for wait, dirty in pending if dirty]
+        if not waits:
+            return
+        ms = max(1, int(min(waits) * 1000 + 0.5))
+        if not self._render_timer.isActive() or self._render_timer.remainingTime() > ms:
+            self._render_timer.start(ms)
+
     def _render(self) -> None:
-        """Draw what changed: the curves (at most every RENDER_SECONDS while running), the weights and the
-        decision map (at most every SLOW_RENDER_SECONDS while running); at once when not running."""
+        """Draw what changed. Not running: everything at once. Running: the curves at most every
+        RENDER_SECONDS, the slow views at most every SLOW_RENDER_SECONDS, and each draw in its own
+        event-loop turn at least STAGGER_SECONDS after the previous one, so the window keeps answering."""
         self._render_timer.stop()
         now = time.perf_counter()
         running = self._state == RUNNING
-        drew_curves = self._dirty
-        if self._dirty:
-            last = self.curves.history.last
-            self.curves.show_epoch(self._epoch, last[0], last[1:])
-            self.curves.loss_plot.set_loss_name(self._config.loss)
-            self.curves.redraw()
-            self._dirty = False
-            self._last_render = now
-        if self._slow_dirty:
-            wait = SLOW_RENDER_SECONDS - (now - self._last_slow_render)
-            if running and drew_curves:
-                wait = max(wait, STAGGER_MS / 1000)
-            if not running or wait <= 0:
-                self.heatmaps.set_params(self._params)
-                if self._pending_grid is not None:
-                    self.decision_map.set_output(self._pending_grid)
-                    self._pending_grid = None
-                inspection, self._pending_inspection = self._pending_inspection, None
-                if inspection is not None:
-                    if inspection.gradient is not None:
-                        self.heatmaps.set_gradient(inspection.gradient, inspection.gradient_label)
-                    self._last_inspection = inspection
-                    view = self._tab_views["inspect"]
-                    if view is not None:
-                        view.show_state(inspection.trace, self._params, self._epoch, self._sample_position,
-                                        inspection.hidden_maps, self._config)  # fmt: skip
-                self._slow_dirty = False
+        drew_curves = self._dirty and (not running or self._curves_wait(now) <= 0)
+        if drew_curves:
+            self._draw_curves()
+            self._last_render = self._last_draw = now
+        if self._slow_dirty and not running:
+            for view in SLOW_VIEWS:
+                self._draw_slow_view(view)
+            self._slow_dirty, self._slow_stage = False, 0
+        elif self._slow_dirty and self._slow_wait(now) <= 0:
+            if self._slow_stage == 0:
                 self._last_slow_render = now
-            else:
-                self._render_timer.start(max(1, int(wait * 1000)))
-        self.rendered.emit()
+            self._draw_slow_view(SLOW_VIEWS[self._slow_stage])
+            self._last_draw = now
+            self._slow_stage = (self._slow_stage + 1) % len(SLOW_VIEWS)
+            self._slow_dirty = self._slow_stage != 0
+        if running:
+            self._schedule_render(now)
+        if drew_curves or not running:
+            self.rendered.emit()
+
+    def _draw_curves(self) -> None:
+        last = self.curves.history.last
+        self.curves.show_epoch(self._epoch, last[0], last[1:])
+        self.curves.loss_plot.set_loss_name(self._config.loss)
+        self.curves.redraw()
+        self._dirty = False
+
+    def _draw_slow_view(self, view: str) -> None:
+        """One of SLOW_VIEWS: the weights (with the gradients and the Inspect tab), or the decision map."""
+        if view == "decision map":
+            if self._pending_grid is not None:
+                self.decision_map.set_output(self._pending_grid)
+                self._pending_grid = None
+            return
+        self.heatmaps.set_params(self._params)
+        inspection, self._pending_inspection = self._pending_inspection, None
+        if inspection is not None:
+            if inspection.gradient is not None:
+                self.heatmaps.set_gradient(inspection.gradient, inspection.gradient_label)
+            self._last_inspection = inspection
+            tab = self._tab_views["inspect"]
+            if tab is not None:
+                tab.show_state(inspection.trace, self._params, self._epoch, self._sample_position,
+                               inspection.hidden_maps, self._config)  # fmt: skip
 
     def _show_status(self, state: str, epoch: int, loss: float, rate: float) -> None:
         self.state_label.setText(f"<b>{state}</b>")

@@ -158,9 +158,11 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         biggest = max((float(f.max()) for f in finite if f.size), default=0.0)
         self.grad_level = min(nice_ceiling(biggest), MAX_LEVEL) if biggest > 0 else 1e-12
         self.gradient_label = label
-        if self.grad_colorbar is not None:
+        if self.grad_colorbar is not None and self.grad_colorbar.levels() != (-self.grad_level, self.grad_level):
             self.grad_colorbar.setLevels((-self.grad_level, self.grad_level))
-            self.setToolTip(f"Weights W and biases b, then the gradient: {label}")
+            tip = f"Weights W and biases b, then the gradient: {label}"
+            if self.toolTip() != tip:
+                self.setToolTip(tip)
         for (W, b), images, cells in zip(gradient, self.grad_images, self.grad_texts):
             self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.grad_level, _tiny)
 
@@ -169,10 +171,13 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
             shown = matrix
             if not (np.isfinite(matrix).all() and np.abs(matrix).max(initial=0.0) <= level):
                 shown = np.clip(np.nan_to_num(matrix, nan=0.0), -level, level)
-            image.setImage(shown, autoLevels=False, levels=(-level, level), rect=QRectF(0, 0, matrix.shape[1], matrix.shape[0]))
+            image.setImage(shown, autoLevels=False, levels=(-level, level))  # same shape: the rect set in build holds
             for text, value in zip(cells, matrix.ravel()):
-                text.setText(number(value))
-                text.setColor("#f8f9fa" if abs(value) > 0.6 * level else "#212529")
+                label, color = number(value), ("#f8f9fa" if abs(value) > 0.6 * level else "#212529")
+                if label != text.textItem.toPlainText():  # repaint only the cells whose text changed
+                    text.setText(label)
+                if color != text.color.name():
+                    text.setColor(color)
 
     def set_params(self, params: Params) -> None:
         finite = [np.abs(a[np.isfinite(a)]) for W, b in params for a in (W, b)]

@@ -244,6 +244,33 @@ def test_snapshots_are_rate_limited_and_lossless(qtbot):
     assert window.curves.history.n_epochs == window.epoch
 
 
+def test_running_views_are_drawn_in_turns(qtbot, monkeypatch):
+    """While running, the curves and each slow view are redrawn, each in its own event-loop turn, spaced."""
+    from gui.main_window import RENDER_SECONDS, SLOW_VIEWS, STAGGER_SECONDS
+
+    window = open_window(qtbot)
+    draws = []
+    for name in ("_draw_curves", "_draw_slow_view"):
+        method = getattr(window, name)
+
+        def record(*args, _method=method, _name=name):
+            draws.append((time.perf_counter(), args[0] if args else "curves", window.state))
+            return _method(*args)
+
+        monkeypatch.setattr(window, name, record)
+    window.play()
+    qtbot.waitUntil(lambda: sum(view == SLOW_VIEWS[-1] for _, view, _ in draws) >= 4, timeout=TIMEOUT_MS)
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+    running = [(t, view) for t, view, state in draws if state == "Running"]
+    assert {view for _, view in running} == {"curves", *SLOW_VIEWS}
+    gaps = np.diff([t for t, _ in running])
+    assert gaps.min() >= STAGGER_SECONDS - 0.002  # never two in one turn
+    curve_times = [t for t, view in running if view == "curves"]
+    assert np.diff(curve_times).min() >= RENDER_SECONDS - 0.002
+    assert_views_match(window, reference(TrainConfig(), window.epoch)[0])  # paused mid-round: all views current
+
+
 def test_close_while_running_joins_within_a_second(qtbot):
     window = open_window(qtbot)
     window.play()

@@ -104,6 +104,24 @@ def test_clear_and_bad_rows():
         hist.extend(np.ones((3, 4)))
 
 
+def test_a_cleared_history_refills_like_a_new_one(data):
+    """clear() keeps its buffers for the next run; what it then holds and shows is a new history's."""
+    used = History(exact_limit=20_000, summary_capacity=16)
+    used.extend(data[::-1] * 3.0)  # a longer, different run first: every level and bucket is stale
+    used.clear()
+    fresh = History(exact_limit=20_000, summary_capacity=16)
+    for hist in (used, fresh):
+        for part in np.array_split(data[:30_000], 11):
+            hist.extend(part)
+    np.testing.assert_array_equal(used.exact(), fresh.exact())
+    for x, y in zip(used.summary(), fresh.summary()):
+        np.testing.assert_array_equal(x, y)
+    for x0, x1, points in [(0, 1e9, 300), (1, 15_000, 100), (500, 25_000, 40), (1, 9, 10)]:
+        a, b = used.view(x0, x1, points), fresh.view(x0, x1, points)
+        np.testing.assert_array_equal(a.x, b.x)
+        np.testing.assert_array_equal(a.y, b.y)
+
+
 def test_nan_rows_are_recorded():
     hist = History(exact_limit=4, summary_capacity=2)
     rows = np.arange(30.0).reshape(6, 5)
