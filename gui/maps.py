@@ -10,7 +10,7 @@ from PySide6.QtGui import QFont
 from engine import Params
 
 from .contour import contour_segments
-from .style import TARGET_COLORS, colormap, nice_ceiling, unit_names
+from .style import TARGET_COLORS, colormap, nice_ceiling, symmetric_ticks, unit_names
 
 MAX_ANNOTATED = 8  # write the value on every cell of matrices up to 8 x 8
 MAX_TICKED = 16  # name every row and column of matrices up to 16 units
@@ -138,16 +138,17 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
             self.grad_images.append((grad_row[0], grad_row[1]))
             self.grad_texts.append((grad_texts[0], grad_texts[1]))
         rows = max(1, len(self.sizes) - 1)
-        self.colorbar = pg.ColorBarItem(values=(-self.level, self.level), colorMap=colormap(), interactive=False,
+        self.level = self.grad_level = 1.0
+        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colormap(), interactive=False,
                                         colorMapMenu=False, width=11, label="weight")  # fmt: skip
         self.colorbar.setImageItem(weight_images)
         self.addItem(self.colorbar, row=0, col=2, rowspan=rows)
-        self.grad_level = 1.0
         self.grad_colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colormap(), interactive=False,
                                              colorMapMenu=False, width=11, label="gradient")  # fmt: skip
         self.grad_colorbar.setImageItem(grad_images)
         self.addItem(self.grad_colorbar, row=0, col=5, rowspan=rows)
-        self.level = 1.0
+        _set_symmetric_levels(self.colorbar, self.level, "weight")
+        _set_symmetric_levels(self.grad_colorbar, self.grad_level, "gradient")
 
     def reset_levels(self) -> None:
         self.level = 1.0
@@ -159,7 +160,7 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         self.grad_level = min(nice_ceiling(biggest), MAX_LEVEL) if biggest > 0 else 1e-12
         self.gradient_label = label
         if self.grad_colorbar is not None and self.grad_colorbar.levels() != (-self.grad_level, self.grad_level):
-            self.grad_colorbar.setLevels((-self.grad_level, self.grad_level))
+            _set_symmetric_levels(self.grad_colorbar, self.grad_level, "gradient")
             tip = f"Weights W and biases b, then the gradient: {label}"
             if self.toolTip() != tip:
                 self.setToolTip(tip)
@@ -185,9 +186,17 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         if biggest > self.level:
             self.level = min(nice_ceiling(biggest), MAX_LEVEL)
         if self.colorbar is not None and self.colorbar.levels() != (-self.level, self.level):
-            self.colorbar.setLevels((-self.level, self.level))
+            _set_symmetric_levels(self.colorbar, self.level, "weight")
         for (W, b), images, cells in zip(params, self.images, self.texts):
             self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.level, _short)
+
+
+def _set_symmetric_levels(colorbar: pg.ColorBarItem, level: float, name: str) -> None:
+    """Levels ±level, with tick labels short enough for the bar's axis and their factor in its title."""
+    colorbar.setLevels((-level, level))
+    ticks, factor = symmetric_ticks(level)
+    colorbar.axis.setTicks([ticks, []])
+    colorbar.getAxis("left").setLabel(name + factor)
 
 
 def _tiny(value: float) -> str:

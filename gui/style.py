@@ -46,3 +46,15 @@ def nice_ceiling(value: float) -> float:
         if candidate >= value * (1 - 1e-12):
             return float(candidate)
     return float(10 ** (exponent + 1))
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def symmetric_ticks(level: float) -> tuple[list[tuple[float, str]], str]:
+    """Ticks at -level, -level/2, 0, level/2, level for a colour bar, with labels of at most 4 characters,
+    and the factor they are in ("" or e.g. " ×10⁻³"): a colour bar's axis has room for no more."""
+    exponent = int(np.floor(np.log10(level))) if level > 0 and np.isfinite(level) else 0
+    scale, factor = (1.0, "") if 0 <= exponent <= 2 else (10.0**exponent, f" ×10{str(exponent).translate(_SUPERSCRIPT)}")
+    ticks = [(v, f"{v / scale:.3g}") for v in (-level, -level / 2, 0.0, level / 2, level)]
+    return ticks, factor

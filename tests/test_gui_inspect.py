@@ -1,6 +1,7 @@
 """Sample stepping and the Inspect tab in the window."""
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer
@@ -81,6 +82,28 @@ def test_inspecting_a_chosen_input_and_the_gradient_over_all_inputs(qtbot):
     for (gW, gb), (w_img, b_img) in zip(trainer.gradient(), window.heatmaps.grad_images):
         np.testing.assert_array_equal(w_img.image, gW)
         np.testing.assert_array_equal(b_img.image, gb)
+    # the gradient's colour bar: levels fitted to it, short tick labels, their factor in the title
+    bar, level = window.heatmaps.grad_colorbar, window.heatmaps.grad_level
+    assert bar.levels() == (-level, level)
+    assert max(abs(g).max() for W, b in trainer.gradient() for g in (W, b)) <= level
+    shown = dict(bar.axis._tickLevels[0])
+    assert set(shown) == {-level, -level / 2, 0.0, level / 2, level}
+    assert all(len(label) <= 4 for label in shown.values())
+    assert bar.getAxis("left").labelText.startswith("gradient")
+
+
+@pytest.mark.parametrize("exponent", range(-300, 301, 13))
+def test_colour_bar_ticks_are_short_and_say_their_factor(exponent):
+    from gui.style import nice_ceiling, symmetric_ticks
+
+    for mantissa in (1.0, 2.0, 5.0):
+        level = nice_ceiling(mantissa * 10.0**exponent)
+        ticks, factor = symmetric_ticks(level)
+        scale = 10.0 ** int(factor.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")).split("×10")[1]) if factor else 1.0
+        assert [v for v, _ in ticks] == [-level, -level / 2, 0.0, level / 2, level]
+        for value, label in ticks:
+            assert len(label) <= 4, (level, label)
+            assert float(label) * scale == pytest.approx(value, rel=1e-12, abs=0.0), (level, label, factor)
 
 
 def test_hidden_unit_maps_and_network_diagram(qtbot):
