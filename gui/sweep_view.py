@@ -200,7 +200,9 @@ class SweepView(QWidget):
         sp.setLabel("bottom", "seed")
         sp.setLabel("left", "final loss")
         sp.setTitle("final loss per seed", size="10pt")
+        # one row across the top, over a band kept free of points (see _draw_runs), so it hides no seed
         self.legend = sp.addLegend(offset=(-5, 5), brush=pg.mkBrush(255, 255, 255, 235), pen=pg.mkPen("#ced4da"))
+        self.legend.setColumnCount(len(OUTCOME_COLORS))
         self.scatter = pg.ScatterPlotItem(size=6, pen=None)
         self.scatter.sigClicked.connect(self._seed_clicked)
         sp.addItem(self.scatter)
@@ -368,8 +370,12 @@ class SweepView(QWidget):
         loss = result.final_loss[rows]
         shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
         brushes = [pg.mkBrush(OUTCOME_COLORS[o]) for o in result.outcome[rows]]
-        self.scatter.setData(x=result.seed[rows].astype(float), y=np.log10(np.nan_to_num(shown, nan=1.0)), brush=brushes,
-                             data=rows)  # fmt: skip
+        log_loss = np.log10(np.nan_to_num(shown, nan=1.0))
+        self.scatter.setData(x=result.seed[rows].astype(float), y=log_loss, brush=brushes, data=rows)
+        if len(log_loss):
+            lo, hi = float(log_loss.min()), float(log_loss.max())
+            span = max(hi - lo, 1.0)
+            self.scatter_plot.getPlotItem().setYRange(lo - 0.05 * span, hi + 0.22 * span, padding=0)  # room for the legend
 
     # --- clicks --------------------------------------------------------------------------------
     def _heatmap_clicked(self, event) -> None:
