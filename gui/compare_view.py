@@ -41,6 +41,7 @@ from .threads import RequestThread
 MAX_EPOCHS = 1_000_000  # compared runs keep every epoch exactly (History's exact part)
 CHUNK_SECONDS = 0.025
 SNAPSHOTS_PER_SECOND = 20
+SOLVED_HEADER = "solved: all |ŷ − y| < 0.4"  # the sweep's definition: every output on its side of 0.5 with a margin
 
 
 @dataclass
@@ -303,7 +304,9 @@ class CompareView(QWidget):
         self.curves: list[pg.PlotDataItem] = []
         self.table = QTableWidget(0, 7)
         self.table.setObjectName("compareTable")
-        self.table.setHorizontalHeaderLabels(["run", "epochs", "updates", "gradient evals", "seconds", "final loss", "solved"])
+        self.table.setHorizontalHeaderLabels(
+            ["run", "epochs", "updates", "gradient evals", "seconds", "final loss", SOLVED_HEADER]
+        )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -466,7 +469,7 @@ class CompareView(QWidget):
             self.curves[i].setData(x_values(axis, view.x, view.y[:, 1], self.configs[i]), view.y[:, 0])
         summaries = self.summaries()
         self.table.setHorizontalHeaderLabels(
-            ["run", f"epochs to {target:g}", "updates", "gradient evals", "kernel time", "final loss", "solved"]
+            ["run", f"epochs to {target:g}", "updates", "gradient evals", "kernel time", "final loss", SOLVED_HEADER]
         )
         self.table.setRowCount(len(summaries))
         for r, s in enumerate(summaries):
