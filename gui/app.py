@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sys
+from contextlib import contextmanager, suppress
 
-from PySide6.QtCore import QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QSocketNotifier, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QWidget
 
 from engine import TrainConfig
 
@@ -34,9 +37,47 @@ def run_window(config: TrainConfig | None) -> int:
 
     window = MainWindow(config if config is not None else last_config())
     window.show()
-    status = app.exec()
+    with close_on_signals(window) as received:
+        status = app.exec()
     window.shutdown()
-    return status
+    return 128 + received[0] if received else status
+
+
+@contextmanager
+def close_on_signals(window: QWidget, signums=(signal.SIGINT, signal.SIGTERM)):
+    """Ctrl+C (or SIGTERM) closes the window as its close button would (asking about unsaved work).
+
+    Qt's event loop runs no Python code while idle, so Python's own handler would wait for the next
+    mouse move: the signal is written to a socket (`signal.set_wakeup_fd`) that a `QSocketNotifier`
+    watches, which wakes the loop at once. Yields a list that gets the signal's number once the
+    window closed because of it (the caller exits with 128 + that number).
+    """
+    received: list[int] = []
+    reader, writer = socket.socketpair()
+    for end in (reader, writer):
+        end.setblocking(False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        with suppress(OSError):
+            reader.recv(512)
+
+    def close(signum, _frame) -> None:
+        if window.close():
+            received.append(signum)
+
+    notifier.activated.connect(drain)  # Python runs the handler below right after this slot
+    previous_fd = signal.set_wakeup_fd(writer.fileno())
+    previous = {signum: signal.signal(signum, close) for signum in signums}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        reader.close()
+        writer.close()
 
 
 def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int], tab: str = "train") -> int:

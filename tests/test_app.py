@@ -58,6 +58,49 @@ sys.exit(run_window(None))
     assert "QThread" not in done.stderr and "Traceback" not in done.stderr
 
 
+INTERRUPT = """
+import os, signal, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+from gui.app import run_window
+import gui.experiments as ex
+import gui.main_window as mw
+
+answers = {answers}
+def ask(self):
+    print("asked about unsaved work", flush=True)
+    return answers.pop(0)
+ex.Experiments.ask_unsaved = ask
+
+original = mw.MainWindow._apply_snapshot
+def apply(self, snap):
+    original(self, snap)
+    if snap.state == "Ready" and not getattr(self, "_test_started", False):
+        self._test_started = True
+        self.play()
+    elif snap.epoch > 5000 and not getattr(self, "_test_signalled", False):
+        self._test_signalled = True
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl+C in the terminal
+        QTimer.singleShot(500, lambda: (print("still open", self.isVisible(), flush=True), self.close()))
+mw.MainWindow._apply_snapshot = apply
+sys.exit(run_window(None))
+"""
+
+
+def test_ctrl_c_closes_the_window_as_its_close_button_would():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = run(["-c", INTERRUPT.format(answers="[QMessageBox.StandardButton.Discard]")], env=env)
+    assert done.returncode == 130, done.stderr  # 128 + SIGINT, at once: no mouse move needed to wake Python
+    assert done.stdout.count("asked about unsaved work") == 1 and "still open" not in done.stdout
+    assert "Traceback" not in done.stderr and "QThread" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    # Cancel in the unsaved-work question keeps the window open; closing it later exits normally
+    answers = "[QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]"
+    done = run(["-c", INTERRUPT.format(answers=answers)], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "still open True" in done.stdout and done.stdout.count("asked about unsaved work") == 2
+    assert "Traceback" not in done.stderr
+
+
 def test_screenshot_command(tmp_path):
     out = tmp_path / "window.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
