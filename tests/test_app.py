@@ -23,42 +23,7 @@ def test_no_display_says_so_and_exits_2():
         assert len(lines) == 1 and "no display" in lines[0] and "xvfb-run" in lines[0] and "main.py train" in lines[0]
 
 
-def test_closing_while_training_exits_0_without_qthread_complaints():
-    code = """
-import sys
-from PySide6.QtCore import QTimer
-from gui.app import application, run_window
-import gui.main_window as mw
-
-import gui.experiments as ex
-from PySide6.QtWidgets import QMessageBox
-
-def discard(self):
-    print("asked about unsaved work", flush=True)
-    return QMessageBox.StandardButton.Discard
-ex.Experiments.ask_unsaved = discard
-
-app = application()
-original = mw.MainWindow._apply_snapshot
-def apply(self, snap):
-    original(self, snap)
-    if snap.state == "Ready" and not getattr(self, "_test_started", False):
-        self._test_started = True
-        self.play()
-    elif snap.epoch > 5000 and not getattr(self, "_test_closing", False):
-        self._test_closing = True
-        QTimer.singleShot(0, self.close)
-mw.MainWindow._apply_snapshot = apply
-sys.exit(run_window(None))
-"""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = run(["-c", code], env=env)
-    assert done.returncode == 0, done.stderr
-    assert "asked about unsaved work" in done.stdout
-    assert "QThread" not in done.stderr and "Traceback" not in done.stderr
-
-
-INTERRUPT = """
+MID_TRAINING = """
 import os, signal, sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
@@ -72,30 +37,51 @@ def ask(self):
     return answers.pop(0)
 ex.Experiments.ask_unsaved = ask
 
+def at_epoch_5000(window):
+    {action}
+
 original = mw.MainWindow._apply_snapshot
 def apply(self, snap):
     original(self, snap)
     if snap.state == "Ready" and not getattr(self, "_test_started", False):
         self._test_started = True
         self.play()
-    elif snap.epoch > 5000 and not getattr(self, "_test_signalled", False):
-        self._test_signalled = True
-        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl+C in the terminal
-        QTimer.singleShot(500, lambda: (print("still open", self.isVisible(), flush=True), self.close()))
+    elif snap.epoch > 5000 and not getattr(self, "_test_acted", False):
+        self._test_acted = True
+        at_epoch_5000(self)
 mw.MainWindow._apply_snapshot = apply
 sys.exit(run_window(None))
 """
+DISCARD = "[QMessageBox.StandardButton.Discard]"
+
+
+def run_mid_training(action: str, answers: str = DISCARD):
+    """Run the window offscreen, play, and at epoch 5000 do `action` (a line of Python with `window`);
+    the unsaved-work question prints that it was asked and gives the next of `answers`."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return run(["-c", MID_TRAINING.format(action=action, answers=answers)], env=env)
+
+
+def test_closing_while_training_exits_0_without_qthread_complaints():
+    done = run_mid_training("QTimer.singleShot(0, window.close)")
+    assert done.returncode == 0, done.stderr
+    assert "asked about unsaved work" in done.stdout
+    assert "QThread" not in done.stderr and "Traceback" not in done.stderr
+
+
+CTRL_C = (
+    "os.kill(os.getpid(), signal.SIGINT); "  # as Ctrl+C in the terminal
+    "QTimer.singleShot(500, lambda: (print('still open', window.isVisible(), flush=True), window.close()))"
+)
 
 
 def test_ctrl_c_closes_the_window_as_its_close_button_would():
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = run(["-c", INTERRUPT.format(answers="[QMessageBox.StandardButton.Discard]")], env=env)
+    done = run_mid_training(CTRL_C)
     assert done.returncode == 130, done.stderr  # 128 + SIGINT, at once: no mouse move needed to wake Python
     assert done.stdout.count("asked about unsaved work") == 1 and "still open" not in done.stdout
     assert "Traceback" not in done.stderr and "QThread" not in done.stderr and "KeyboardInterrupt" not in done.stderr
     # Cancel in the unsaved-work question keeps the window open; closing it later exits normally
-    answers = "[QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]"
-    done = run(["-c", INTERRUPT.format(answers=answers)], env=env)
+    done = run_mid_training(CTRL_C, answers="[QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]")
     assert done.returncode == 0, done.stderr
     assert "still open True" in done.stdout and done.stdout.count("asked about unsaved work") == 2
     assert "Traceback" not in done.stderr
