@@ -146,6 +146,7 @@ def main() -> None:
     reporter.stop()
     window.pause()
     print(f"  epoch {window.epoch:>13,}: {rss_mb():7.1f} MB, history {window.curves.history.nbytes / 2**20:6.1f} MB")
+    window.experiments.set_modified(False)  # a measurement, not work to keep: close without asking
     window.close()
 
 
