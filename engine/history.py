@@ -96,13 +96,12 @@ class History:
         self.exact_limit = exact_limit
         self.summary_capacity = summary_capacity
         self._pyramid = _Pyramid(n_series)
+        self._raw = np.empty((0, n_series))  # the exact rows; grown once to exact_limit rows
         self.clear()
 
     def clear(self) -> None:
         """Forget every epoch. The exact part's buffer is kept (its pages are already in memory: refilling
         a fresh one after each reset costs page faults on every snapshot of the next 10⁶ epochs)."""
-        if not hasattr(self, "_raw"):
-            self._raw = np.empty((0, self.n_series))
         self._n_raw = 0
         self._pyramid.clear()
         self._bucket = 0  # summary bucket size in epochs (0: no summary yet)

@@ -161,9 +161,9 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         self.gradient_label = label
         if self.grad_colorbar is not None and self.grad_colorbar.levels() != (-self.grad_level, self.grad_level):
             _set_symmetric_levels(self.grad_colorbar, self.grad_level, "gradient")
-            tip = f"Weights W and biases b, then the gradient: {label}"
-            if self.toolTip() != tip:
-                self.setToolTip(tip)
+        tip = f"Weights W and biases b, then the gradient: {label}"
+        if self.toolTip() != tip:
+            self.setToolTip(tip)
         for (W, b), images, cells in zip(gradient, self.grad_images, self.grad_texts):
             self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.grad_level, _tiny)
 

@@ -60,6 +60,7 @@ def test_shift_right_steps_a_sample_and_every_view_follows(qtbot):
     for (gW, gb), (w_img, b_img) in zip(trace.grads, window.heatmaps.grad_images):
         np.testing.assert_array_equal(w_img.image, gW)
         np.testing.assert_array_equal(b_img.image, gb)
+    assert "sample just stepped" in window.heatmaps.toolTip()
     assert_params_equal(window.params(), trainer.params)
     for layer in range(len(trace.grads)):
         for which in (0, 1):
@@ -82,6 +83,7 @@ def test_inspecting_a_chosen_input_and_the_gradient_over_all_inputs(qtbot):
     for (gW, gb), (w_img, b_img) in zip(trainer.gradient(), window.heatmaps.grad_images):
         np.testing.assert_array_equal(w_img.image, gW)
         np.testing.assert_array_equal(b_img.image, gb)
+    assert "averaged over the 4 inputs" in window.heatmaps.toolTip()
     # the gradient's colour bar: levels fitted to it, short tick labels, their factor in the title
     bar, level = window.heatmaps.grad_colorbar, window.heatmaps.grad_level
     assert bar.levels() == (-level, level)
