@@ -8,7 +8,7 @@ import socket
 import sys
 from contextlib import contextmanager, suppress
 
-from PySide6.QtCore import QSocketNotifier, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QSocketNotifier, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine import TrainConfig
@@ -62,9 +62,12 @@ def close_on_signals(window: QWidget, signums=(signal.SIGINT, signal.SIGTERM)):
         with suppress(OSError):
             reader.recv(512)
 
-    def close(signum, _frame) -> None:
-        if window.close():
-            received.append(signum)
+    def close(signum, _frame) -> None:  # may interrupt any Python code: close from the event loop instead
+        def close_now() -> None:
+            if window.close():
+                received.append(signum)
+
+        QTimer.singleShot(0, close_now)
 
     notifier.activated.connect(drain)  # Python runs the handler below right after this slot
     previous_fd = signal.set_wakeup_fd(writer.fileno())
