@@ -49,7 +49,7 @@ screenshot: sysdeps-offscreen $(VENV)/.installed
 test-min: sysdeps-offscreen
 	$(MAKE) VENV=.venv-min .venv-min/bin/python
 	.venv-min/bin/python -m pip install -q "numpy==1.26.4" "numba==0.59.1" "PySide6-Essentials==6.7.0" \
-		"pyqtgraph==0.13.7" "pytest==8.0.0" "pytest-qt==4.4.0" "hypothesis==6.100.0"
+		"pyqtgraph==0.13.7" "tqdm==4.66.0" "pytest==8.0.0" "pytest-qt==4.4.0" "hypothesis==6.100.0"
 	.venv-min/bin/python -m pip install -q --no-deps -e .
 	QT_QPA_PLATFORM=offscreen .venv-min/bin/python -m pytest -p no:cacheprovider
 

@@ -7,14 +7,28 @@ reference notebook. ``python main.py --help`` lists every command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
-from engine import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, XOR_INPUTS, TrainConfig, Trainer
-from engine.compare import COMPARABLE_FIELDS, DEFAULT_TARGET_LOSS, X_AXES, Comparison, parse_run_spec, verdict
+from engine import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, XOR_INPUTS, TrainConfig, Trainer, parsing
+from engine.compare import (
+    COMPARABLE_FIELDS,
+    DEFAULT_TARGET_LOSS,
+    X_AXES,
+    Comparison,
+    duplicate_runs,
+    parse_run_spec,
+    run_label,
+    verdict,
+)
 from engine.compare import MAX_RUNS as MAX_COMPARE
 from engine.compare import MIN_RUNS as MIN_COMPARE
 from engine.config import STRUCTURAL_FIELDS
@@ -25,7 +39,14 @@ from engine.reports import FIGURES, compare_csv, compare_table, history_csv, par
 from engine.sweep import SweepSpec, run_sweep, summarize_groups
 
 CLI_CHUNK_EPOCHS = 1_000_000
+CHUNK_PARAMETER_EPOCHS = 10_000_000  # parameters x epochs per chunk: ~0.1 s, the delay of Ctrl+C and of the progress bar
+JSON_BYTES_PER_EPOCH = 170  # train --json: measured peak (the loss array, its list of floats and its JSON text)
+COMPARE_BYTES_PER_EPOCH = 40  # compare, per run: loss and seconds, and their copies for the summary
+COMPARE_CSV_BYTES_PER_EPOCH = 200  # compare --csv, per run: as above plus the CSV text
+COMPARE_CHUNK = 5000  # compare: epochs each run trains in turn
+PROGRESS_DELAY_S = 2.0  # a progress bar appears once a run has taken this long
 EXIT_OK, EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OUTPUT_CLOSED = 128 + 13  # 141: stdout was closed early (SIGPIPE's number is 13)
 
 DESCRIPTION = """\
 Backprop Lab: watch a 2-2-1 sigmoid network learn XOR by backpropagation.
@@ -49,19 +70,33 @@ examples:
   python main.py sweep --seeds 1000 --learning-rate 0.1,0.5,2 --hidden 2,3,4 --csv sweep.csv
   python main.py screenshot window.png --epochs 5000
 
-Exit status: 0 done, 1 the loss diverged (NaN or inf), 2 bad usage or input, 130 interrupted.
+Exit status: 0 done, 1 the loss diverged (NaN or inf), 2 bad usage or input, 130 interrupted,
+141 the output was closed early (as by '| head').
 """
 
 
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'2' -> (2,), '4,3' -> (4, 3), '' or 'none' -> () (no hidden layer)."""
-    cleaned = text.strip().lower()
-    if cleaned in ("", "none", "0"):
-        return ()
-    try:
-        return tuple(int(part) for part in cleaned.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of layer sizes such as 2 or 4,3") from None
+def argument(parse):
+    """An argparse `type` from an `engine.parsing` parser: its ValueError message becomes the usage error."""
+
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = parse.__name__  # argparse names the type in some messages
+    return convert
+
+
+parse_hidden = argument(parsing.parse_hidden)
+finite_float = argument(parsing.parse_number)
+float_list = argument(parsing.parse_numbers)
+int_list = argument(parsing.parse_layer_sizes)
+path_text = argument(parsing.parse_path)
+
+
+def name_list(allowed: tuple[str, ...]):
+    return argument(parsing.parse_names(allowed))
 
 
 def non_negative_int(text: str) -> int:
@@ -78,45 +113,6 @@ def positive_int(text: str) -> int:
     value = non_negative_int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not allowed; give a number >= 1")
-    return value
-
-
-def _list(text: str, convert, what: str) -> tuple:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"{text!r} is empty; give {what}")
-    try:
-        return tuple(convert(p) for p in parts)
-    except (ValueError, argparse.ArgumentTypeError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {what}") from None
-
-
-def float_list(text: str) -> tuple[float, ...]:
-    return _list(text, finite_float, "numbers such as 0.1,0.5,2")
-
-
-def int_list(text: str) -> tuple[int, ...]:
-    return _list(text, int, "whole numbers such as 2,3,4")
-
-
-def name_list(allowed: tuple[str, ...]):
-    def convert(text: str) -> tuple[str, ...]:
-        names = _list(text, str, "names")
-        bad = [n for n in names if n not in allowed]
-        if bad:
-            raise argparse.ArgumentTypeError(f"{', '.join(bad)}: choose from {', '.join(allowed)}")
-        return names
-
-    return convert
-
-
-def finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
 
@@ -204,9 +200,17 @@ def config_from_args(
         raise  # unreachable: parser.error exits
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line naming the problem and where to read more, not the usage block.
+    Its sub-commands' parsers are of this class too (argparse makes them of the parent's class)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message.removeprefix('argument ')}\nsee '{self.prog} --help'\n")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="python main.py", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser = Parser(prog="python main.py", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = sub.add_parser(
@@ -224,11 +228,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         help="print the loss of epochs 1, K+1, 2K+1, ...; 0 prints none (default 1000)",
     )
     train.add_argument(
-        "--json", metavar="PATH", help="write the config, every epoch's loss, the final parameters and predictions as JSON"
+        "--json",
+        type=path_text,
+        metavar="PATH",
+        help="write the config, every epoch's loss, the final parameters and predictions as JSON",
     )
-    train.add_argument("--save", metavar="PATH", help="save the experiment (settings, weights, optimizer state, history)")
     train.add_argument(
-        "--load", metavar="PATH", help="continue a saved experiment for --epochs more epochs (training options may change)"
+        "--save", type=path_text, metavar="PATH", help="save the experiment (settings, weights, optimizer state, history)"
+    )
+    train.add_argument(
+        "--load",
+        type=path_text,
+        metavar="PATH",
+        help="continue a saved experiment for --epochs more epochs (training options may change)",
     )
     add_config_arguments(train)
 
@@ -239,13 +251,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         description="Write a saved experiment's history and parameters as CSV or JSON, and its plots as PNG or SVG.",
         epilog="example: python main.py export run.bplab --history-csv run.csv --figure loss --svg loss.svg",
     )
-    export.add_argument("experiment", metavar="EXPERIMENT", help="an experiment file (train --save, or File › Save)")
-    export.add_argument("--history-csv", metavar="PATH", help="per-epoch loss and the 4 predictions, with a header")
-    export.add_argument("--params-csv", metavar="PATH", help="the parameters as CSV: layer, name, row, column, value")
-    export.add_argument("--params-json", metavar="PATH", help="the parameters as JSON")
+    export.add_argument(
+        "experiment", type=path_text, metavar="EXPERIMENT", help="an experiment file (train --save, or File › Save)"
+    )
+    export.add_argument(
+        "--history-csv", type=path_text, metavar="PATH", help="per-epoch loss and the 4 predictions, with a header"
+    )
+    export.add_argument(
+        "--params-csv", type=path_text, metavar="PATH", help="the parameters as CSV: layer, name, row, column, value"
+    )
+    export.add_argument("--params-json", type=path_text, metavar="PATH", help="the parameters as JSON")
     export.add_argument("--figure", choices=FIGURES, default="loss", help="what --png/--svg show (default loss)")
-    export.add_argument("--png", metavar="PATH", help="save the figure as PNG")
-    export.add_argument("--svg", metavar="PATH", help="save the figure as SVG (plots only)")
+    export.add_argument("--png", type=path_text, metavar="PATH", help="save the figure as PNG")
+    export.add_argument("--svg", type=path_text, metavar="PATH", help="save the figure as SVG (plots only)")
 
     compare = sub.add_parser(
         "compare",
@@ -272,8 +290,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         metavar="LOSS",
         help=f"the loss that counts as converged (default {DEFAULT_TARGET_LOSS})",
     )
-    compare.add_argument("--csv", metavar="PATH", help="write every epoch of every run as CSV")
-    compare.add_argument("--png", metavar="PATH", help="save the overlaid loss curves as a PNG")
+    compare.add_argument("--csv", type=path_text, metavar="PATH", help="write every epoch of every run as CSV")
+    compare.add_argument("--png", type=path_text, metavar="PATH", help="save the overlaid loss curves as a PNG")
     compare.add_argument(
         "--x-axis",
         choices=[a.replace(" ", "-") for a in X_AXES],
@@ -316,7 +334,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         help="optimizers, e.g. sgd,adam (default sgd)",
     )
     sweep.add_argument("--epochs", type=positive_int, default=10000, help="epochs per run (default 10000)")
-    sweep.add_argument("--csv", metavar="PATH", help="write one row per run as CSV")
+    sweep.add_argument("--csv", type=path_text, metavar="PATH", help="write one row per run as CSV")
     add_config_arguments(sweep, swept=True)
 
     gui = sub.add_parser(
@@ -333,7 +351,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         formatter_class=fmt,
         description="Train headless, render the window offscreen and save it as a PNG.",
     )
-    shot.add_argument("output", metavar="OUT.png", help="where to save the PNG")
+    shot.add_argument("output", type=path_text, metavar="OUT.png", help="where to save the PNG")
     shot.add_argument("--epochs", type=non_negative_int, default=5000, help="epochs to train first (default 5000)")
     shot.add_argument("--size", default="1400x900", metavar="WxH", help="window size in pixels (default 1400x900)")
     shot.add_argument("--tab", choices=("train", "inspect"), default="train",
@@ -353,8 +371,85 @@ def require_writable(parser: argparse.ArgumentParser, args: argparse.Namespace, 
                 parser.error(f"--{option.replace('_', '-')}: {err}")
 
 
+def available_memory() -> int | None:
+    """Bytes this process may still allocate: Linux's MemAvailable, less where a cgroup limit is lower; None when unknown."""
+    available = None
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                available = int(line.split()[1]) * 1024
+    with contextlib.suppress(OSError, ValueError):
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            left = int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text())
+            available = left if available is None else min(available, left)
+    return available
+
+
+def gigabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1e9:,.{1 if n_bytes < 1e10 else 0}f} GB"
+
+
+def refuse_beyond_memory(parser: argparse.ArgumentParser, needed: int, what: str, instead: str) -> None:
+    """Stop with a usage error now when the run would need more memory than is available."""
+    available = available_memory()
+    if available is not None and needed > available:
+        parser.error(f"{what} needs about {gigabytes(needed)} of memory and {gigabytes(available)} is available; {instead}")
+
+
+def progress_bar(total: int, unit: str):
+    """A progress bar on stderr (tqdm) for a run of `total` units, or None. Shown only when stderr is a terminal,
+    and only once the run has lasted `PROGRESS_DELAY_S`: short runs, pipes, files and stdout stay clean."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())  # a thread lock, not tqdm's default multiprocessing one (a semaphore)
+    tqdm.monitor_interval = 0  # no monitor thread: the bar is updated after every chunk anyway
+    return tqdm(total=total, unit=unit, unit_scale=True, delay=PROGRESS_DELAY_S, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def printing_beside(bar):
+    """A context for writing to stdout while `bar` (None: no bar) may be shown: once shown, tqdm clears and redraws it
+    (its own refresh would show a bar that is still waiting out its delay)."""
+    return bar.external_write_mode() if bar is not None and bar.last_print_n > 0 else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def interrupt_between_chunks():
+    """Ctrl+C (SIGINT) sets `stop.requested` instead of raising KeyboardInterrupt wherever Python happens to be,
+    so a training loop that checks it ends after a whole chunk, with a consistent trainer that can be saved.
+    A second Ctrl+C interrupts at once. Leaves SIGINT alone where it is ignored or handled by someone else."""
+    stop = SimpleNamespace(requested=False)
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield stop
+        return
+
+    def request_stop(_signum, _frame) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def chunk_epochs(trainer: Trainer) -> int:
+    """Epochs per chunk: about a tenth of a second of training, however large the network (at most CLI_CHUNK_EPOCHS)."""
+    return max(1, min(CLI_CHUNK_EPOCHS, CHUNK_PARAMETER_EPOCHS // trainer.theta.size))
+
+
 def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     require_writable(parser, args, "json", "save")
+    if args.json:
+        refuse_beyond_memory(parser, args.epochs * JSON_BYTES_PER_EPOCH, f"--epochs {args.epochs:,} with --json",
+                             "give fewer --epochs, or leave out --json (without it memory stays bounded)")  # fmt: skip
     history = History()
     if args.load:
         try:
@@ -372,36 +467,55 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         trainer = Trainer(config_from_args(args, parser))
     config = trainer.config
-    target = trainer.epoch + args.epochs
+    first, target = trainer.epoch + 1, trainer.epoch + args.epochs
     new_loss: list[np.ndarray] = []
     out = sys.stdout
-    while trainer.epoch < target and not trainer.diverged:
-        chunk = trainer.run(min(CLI_CHUNK_EPOCHS, target - trainer.epoch))
-        history.extend(np.column_stack([chunk.loss, chunk.predictions]))
-        if args.json:
-            new_loss.append(chunk.loss)
-        if args.log_every:
-            logged = np.flatnonzero((chunk.epochs - 1) % args.log_every == 0)
-            out.writelines(f"Epoch {chunk.epochs[i]}, Loss: {float(chunk.loss[i])!r}\n" for i in logged)
-            out.flush()
-    if trainer.diverged:
+    step = chunk_epochs(trainer)
+    bar = progress_bar(args.epochs, "epoch")
+    try:
+        with interrupt_between_chunks() as stop:
+            while trainer.epoch < target and not trainer.diverged and not stop.requested:
+                chunk = trainer.run(min(step, target - trainer.epoch))
+                history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+                if args.json:
+                    new_loss.append(chunk.loss)
+                if args.log_every:
+                    logged = np.flatnonzero((chunk.epochs - 1) % args.log_every == 0)
+                    with printing_beside(bar):
+                        out.writelines(f"Epoch {chunk.epochs[i]}, Loss: {float(chunk.loss[i])!r}\n" for i in logged)
+                        out.flush()
+                if bar is not None:
+                    bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+    if stop.requested:
+        kept = " and ".join(path for path in (args.save, args.json) if path)
+        print(f"interrupted at epoch {trainer.epoch:,}" + (f"; saving what was trained to {kept}" if kept else ""),
+              file=sys.stderr)  # fmt: skip
+    elif trainer.diverged:
         last = history.last[0]
         print(
             f"Diverged at epoch {trainer.epoch}: the loss became {float(last)}. "
             f"Try a smaller learning rate than {config.learning_rate:g}.",
             file=sys.stderr,
         )
-    print("Predicted Output after Training:\n", trainer.predict(XOR_INPUTS).reshape(1, -1))
-    try:
-        if args.json:
-            record = train_record(trainer, np.concatenate(new_loss) if new_loss else np.empty(0))
-            record["first_epoch"] = target - args.epochs + 1
-            write_json(args.json, record)
-        if args.save:
-            save_experiment(args.save, Experiment.capture(trainer, history))
-    except OSError as err:
-        print(f"error: could not write: {err.strerror or err}", file=sys.stderr)
-        return EXIT_USAGE
+    if not stop.requested:
+        print("Predicted Output after Training:\n", trainer.predict(XOR_INPUTS).reshape(1, -1))
+
+    def json_record(path: str) -> None:
+        record = train_record(trainer, np.concatenate(new_loss) if new_loss else np.empty(0))
+        record["first_epoch"] = first
+        write_json(path, record)
+
+    for path, write in (
+        (args.json, json_record),
+        (args.save, lambda path: save_experiment(path, Experiment.capture(trainer, history))),
+    ):
+        if path and not written(path, write):
+            return EXIT_USAGE
+    if stop.requested:
+        return EXIT_INTERRUPTED
     return EXIT_DIVERGED if trainer.diverged else EXIT_OK
 
 
@@ -411,29 +525,67 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if args.svg and args.figure == "window":
         parser.error("--svg: the whole window exports as --png only; pick a plot with --figure for SVG")
     require_writable(parser, args, "history_csv", "params_csv", "params_json", "png", "svg")
+    require_figure_names(parser, args, "png", "svg")
     try:
         experiment = load_experiment(args.experiment)
     except ExperimentError as err:
         print(f"error: {err}", file=sys.stderr)  # one line
         return EXIT_USAGE
-    try:
-        if args.history_csv:
-            write_atomically(args.history_csv, history_csv(experiment.history).encode())
-        params = experiment.trainer().params
-        if args.params_csv:
-            write_atomically(args.params_csv, params_csv(params, experiment.config).encode())
-        if args.params_json:
-            write_atomically(args.params_json, params_json(params, experiment.config).encode())
-        if args.png or args.svg:
-            from gui.export import export_figure
-
-            for path, kind in ((args.png, "png"), (args.svg, "svg")):
-                if path:
-                    export_figure(experiment, args.figure, path, kind)
-    except OSError as err:
-        print(f"error: could not write: {err.strerror or err}", file=sys.stderr)
-        return EXIT_USAGE
+    params = experiment.trainer().params
+    writes = (
+        (args.history_csv, lambda path: write_atomically(path, history_csv(experiment.history).encode())),
+        (args.params_csv, lambda path: write_atomically(path, params_csv(params, experiment.config).encode())),
+        (args.params_json, lambda path: write_atomically(path, params_json(params, experiment.config).encode())),
+        (args.png, lambda path: figure_export().export_figure(experiment, args.figure, path, "png")),
+        (args.svg, lambda path: figure_export().export_figure(experiment, args.figure, path, "svg")),
+    )
+    for path, write in writes:
+        if path and not written(path, write):
+            return EXIT_USAGE
     return EXIT_OK
+
+
+def figure_export():
+    """gui.export, imported only when a figure is asked for (it loads Qt)."""
+    from gui import export
+
+    return export
+
+
+def require_figure_names(parser: argparse.ArgumentParser, args: argparse.Namespace, *kinds: str) -> None:
+    """Stop with a usage error when --png/--svg names a file of another kind (e.svg for --png)."""
+    for kind in kinds:
+        if getattr(args, kind, None):
+            try:
+                figure_export().check_figure_path(getattr(args, kind), kind)
+            except ValueError as err:
+                parser.error(f"--{kind}: {err}")
+
+
+def written(path: str, write) -> bool:
+    """Run `write(path)`; on failure print one line naming `path` and return False."""
+    try:
+        write(path)
+    except (OSError, ValueError) as err:
+        reason = (err.strerror if isinstance(err, OSError) else None) or str(err)
+        print(f"error: could not write {path}: {reason}" if path not in reason else f"error: {reason}", file=sys.stderr)
+        return False
+    return True
+
+
+def run_with_progress(comparison: Comparison, epochs: int) -> None:
+    """`comparison.run(epochs)` in slices of whole chunks (which train exactly as one call does), with a progress bar."""
+    step = max(1, CHUNK_PARAMETER_EPOCHS // sum(trainer.theta.size for trainer in comparison.trainers))
+    step = -(-step // COMPARE_CHUNK) * COMPARE_CHUNK
+    bar = progress_bar(epochs, "epoch")
+    try:
+        for done in range(0, epochs, step):
+            comparison.run(min(step, epochs - done), chunk=COMPARE_CHUNK)
+            if bar is not None:
+                bar.update(min(step, epochs - done))
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -441,28 +593,32 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     if not MIN_COMPARE <= len(args.run) <= MAX_COMPARE:
         parser.error(f"--run: give {MIN_COMPARE} to {MAX_COMPARE} runs, got {len(args.run)}")
     try:
-        configs = [parse_run_spec(spec, base) for spec in args.run]
+        configs = [parse_run_spec(spec, base, number) for number, spec in enumerate(args.run, start=1)]
     except ValueError as err:
         parser.error(f"--run: {err}")
+    for i, j in duplicate_runs(configs):
+        parser.error(f"--run: runs {i + 1} and {j + 1} are the same run ({run_label(configs[i], base)}) and would train "
+                     "identically; change a setting of one of them")  # fmt: skip
     if not args.target_loss > 0:
         parser.error(f"--target-loss: {args.target_loss:g} is not allowed; give a loss > 0")
     require_writable(parser, args, "csv", "png")
+    require_figure_names(parser, args, "png")
+    per_epoch = COMPARE_CSV_BYTES_PER_EPOCH if args.csv else COMPARE_BYTES_PER_EPOCH
+    refuse_beyond_memory(parser, args.epochs * len(configs) * per_epoch, f"--epochs {args.epochs:,} for {len(configs)} runs",
+                         "give fewer --epochs" + (" or leave out --csv" if args.csv else ""))  # fmt: skip
     comparison = Comparison(base, configs)
-    comparison.run(args.epochs)
+    run_with_progress(comparison, args.epochs)
     summaries = comparison.summaries(args.target_loss)
     print(compare_table(summaries, args.target_loss))
     print()
     print(verdict(summaries, args.target_loss))
-    try:
-        if args.csv:
-            write_atomically(args.csv, compare_csv(comparison).encode())
-        if args.png:
-            from gui.export import save_comparison_png
-
-            save_comparison_png(comparison, args.x_axis.replace("-", " "), args.png)
-    except OSError as err:
-        print(f"error: could not write: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    writes = (
+        (args.csv, lambda path: write_atomically(path, compare_csv(comparison).encode())),
+        (args.png, lambda path: figure_export().save_comparison_png(comparison, args.x_axis.replace("-", " "), path)),
+    )
+    for path, write in writes:
+        if path and not written(path, write):
+            return EXIT_USAGE
     return EXIT_OK
 
 
@@ -493,27 +649,54 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"{len(result):,} runs of {spec.epochs:,} epochs in {result.seconds:.1f} s "
           f"(seeds {spec.seeds[0]}..{spec.seeds[-1]}; solved = every output within 0.4 of its target)")  # fmt: skip
     print(sweep_table(summarize_groups(result)))
-    if args.csv:
-        try:
-            write_atomically(args.csv, sweep_csv(result).encode())
-        except OSError as err:
-            print(f"error: could not write {args.csv}: {err.strerror or err}", file=sys.stderr)
-            return EXIT_USAGE
+    if args.csv and not written(args.csv, lambda path: write_atomically(path, sweep_csv(result).encode())):
+        return EXIT_USAGE
     return EXIT_OK
 
 
-def display_missing() -> bool:
-    """True on Linux when no display server is set and Qt was not told to render offscreen."""
+def display_problem() -> str | None:
+    """Why the window cannot open here, or None. On Linux: no display server is set and Qt was told no other
+    platform (offscreen, wayland...), or the X display in DISPLAY does not answer. Checked before Qt starts,
+    because Qt's xcb plugin aborts the process (exit 134) when it cannot connect."""
     if not sys.platform.startswith("linux"):
-        return False
-    return not any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith("xcb"):
+        return None  # offscreen, wayland, vnc...: Qt's own plugins, which do not abort this way
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        return None if os.environ.get("WAYLAND_DISPLAY") and not platform else "DISPLAY and WAYLAND_DISPLAY are unset"
+    if not x_display_answers(display):
+        return f"the X display {display!r} in DISPLAY does not answer"
+    return None
+
+
+def x_display_answers(display: str) -> bool:
+    """Whether the X server `display` accepts a connection, asked as Qt's xcb plugin asks: libxcb's xcb_connect.
+    True when libxcb cannot be loaded (Qt then says what is missing)."""
+    import ctypes
+
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return True
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)  # never NULL: a failed connection is an error object
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)
 
 
 def cmd_gui(args: argparse.Namespace | None, parser: argparse.ArgumentParser) -> int:
     config = config_from_args(args, parser) if args is not None else None
-    if display_missing():
+    problem = display_problem()
+    if problem:
         print(
-            "error: no display (DISPLAY and WAYLAND_DISPLAY are unset). Run the window under 'xvfb-run python main.py', "
+            f"error: no display ({problem}). Run the window under 'xvfb-run python main.py', "
             "or use the headless commands: 'python main.py train', 'python main.py screenshot OUT.png'.",
             file=sys.stderr,
         )
@@ -533,6 +716,7 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         parser.error(f"--size: {args.size!r} is not WIDTHxHEIGHT with each from 200 to 8000, e.g. 1400x900")
     try:
         check_writable(args.output)
+        figure_export().check_figure_path(args.output, "png")
     except ValueError as err:
         parser.error(str(err))
     from gui.app import save_screenshot
@@ -552,6 +736,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (`| head -1`): stop quietly, as the Python docs advise (see "Note on
+        # SIGPIPE" in the signal module's docs): point stdout at devnull so that Python's own flush at exit does not
+        # fail again, and exit with the status a shell gives a program that SIGPIPE ended.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,20 +34,55 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`.
 
-    A crash or a full disk mid-write leaves any previous file at `path` untouched.
+    A crash or a full disk mid-write leaves any previous file at `path` untouched. The file gets the
+    mode a plain ``open(path, "w")`` would give (the replaced file's mode, or 0o666 less the umask),
+    not the temporary file's 0o600. An `OSError` names `path`, never the temporary file.
     """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+    except OSError as err:
+        raise _naming(err, target) from None
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.chmod(tmp, _mode_for(target))
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise _naming(err, target) from None
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits `target` keeps (it exists as a regular file) or gets (0o666 less the umask)."""
+    with contextlib.suppress(OSError):
+        st = os.stat(target)
+        if stat.S_ISREG(st.st_mode):
+            return stat.S_IMODE(st.st_mode)
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (os.umask can only set it)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _naming(err: OSError, target: Path) -> OSError:
+    """`err` about `target` (the user's path) rather than the temporary file or the folder."""
+    if err.errno is None:
+        return err
+    return type(err)(err.errno, err.strerror, str(target))
 
 
 def finite_or_none(values: np.ndarray) -> list[Any]:

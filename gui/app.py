@@ -12,6 +12,7 @@ from PySide6.QtCore import QSocketNotifier, QTimer, QtMsgType, qInstallMessageHa
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine import TrainConfig
+from engine.files import write_atomically
 
 _HARMLESS = ("This plugin does not support propagateSizeHints()",)  # printed by every offscreen window
 
@@ -33,9 +34,12 @@ def run_window(config: TrainConfig | None) -> int:
     """Open the window and run the event loop; returns the exit status."""
     app = application()
     from . import MainWindow
-    from .experiments import last_config
+    from .experiments import claim_last_config
 
-    window = MainWindow(config if config is not None else last_config())
+    remembered, note = claim_last_config()
+    window = MainWindow(config if config is not None else remembered)
+    if config is None:
+        window.startup_note = note
     window.show()
     with close_on_signals(window) as received:
         status = app.exec()
@@ -84,11 +88,12 @@ def close_on_signals(window: QWidget, signums=(signal.SIGINT, signal.SIGTERM)):
 
 
 def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int], tab: str = "train") -> int:
-    """Train `epochs` epochs headless, show the result in an offscreen window and save it as a PNG.
+    """Train `epochs` epochs headless, show the result in an offscreen window and save it as a PNG (`path` ends in .png).
     tab "inspect" also steps one sample (mode sgd) so the Inspect tab shows its numbers."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = application()
     from . import MainWindow
+    from .export import png_bytes
 
     window = MainWindow(config)
     window.resize(*size)
@@ -112,8 +117,10 @@ def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int
                     window.thread.wait(5)
         app.processEvents()
         pixmap = window.grab()
-        if not pixmap.save(path, "PNG"):
-            print(f"error: could not save {path}", file=sys.stderr)
+        try:
+            write_atomically(path, png_bytes(pixmap.toImage()))
+        except (OSError, ValueError) as err:
+            print(f"error: could not save {path}: {err.strerror if isinstance(err, OSError) else err}", file=sys.stderr)
             return 2
     finally:
         window.experiments.set_modified(False)  # a picture, not work to keep: close without asking

@@ -78,7 +78,7 @@ def test_no_hidden_layer(capsys):
         (["train", "--learning-rate", "-1"], "--learning-rate: -1.0 is not allowed"),
         (["train", "--learning-rate", "nan"], "not a finite number"),
         (["train", "--lr", "abc"], "'abc' is not a number"),
-        (["train", "--hidden", "2,x"], "not a comma-separated list"),
+        (["train", "--hidden", "2,x"], "--hidden: 'x' is not a whole number"),
         (["train", "--hidden", "0,2"], "--hidden"),
         (["train", "--batch-size", "0"], "--batch-size: 0 is not allowed"),
         (["train", "--epochs", "-5"], "negative"),

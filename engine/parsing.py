@@ -1,0 +1,105 @@
+"""The texts people type for settings, read by one rule for the command line and the window.
+
+- A list is items separated by commas; spaces around items do not matter. An empty text or an empty
+  item (``"0.1,,2"``) is refused, never skipped.
+- Hidden layers: ``"2"`` or ``"4, 3"``; ``"none"`` (any case) is no hidden layer. Every size is from 1 to
+  `MAX_UNITS`: ``0`` is refused, not read as "no hidden layer".
+- A path is refused when it is empty.
+
+Every parser raises `ValueError` with a message for the user that quotes what was typed; callers add
+where it was typed (``--hidden``, "Hidden layers").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+from .config import MAX_HIDDEN_LAYERS, MAX_UNITS
+
+T = TypeVar("T")
+
+NO_HIDDEN_LAYER = "none"
+HIDDEN_EXAMPLE = f"layer sizes from 1 to {MAX_UNITS} such as 2 or 4, 3, or {NO_HIDDEN_LAYER} for no hidden layer"
+
+
+def parse_list(text: str, convert: Callable[[str], T], what: str) -> tuple[T, ...]:
+    """'0.1, 0.5,2' -> (convert('0.1'), convert('0.5'), convert('2')). `what` names the items for messages,
+    e.g. "numbers such as 0.1, 0.5, 2". `convert` raises `ValueError` (its message is kept) for a bad item."""
+    if not text.strip():
+        raise ValueError(f"nothing given; give {what}")
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise ValueError(f"{text.strip()!r} has an empty item between commas; give {what}")
+    return tuple(convert(part) for part in parts)
+
+
+def parse_number(text: str) -> float:
+    """A finite number: '0.5', '1e-3'."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text.strip()!r} is not a finite number")
+    return value
+
+
+def parse_whole(text: str) -> int:
+    """A whole number: '3'."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not a whole number") from None
+
+
+def parse_layer_size(text: str) -> int:
+    """One hidden layer's size, 1 to `MAX_UNITS`."""
+    size = parse_whole(text)
+    if not 1 <= size <= MAX_UNITS:
+        raise ValueError(f"{size} is not a layer size: each is from 1 to {MAX_UNITS}")
+    return size
+
+
+def parse_numbers(text: str) -> tuple[float, ...]:
+    """'0.1, 0.5, 2' -> (0.1, 0.5, 2.0)."""
+    return parse_list(text, parse_number, "numbers such as 0.1, 0.5, 2")
+
+
+def parse_layer_sizes(text: str) -> tuple[int, ...]:
+    """Widths of one hidden layer each (a sweep's): '2, 3, 4' -> (2, 3, 4)."""
+    return parse_list(text, parse_layer_size, f"widths from 1 to {MAX_UNITS} such as 2, 3, 4")
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """The hidden layers of one network: '2' -> (2,), '4, 3' -> (4, 3), 'none' -> () (no hidden layer)."""
+    if text.strip().lower() == NO_HIDDEN_LAYER:
+        return ()
+    sizes = parse_list(text, parse_layer_size, HIDDEN_EXAMPLE)
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"{len(sizes)} hidden layers is more than {MAX_HIDDEN_LAYERS}")
+    return sizes
+
+
+def format_hidden(hidden: tuple[int, ...]) -> str:
+    """The inverse of `parse_hidden`: (4, 3) -> '4, 3', () -> 'none'."""
+    return ", ".join(str(size) for size in hidden) or NO_HIDDEN_LAYER
+
+
+def parse_names(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """A parser of a list of names from `allowed`: 'sgd,adam' -> ('sgd', 'adam')."""
+
+    def name(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(f"{text!r} is not one of {', '.join(allowed)}")
+        return text
+
+    return lambda text: parse_list(text, name, "names from " + ", ".join(allowed))
+
+
+def parse_path(text: str) -> str:
+    """A file path as given; refused when empty (an empty path names no file)."""
+    if not text.strip():
+        raise ValueError("empty path; give a file name")
+    return text

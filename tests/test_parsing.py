@@ -1,0 +1,90 @@
+"""One rule for typed settings, the same on the command line and in the window (engine.parsing)."""
+
+import pytest
+
+from engine import TrainConfig
+from engine.config import MAX_HIDDEN_LAYERS, MAX_UNITS
+from engine.parsing import (
+    format_hidden,
+    parse_hidden,
+    parse_layer_sizes,
+    parse_names,
+    parse_numbers,
+    parse_path,
+)
+from gui.controls import ControlPanel
+
+
+@pytest.mark.parametrize(
+    ("text", "sizes"),
+    [("2", (2,)), ("4,3", (4, 3)), (" 4 , 3 ", (4, 3)), ("none", ()), (" None ", ()), (str(MAX_UNITS), (MAX_UNITS,))],
+)
+def test_hidden_sizes(text, sizes):
+    assert parse_hidden(text) == sizes
+    assert parse_hidden(format_hidden(sizes)) == sizes
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "nothing given"),
+        ("  ", "nothing given"),
+        ("0", "0 is not a layer size"),
+        ("2,0", "0 is not a layer size"),
+        (str(MAX_UNITS + 1), f"each is from 1 to {MAX_UNITS}"),
+        ("2,,3", "'2,,3' has an empty item"),
+        ("2,", "has an empty item"),
+        ("2,x", "'x' is not a whole number"),
+        (",".join(["2"] * (MAX_HIDDEN_LAYERS + 1)), f"more than {MAX_HIDDEN_LAYERS}"),
+    ],
+)
+def test_hidden_refusals_say_why(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_hidden(text)
+
+
+def test_lists_refuse_empty_items_never_skip_them():
+    assert parse_numbers("0.1, 0.5,2") == (0.1, 0.5, 2.0)
+    assert parse_layer_sizes("2, 3") == (2, 3)
+    assert parse_names(("sgd", "adam"))("sgd,adam") == ("sgd", "adam")
+    for parse, text in ((parse_numbers, "0.1,,2"), (parse_numbers, ""), (parse_layer_sizes, "2,,3"), (parse_layer_sizes, ",")):
+        with pytest.raises(ValueError, match=r"empty item|nothing given"):
+            parse(text)
+    with pytest.raises(ValueError, match="not a finite number"):
+        parse_numbers("0.1,inf")
+    with pytest.raises(ValueError, match="0 is not a layer size"):
+        parse_layer_sizes("2,0")
+    with pytest.raises(ValueError, match="'rmsprop' is not one of sgd, adam"):
+        parse_names(("sgd", "adam"))("sgd,rmsprop")
+
+
+def test_paths_are_refused_only_when_empty():
+    assert parse_path("run.bplab") == "run.bplab"
+    for text in ("", " "):
+        with pytest.raises(ValueError, match="empty path"):
+            parse_path(text)
+
+
+def apply_hidden(qtbot, panel: ControlPanel, text: str) -> None:
+    panel.hidden_edit.setText(text)
+    panel.hidden_edit.editingFinished.emit()
+
+
+def test_the_window_reads_hidden_layers_by_the_same_rule(qtbot):
+    panel = ControlPanel(TrainConfig(hidden=()))
+    qtbot.addWidget(panel)
+    assert panel.hidden_edit.text() == "none"  # no hidden layer is shown as the command line spells it
+    with qtbot.waitSignal(panel.configChanged) as changed:
+        apply_hidden(qtbot, panel, "4,3")
+    assert changed.args[0].hidden == (4, 3) and panel.hidden_edit.text() == "4, 3"
+    with qtbot.waitSignal(panel.configChanged) as changed:
+        apply_hidden(qtbot, panel, "NONE")
+    assert changed.args[0].hidden == () and panel.hidden_edit.text() == "none"
+    for text, message in (("", "nothing given"), ("0", "0 is not a layer size"), ("2,,3", "has an empty item")):
+        with qtbot.assertNotEmitted(panel.configChanged):
+            apply_hidden(qtbot, panel, text)
+        assert panel.hidden_error.isVisibleTo(panel) and panel.hidden_error.text().startswith("Hidden layers: ")
+        assert message in panel.hidden_error.text()
+    validate = panel.hidden_edit.validator().validate
+    assert validate("none", 0)[0].name == "Acceptable" and validate("no", 0)[0].name == "Intermediate"
+    assert validate("nonsense", 0)[0].name == "Invalid"
