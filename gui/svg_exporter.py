@@ -1,49 +1,78 @@
-"""An SVG exporter for pyqtgraph's Export dialog that renders with Qt's QSvgGenerator.
+"""SVG export with Qt's QSvgGenerator, for the CLI, File › Export and pyqtgraph's Export dialog.
 
 pyqtgraph's own SVG exporter rewrites Qt's SVG output and fails on the paths current Qt writes
-(pyqtgraph issue 3485). This one lets Qt write the SVG as it renders the item's part of the scene; it
-replaces the broken exporter in every plot's right-click "Export..." dialog.
+(pyqtgraph issue 3485). This one lets Qt write the SVG as it renders the item's part of the scene, then
+makes these repairs so that every renderer (Qt's, librsvg, resvg, browsers) draws what the PNG shows:
+
+- the generator's resolution is the one QPicture records at: pyqtgraph's axes replay cached QPictures,
+  which Qt rescales on a device of another resolution (the ticks and labels no longer met the curves);
+- items are painted in pyqtgraph's export mode, so scatter symbols are drawn as shapes: Qt's SVG engine
+  ignores the source rectangle of a pixmap fragment and drew the whole symbol atlas for every point;
+- Qt names fonts by its own aliases ("Sans Serif"); the family that alias resolved to and the generic
+  `sans-serif` follow it, so renderers without Qt's aliases still draw the text;
+- lines drawn with 1-pixel (cosmetic) pens inside a scaled group (a curve in data coordinates) get their
+  coordinates mapped to pixels: Qt marks them `vector-effect="non-scaling-stroke"`, which renderers
+  without that SVG Tiny 1.2 feature ignore, drawing a stroke as wide as one data unit (a black block).
 """
 
 from __future__ import annotations
 
+import math
+import re
+import xml.etree.ElementTree as ET
+
 from pyqtgraph.exporters import Exporter, SVGExporter
 from pyqtgraph.parametertree import Parameter
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
+from PySide6.QtGui import QFont, QFontInfo, QPainter, QPicture
 from PySide6.QtSvg import QSvgGenerator
 
 from engine.files import write_atomically
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_SHAPES = {f"{{{SVG_NS}}}{tag}" for tag in ("path", "polyline", "polygon", "line", "rect")}
 
 
 class QtSVGExporter(Exporter):
     Name = "Scalable Vector Graphics (SVG)"
     allowCopy = False
 
-    def __init__(self, item) -> None:
+    def __init__(self, item, title: str = "Backprop Lab") -> None:
         super().__init__(item)
+        self.title = title
         self.params = Parameter.create(name="params", type="group", children=[])
 
     def parameters(self):
         return self.params
 
     def render(self) -> bytes:
-        """The item (or the whole scene) as an SVG document."""
+        """The item (or the whole scene) as an SVG document, one user unit per screen pixel."""
         source = self.getSourceRect()
+        width, height = source.width(), source.height()
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         generator = QSvgGenerator()
         generator.setOutputDevice(buffer)
-        generator.setSize(QSize(int(source.width()), int(source.height())))
-        generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+        generator.setResolution(QPicture().logicalDpiX())
+        generator.setSize(QSize(math.ceil(width), math.ceil(height)))
+        generator.setViewBox(QRectF(0, 0, width, height))
+        generator.setTitle(self.title)
         painter = QPainter(generator)
+        self.setExportMode(True, {"painter": painter, "antialias": True, "resolutionScale": 1.0})
         try:
-            self.getScene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
+            target = QRectF(0, 0, width, height)
+            background = self.getScene().views()[0].backgroundBrush()
+            if background.style() != Qt.BrushStyle.NoBrush:
+                painter.fillRect(target, background)
+            self.getScene().render(painter, target, source)
         finally:
+            self.setExportMode(False)
             painter.end()
         buffer.close()
-        return bytes(data.data())
+        return portable_svg(bytes(data.data()), width, height)
 
     def export(self, fileName=None, toBytes=False, copy=False):
         if fileName is None and not toBytes:
@@ -54,6 +83,82 @@ class QtSVGExporter(Exporter):
             return svg
         write_atomically(fileName, svg)
         return None
+
+
+def portable_svg(svg: bytes, width: float, height: float) -> bytes:
+    """Qt's SVG with the size in pixels, fonts with fallbacks and every non-scaling stroke's transform applied to
+    its points."""
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    root = ET.fromstring(svg)
+    root.set("width", f"{width:g}")  # Qt writes millimetres at its resolution; renderers disagree on those
+    root.set("height", f"{height:g}")
+    for group in list(root.iter(f"{{{SVG_NS}}}g")):
+        _bake_transform(group)
+    families: dict[str, str] = {}
+    for element in root.iter():
+        element.attrib.pop("vector-effect", None)
+        family = element.get("font-family")
+        if family is not None:
+            if family not in families:
+                families[family] = ", ".join(dict.fromkeys((family, QFontInfo(QFont(family)).family(), "sans-serif")))
+            element.set("font-family", families[family])
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _bake_transform(group: ET.Element) -> None:
+    """Map the points of `group`'s non-scaling strokes through its transform; keep it for everything else."""
+    matrix = group.get("transform")
+    strokes = [child for child in group if child.tag in _SHAPES and child.get("vector-effect") == "non-scaling-stroke"]
+    if matrix is None or not strokes:
+        return
+    a, b, c, d, e, f = (float(v) for v in _NUMBER.findall(matrix))
+
+    def apply(x: float, y: float) -> tuple[float, float]:
+        return a * x + c * y + e, b * x + d * y + f
+
+    del group.attrib["transform"]
+    for index, child in enumerate(list(group)):
+        if child not in strokes:  # text, images: wrapped in the transform they were drawn with
+            wrapper = ET.Element(f"{{{SVG_NS}}}g", transform=matrix)
+            group.remove(child)
+            wrapper.append(child)
+            group.insert(index, wrapper)
+        elif child.tag == f"{{{SVG_NS}}}rect" and b == 0 and c == 0:
+            x, y, w, h = (float(child.get(k, 0)) for k in ("x", "y", "width", "height"))
+            (x0, y0), (x1, y1) = apply(x, y), apply(x + w, y + h)
+            child.attrib.update(x=f"{min(x0, x1):g}", y=f"{min(y0, y1):g}", width=f"{abs(x1 - x0):g}", height=f"{abs(y1 - y0):g}")
+        elif child.tag == f"{{{SVG_NS}}}rect":  # rotated or sheared: a closed path
+            x, y, w, h = (float(child.get(k, 0)) for k in ("x", "y", "width", "height"))
+            corners = " L".join(_pair(*apply(px, py)) for px, py in ((x, y), (x + w, y), (x + w, y + h), (x, y + h)))
+            child.tag = f"{{{SVG_NS}}}path"
+            for key in ("x", "y", "width", "height"):
+                child.attrib.pop(key, None)
+            child.set("d", f"M{corners} Z")
+        elif child.tag == f"{{{SVG_NS}}}line":
+            x1, y1 = apply(float(child.get("x1", 0)), float(child.get("y1", 0)))
+            x2, y2 = apply(float(child.get("x2", 0)), float(child.get("y2", 0)))
+            child.attrib.update(x1=f"{x1:g}", y1=f"{y1:g}", x2=f"{x2:g}", y2=f"{y2:g}")
+        else:  # path d, polyline/polygon points: absolute coordinates in x,y pairs (Qt writes no relative commands)
+            key = "d" if child.tag == f"{{{SVG_NS}}}path" else "points"
+            child.set(key, _map_pairs(child.get(key, ""), apply))
+
+
+def _pair(x: float, y: float) -> str:
+    return f"{x:.6g},{y:.6g}"
+
+
+def _map_pairs(text: str, apply) -> str:
+    """`text` with every x,y number pair replaced by its image under `apply` (commands kept in place)."""
+    numbers = iter(list(_NUMBER.finditer(text)))
+    out, last = [], 0
+    for first in numbers:
+        second = next(numbers)
+        out.append(text[last : first.start()])
+        out.append(_pair(*apply(float(first.group()), float(second.group()))))
+        last = second.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def install() -> None:

@@ -1,0 +1,200 @@
+"""Figure export: SVGs rendered back by Qt and by resvg look like the PNG of the same view; PNG plots end at
+their data; a figure that cannot be written (or is named for another format) is refused with one message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
+
+from gui.export import _export_item
+from gui.style import TARGET_COLORS
+from tests.gui_helpers import open_window, step
+
+ROOT = Path(__file__).resolve().parent.parent
+EPOCHS = 3000  # the view's x range is rounded up to 5000 while following the run
+
+
+def as_array(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h, line = image.width(), image.height(), image.bytesPerLine()
+    return np.frombuffer(image.constBits(), np.uint8, count=line * h).reshape(h, line)[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+def qt_render(svg: bytes) -> np.ndarray:
+    renderer = QSvgRenderer(QByteArray(svg))
+    assert renderer.isValid()
+    box = renderer.viewBoxF()
+    image = QImage(int(np.ceil(box.width())), int(np.ceil(box.height())), QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter, QRectF(0, 0, box.width(), box.height()))
+    painter.end()
+    return as_array(image)
+
+
+def resvg_render(svg: bytes) -> np.ndarray:
+    resvg = pytest.importorskip("resvg_py", reason="resvg-py (the test extra) renders SVGs without Qt")
+    png = bytes(resvg.svg_to_bytes(svg_string=svg.decode(), background="white"))
+    return as_array(QImage.fromData(png, "PNG"))
+
+
+RENDERERS = {"qt": qt_render, "resvg": resvg_render}
+
+
+def png_at(path: Path, width: int, height: int) -> np.ndarray:
+    """The exported PNG scaled down to the view's size in pixels."""
+    image = QImage(str(path))
+    return as_array(image.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+
+def dark(pixels: np.ndarray) -> np.ndarray:
+    return pixels.mean(axis=2) < 128
+
+
+def ink(pixels: np.ndarray) -> np.ndarray:
+    """Anything drawn on the white background (a 1-pixel antialiased line, or the PNG's scaled down, is grey)."""
+    return pixels.mean(axis=2) < 215
+
+
+def blobs(mask: np.ndarray, min_pixels: int = 12) -> int:
+    """Connected groups of at least `min_pixels` True pixels (4-neighbourhood)."""
+    seen = np.zeros_like(mask)
+    count = 0
+    for start in zip(*np.nonzero(mask)):
+        if seen[start]:
+            continue
+        seen[start], todo, size = True, [start], 0
+        while todo:
+            y, x = todo.pop()
+            size += 1
+            for n in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
+                if 0 <= n[0] < mask.shape[0] and 0 <= n[1] < mask.shape[1] and mask[n] and not seen[n]:
+                    seen[n] = True
+                    todo.append(n)
+        count += size >= min_pixels
+    return count
+
+
+def plot_box(window, figure: str) -> tuple[int, int, int, int]:
+    """The plot area (the ViewBox) of `figure` in the exported picture's pixels: left, top, right, bottom."""
+    item = _export_item(window, figure)
+    outer, box = item.sceneBoundingRect(), item.getViewBox().sceneBoundingRect()
+    left, top = box.left() - outer.left(), box.top() - outer.top()
+    return round(left), round(top), round(left + box.width()), round(top + box.height())
+
+
+def export_run(qtbot, folder: Path, figures=("loss", "decision-map")):
+    """Export `figures` of a 3,000-epoch run as PNG and SVG: the plot areas, and the loss view's range before and after."""
+    window = open_window(qtbot)
+    step(qtbot, window, EPOCHS)
+    shown = window.curves.loss_plot.getPlotItem().getViewBox().viewRange()
+    boxes = {}
+    for figure in figures:
+        for kind in ("png", "svg"):
+            window.experiments.export_figure(figure, str(folder / f"{figure}.{kind}"), kind)
+            assert (folder / f"{figure}.{kind}").exists(), window.experiments.last_message
+        boxes[figure] = plot_box(window, figure)
+    return boxes, shown, window.curves.loss_plot.getPlotItem().getViewBox().viewRange()
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_svg_loss_curve_sits_on_its_axes_like_the_png(qtbot, tmp_path, renderer):
+    boxes, _, _ = export_run(qtbot, tmp_path, ("loss",))
+    folder = tmp_path
+    svg = RENDERERS[renderer]((folder / "loss.svg").read_bytes())
+    h, w = svg.shape[:2]
+    png = png_at(folder / "loss.png", w, h)
+    left, top, right, bottom = boxes["loss"]
+    for picture in (svg, png):
+        inside = picture[top + 3 : bottom - 3, left + 3 : right - 2]
+        assert dark(inside).mean() < 0.02, "a large dark area: the curve is filled (or stroked one data unit wide)"
+        columns = np.flatnonzero(ink(inside).any(axis=0))
+        assert columns.size and columns[-1] >= inside.shape[1] - 4, "the curve stops short of the x axis' end"
+        assert columns[0] <= 3
+    # the axes lines (the longest dark row and column) where the PNG has them, around the plot area
+    for axis in (0, 1):
+        svg_line, png_line = int(np.argmax(ink(svg).sum(axis=1 - axis))), int(np.argmax(ink(png).sum(axis=1 - axis)))
+        assert abs(svg_line - png_line) <= 2, f"the {'bottom' if axis == 0 else 'left'} axis moved"
+    assert abs(int(np.argmax(ink(svg).sum(axis=1))) - bottom) <= 2 and abs(int(np.argmax(ink(svg).sum(axis=0))) - left) <= 2
+    # and the curve at the same height as in the PNG across the plot
+    for x in np.linspace(left + 10, right - 10, 9).astype(int):
+        rows_svg, rows_png = (np.flatnonzero(ink(p[top + 3 : bottom - 8, x : x + 1])) for p in (svg, png))
+        assert rows_svg.size and rows_png.size
+        assert abs(np.median(rows_svg) - np.median(rows_png)) <= 3
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_svg_decision_map_draws_each_input_once(qtbot, tmp_path, renderer):
+    export_run(qtbot, tmp_path, ("decision-map",))
+    folder = tmp_path
+    svg = RENDERERS[renderer]((folder / "decision-map.svg").read_bytes())
+    png = png_at(folder / "decision-map.png", svg.shape[1], svg.shape[0])
+    for picture in (svg, png):
+        for colour in TARGET_COLORS.values():
+            rgb = np.array(QColor(colour).getRgb()[:3])
+            assert blobs(np.abs(picture.astype(int) - rgb).sum(axis=2) < 30) == 2, f"{colour}: not one dot per input"
+
+
+def test_png_plot_ends_at_the_last_epoch_and_the_view_is_kept(qtbot, tmp_path):
+    """The curve reaching the box's right end is checked on the PNG above; here the SVG's form and the view."""
+    _, shown, after = export_run(qtbot, tmp_path, ("loss",))
+    assert shown[0][1] > 1.2 * EPOCHS  # the live view rounds the range up ...
+    assert after == shown  # ... and keeps it after the export
+    text = (tmp_path / "loss.svg").read_text()
+    assert "vector-effect" not in text and "mm" not in text.split("viewBox")[0] and "sans-serif" in text
+
+
+def test_failed_figure_writes_raise_and_warn(qtbot, tmp_path):
+    from gui.export import export_view
+
+    window = open_window(qtbot)
+    step(qtbot, window, 10)
+    for figure, path, kind in (("loss", "/proc/x.png", "png"), ("loss", "/proc/x.svg", "svg"), ("window", "/proc/w.png", "png")):
+        with pytest.raises(OSError):
+            export_view(window, figure, path, kind)
+    for figure, path, kind in (
+        ("loss", tmp_path / "e.svg", "png"),
+        ("loss", tmp_path / "e.png", "svg"),
+        ("window", tmp_path / "w.jpg", "png"),
+    ):
+        with pytest.raises(ValueError, match=r"\.(png|svg)"):
+            export_view(window, figure, str(path), kind)
+        window.experiments.export_figure(figure, str(path), kind)
+        assert window.experiments.last_message.startswith(f"Could not export {path.name}:")
+        assert not path.exists()
+    window.experiments.export_figure("loss", "/proc/x.png", "png")
+    assert window.experiments.last_message.startswith("Could not export x.png:") and ".tmp" not in window.experiments.last_message
+    assert list(tmp_path.iterdir()) == []
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+
+
+@pytest.mark.slow
+def test_cli_figure_writes_that_fail_exit_2_with_one_line(tmp_path):
+    run = tmp_path / "run.bplab"
+    assert run_cli("train", "--epochs", "20", "--log-every", "0", "--save", str(run)).returncode == 0
+    cases = [
+        (["export", str(run), "--figure", "loss", "--png", "/proc/x.png"], "/proc/x.png"),
+        (["export", str(run), "--figure", "loss", "--svg", "/proc/x.svg"], "/proc/x.svg"),
+        (["export", str(run), "--png", str(tmp_path / "e.svg")], "e.svg"),
+        (["export", str(run), "--svg", str(tmp_path / "e.png")], "e.png"),
+        (["compare", "--epochs", "20", "--run", "mode=sgd", "--run", "mode=batch", "--png", "/proc/x.png"], "/proc/x.png"),
+        (["compare", "--epochs", "20", "--run", "mode=sgd", "--run", "mode=batch", "--png", str(tmp_path / "c.svg")], "c.svg"),
+    ]
+    for args, name in cases:
+        done = run_cli(*args)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2, (args, done.stderr)
+        assert name in lines[0] and "Traceback" not in done.stderr, (args, done.stderr)
+        assert len(lines) == 1 or (len(lines) == 2 and "--help" in lines[1]), (args, done.stderr)  # usage errors add a hint
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.bplab"]
