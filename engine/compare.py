@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import MODES, OPTIMIZERS, TrainConfig
+from .parsing import parse_list
 from .trainer import XOR_INPUTS, Trainer, warm_up
 
 # The fields a compared run may change: none of them changes the network or its initial weights.
@@ -26,32 +27,37 @@ SOLVED_MARGIN = 0.4  # solved: every output within 0.4 of its target (right side
 DEFAULT_TARGET_LOSS = 0.01
 
 
-def parse_run_spec(text: str, base: TrainConfig) -> TrainConfig:
+def parse_run_spec(text: str, base: TrainConfig, number: int | None = None) -> TrainConfig:
     """'mode=minibatch,batch_size=2,optimizer=adam' -> `base` with those changes.
 
-    Raises ValueError naming the bad part: unknown or structural fields, values of the wrong type.
+    Raises ValueError naming the run (by `number` when given) and the bad part: an empty run or item, unknown or
+    structural fields, values of the wrong type. Empty values are never taken silently.
     """
+    who = f"run {number}" if number is not None else "a run"
+    try:  # the command line's and the window's one rule for lists: an empty text or item is refused
+        parts = parse_list(text, str.strip, "FIELD=VALUE,... such as mode=batch")
+    except ValueError as err:
+        raise ValueError(f"{who}: {err}") from None
+    name = f"{who} ({text!r})"
     changes: dict[str, object] = {}
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
+    for part in parts:
         key, sep, value = part.partition("=")
         key, value = key.strip().replace("-", "_"), value.strip()
         if not sep or not key or not value:
-            raise ValueError(f"run {text!r}: {part!r} is not FIELD=VALUE, e.g. mode=batch")
+            raise ValueError(f"{name}: {part!r} is not FIELD=VALUE, e.g. mode=batch")
         if key not in COMPARABLE_FIELDS:
             raise ValueError(
-                f"run {text!r}: {key!r} cannot vary between compared runs (they share the network and its initial "
+                f"{name}: {key!r} cannot vary between compared runs (they share the network and its initial "
                 f"weights); use one of {', '.join(COMPARABLE_FIELDS)}"
             )
-        changes[key] = _parse_value(key, value, text)
+        changes[key] = _parse_value(key, value, name)
     try:
         return base.replace(**changes)
     except ValueError as err:
-        raise ValueError(f"run {text!r}: {err}") from None
+        raise ValueError(f"{name}: {str(err).replace('TrainConfig.', '')}") from None
 
 
-def _parse_value(key: str, value: str, text: str) -> object:
+def _parse_value(key: str, value: str, name: str) -> object:
     field_type = {f.name: f.type for f in dataclasses.fields(TrainConfig)}[key]
     try:
         if key == "shuffle":
@@ -63,7 +69,7 @@ def _parse_value(key: str, value: str, text: str) -> object:
         if "float" in str(field_type):
             return float(value)
     except ValueError:
-        raise ValueError(f"run {text!r}: {key}={value!r} is not a valid {str(field_type).split()[0]}") from None
+        raise ValueError(f"{name}: {key}={value!r} is not a valid {str(field_type).split()[0]}") from None
     return value
 
 
@@ -71,16 +77,78 @@ def run_label(config: TrainConfig, base: TrainConfig | None = None) -> str:
     """A short name: 'SGD', 'full batch', 'mini-batch 2', plus what else differs from `base`."""
     names = {"sgd": "SGD", "batch": "full batch"}
     label = names.get(config.mode, f"mini-batch {config.batch_size}")
+    base = base or TrainConfig()
     extras = []
-    if config.optimizer != "sgd":
+    if config.optimizer == "momentum" and config.momentum != base.momentum:
+        extras.append(f"momentum {config.momentum:g}")
+    elif config.optimizer != "sgd":
         extras.append(config.optimizer)
-    if base is None or config.learning_rate != base.learning_rate:
+    if config.optimizer == "adam":
+        extras += [f"{name} {getattr(config, name):g}" for name in ("beta1", "beta2", "eps")
+                   if getattr(config, name) != getattr(base, name)]  # fmt: skip
+    if config.learning_rate != base.learning_rate:
         extras.append(f"lr {config.learning_rate:g}")
     if config.shuffle and config.mode != "batch":
         extras.append("shuffled")
-    if base is not None and config.loss != base.loss:
+    if config.loss != base.loss:
         extras.append(config.loss)
     return label + (f" ({', '.join(extras)})" if extras else "")
+
+
+def training_key(config: TrainConfig) -> TrainConfig:
+    """`config` with the settings that its mode and optimizer ignore put back to their defaults: two runs with
+    equal keys train identically (batch size outside mini-batch, shuffle in full batch, the other optimizers'
+    coefficients)."""
+    default = TrainConfig()
+    ignored: list[str] = []
+    if config.mode != "minibatch":
+        ignored.append("batch_size")
+    if config.mode == "batch":
+        ignored.append("shuffle")
+    if config.optimizer != "momentum":
+        ignored.append("momentum")
+    if config.optimizer != "adam":
+        ignored += ["beta1", "beta2", "eps"]
+    return config.replace(**{name: getattr(default, name) for name in ignored})
+
+
+def duplicate_runs(configs: list[TrainConfig]) -> list[tuple[int, int]]:
+    """(i, j), i < j, for each run j that trains exactly as an earlier run i (the first such i)."""
+    first: dict[TrainConfig, int] = {}
+    pairs = []
+    for j, config in enumerate(configs):
+        key = training_key(config)
+        if key in first:
+            pairs.append((first[key], j))
+        else:
+            first[key] = j
+    return pairs
+
+
+def run_labels(configs: list[TrainConfig], base: TrainConfig | None = None) -> list[str]:
+    """`run_label` of each run, made distinct: a label seen before gets its run number, 'SGD (run 3)'."""
+    labels: list[str] = []
+    for j, config in enumerate(configs):
+        label = run_label(config, base)
+        if label in labels:
+            label = f"{label[:-1]}, run {j + 1})" if label.endswith(")") else f"{label} (run {j + 1})"
+        labels.append(label)
+    return labels
+
+
+def next_run(base: TrainConfig, configs: list[TrainConfig]) -> TrainConfig:
+    """The first of these variations of `base` that trains unlike every one of `configs`: mini-batch 2; SGD,
+    full batch and mini-batch 2 with adam, then with momentum; then the rest (12 in all, more than `MAX_RUNS`)."""
+    present = {training_key(c) for c in configs}
+    candidates = [("minibatch", 2, "sgd")]
+    candidates += [(mode, 2, optimizer) for optimizer in ("adam", "momentum") for mode in ("sgd", "batch", "minibatch")]
+    candidates += [(mode, 3 if mode == "minibatch" else 2, "sgd") for mode in MODES]
+    candidates += [("minibatch", 3, optimizer) for optimizer in ("adam", "momentum")]
+    for mode, batch_size, optimizer in candidates:
+        candidate = base.replace(mode=mode, optimizer=optimizer, **({"batch_size": batch_size} if mode == "minibatch" else {}))
+        if training_key(candidate) not in present:
+            return candidate
+    raise ValueError(f"no run left to add to {len(configs)} runs")
 
 
 def updates_per_epoch(config: TrainConfig, n_samples: int = 4) -> int:
@@ -185,7 +253,7 @@ def verdict(summaries: list[RunSummary], target_loss: float) -> str:
         if notes:
             sentence += " But " + " and ".join(notes) + "."
     elif not reached:
-        sentence = f"No run reached loss {target_loss:g}: " + sentence[0].lower() + sentence[1:]
+        sentence = f"No run reached loss {target_loss:g}: " + sentence  # a label keeps its own letters
     return sentence
 
 
@@ -204,7 +272,7 @@ class Comparison:
                 raise ValueError(f"compared runs share the network and its initial weights; {', '.join(moved)} differ")
         self.base = base
         self.configs = list(configs)
-        self.labels = labels or [run_label(c, base) for c in configs]
+        self.labels = labels or run_labels(configs, base)
         initial = Trainer(base).initial_params
         self.trainers = [Trainer(c, initial_params=initial) for c in configs]
         self.reset()
@@ -276,8 +344,12 @@ __all__ = [
     "X_AXES",
     "Comparison",
     "RunSummary",
+    "duplicate_runs",
+    "next_run",
     "parse_run_spec",
     "run_label",
+    "run_labels",
     "summarize",
+    "training_key",
     "verdict",
 ]

@@ -32,7 +32,19 @@ from PySide6.QtWidgets import (
 )
 
 from engine import MODES, OPTIMIZERS, History, TrainConfig, warm_up
-from engine.compare import DEFAULT_TARGET_LOSS, MAX_RUNS, MIN_RUNS, X_AXES, Comparison, summarize, verdict, x_values
+from engine.compare import (
+    DEFAULT_TARGET_LOSS,
+    MAX_RUNS,
+    MIN_RUNS,
+    X_AXES,
+    Comparison,
+    duplicate_runs,
+    next_run,
+    run_labels,
+    summarize,
+    verdict,
+    x_values,
+)
 
 from .controls import LogSpinBox
 from .export import RUN_COLORS, X_LABELS
@@ -174,8 +186,10 @@ class RunsEditor(QTableWidget):
         super().__init__(0, 4, parent)
         self.setObjectName("compareRuns")
         self.setHorizontalHeaderLabels(["mode", "batch", "learning rate", "optimizer"])
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # every column as wide as its header and widgets, and the table as tall as its rows (at most 6): at 6 runs
+        # a scroll bar used to squeeze the header to "earning rate"
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
         self.verticalHeader().setVisible(True)
         self.setToolTip("The compared runs. All start from the same initial weights (the Train tab's seed and network).")
 
@@ -247,6 +261,11 @@ class CompareView(QWidget):
         self.editor = RunsEditor()
         self.editor.add_run(base_config.replace(mode="sgd"))
         self.editor.add_run(base_config.replace(mode="batch"))
+        self.runs_note = QLabel()
+        self.runs_note.setObjectName("compareRunsNote")
+        self.runs_note.setWordWrap(True)
+        self.runs_note.setStyleSheet("color: #e67700;")
+        self.runs_note.setVisible(False)
         add = QPushButton("Add run")
         add.setObjectName("compareAddRun")
         add.setToolTip(f"Add a run (at most {MAX_RUNS})")
@@ -321,6 +340,7 @@ class CompareView(QWidget):
         box = QVBoxLayout(settings)
         box.addWidget(self.base_label)
         box.addWidget(self.editor)
+        box.addWidget(self.runs_note)
         row = QHBoxLayout()
         row.addWidget(add)
         row.addWidget(remove)
@@ -392,12 +412,19 @@ class CompareView(QWidget):
     # --- controls -----------------------------------------------------------------------------
     def _add_run(self) -> None:
         if self.editor.rowCount() < MAX_RUNS:
-            self.editor.add_run(self._base.replace(mode="minibatch", batch_size=2))
+            self.editor.add_run(next_run(self._base, self.editor.configs(self._base)))  # never a copy of a run shown
         self.add_button.setEnabled(self.editor.rowCount() < MAX_RUNS)
 
     def _runs_changed(self) -> None:
         self.add_button.setEnabled(self.editor.rowCount() < MAX_RUNS)
         self.remove_button.setEnabled(self.editor.rowCount() > MIN_RUNS)
+        if hasattr(self, "runs_note"):
+            configs = self.editor.configs(self._base)
+            labels = run_labels(configs, self._base)
+            same = [f"Runs {i + 1} and {j + 1} are the same ({labels[i]} and {labels[j]}): they will train identically"
+                    for i, j in duplicate_runs(configs)]  # fmt: skip
+            self.runs_note.setText("; ".join(same) + ". Change a setting of one of them." if same else "")
+            self.runs_note.setVisible(bool(same))
         if hasattr(self, "thread"):
             self.play_button.setChecked(False)
             self.thread.set_runs(self._base, self.editor.configs(self._base))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import OPTIMIZERS, TrainConfig
+from engine import OPTIMIZERS, TrainConfig, parsing
 from engine.config import MAX_UNITS
 from engine.sweep import MAX_RUNS, SweepResult, SweepSpec, run_sweep
 
@@ -92,12 +92,12 @@ class SweepThread(RequestThread):
                     self.result.emit(result)
 
 
-def _list(text: str, convert) -> tuple | None:
+def _list(text: str, parse, field: str) -> tuple:
+    """`parse(text)` (an `engine.parsing` list parser), its message led by the form's name of the field."""
     try:
-        values = tuple(convert(p) for p in text.replace(" ", "").split(",") if p)
-    except ValueError:
-        return None
-    return values or None
+        return parse(text)
+    except ValueError as err:
+        raise ValueError(f"{field}: {err}") from None
 
 
 class SweepView(QWidget):
@@ -174,8 +174,14 @@ class SweepView(QWidget):
         hm.setMouseEnabled(x=False, y=False)
         hm.hideButtons()
         hm.setTitle("fraction solved", size="10pt")
-        self.heat_image = pg.ImageItem(np.zeros((1, 1)), axisOrder="row-major")
+        self.heat_image = pg.ImageItem(axisOrder="row-major")  # no image before a sweep (not a "0 solved" square)
         hm.addItem(self.heat_image)
+        self.heat_hint = pg.TextItem("Run a sweep to see the fraction solved", anchor=(0.5, 0.5), color="#495057")
+        self.heat_hint.setPos(0.5, 0.5)
+        hm.addItem(self.heat_hint)
+        hm.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        for side in ("bottom", "left"):
+            hm.getAxis(side).setTicks([[], []])
         self.heat_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False,
                                         colorMapMenu=False, width=12, label="solved")  # fmt: skip
         self.heat_bar.setImageItem(self.heat_image, insert_in=hm)
@@ -257,12 +263,11 @@ class SweepView(QWidget):
 
     def spec(self) -> SweepSpec:
         """The sweep the form describes; ValueError with a message for the user when it makes no sense."""
-        lrs = _list(self.lr_edit.text(), float)
-        if lrs is None:
-            raise ValueError("Learning rates: give numbers separated by commas, e.g. 0.1, 0.5, 2")
-        hidden = _list(self.hidden_edit.text(), int)
-        if hidden is None:
-            raise ValueError("Hidden units: give whole numbers separated by commas, e.g. 2, 3, 4")
+        lrs = _list(self.lr_edit.text(), parsing.parse_numbers, "Learning rates")
+        for lr in lrs:
+            if not lr > 0:
+                raise ValueError(f"Learning rates: {lr:g} is not allowed; each is a number greater than 0")
+        hidden = _list(self.hidden_edit.text(), parsing.parse_layer_sizes, "Hidden units")
         optimizers = tuple(name for name, box in self.optimizer_checks.items() if box.isChecked())
         if not optimizers:
             raise ValueError("Optimizers: tick at least one")
@@ -336,6 +341,7 @@ class SweepView(QWidget):
         self.heat_image.setImage(np.nan_to_num(grid, nan=0.0), autoLevels=False, levels=(0.0, 1.0),
                                  rect=QRectF(0, 0, len(xs), len(ys)))  # fmt: skip
         self.heat_grid = grid
+        self.heat_hint.setVisible(False)
         hm = self.heatmap.getPlotItem()
         for text in self.heat_texts:
             hm.removeItem(text)

@@ -11,10 +11,13 @@ from engine import XOR_INPUTS, TrainConfig, Trainer
 from engine.compare import (
     Comparison,
     RunSummary,
+    duplicate_runs,
     gradient_evaluations_per_epoch,
     parse_run_spec,
     run_label,
+    run_labels,
     summarize,
+    training_key,
     updates_per_epoch,
     verdict,
     x_values,
@@ -95,6 +98,15 @@ def test_verdict_sentences():
     assert verdict([summary("a", None, None, None), summary("b", None, None, None)], 0.01).startswith("No run reached loss 0.01")
 
 
+def test_verdict_keeps_the_labels_letters():
+    """The sentence starts with a capital; a label keeps its own letters ("sGD" was a bug)."""
+    runs = [summary("SGD", None, None, None, final=0.159), summary("full batch", None, None, None, final=0.247)]
+    assert verdict(runs, 0.01) == (
+        "No run reached loss 0.01: SGD had not after 20,000 epochs (loss 0.159); "
+        "full batch had not after 20,000 epochs (loss 0.247)."
+    )
+
+
 def test_summarize_uses_the_first_epoch_below_target():
     loss = np.array([0.5, 0.2, 0.009, 0.02, 0.001])
     seconds = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
@@ -122,6 +134,35 @@ def test_labels():
     assert run_label(parse_run_spec("mode=minibatch,batch_size=2,optimizer=adam,learning_rate=0.5", base), base) == (
         "mini-batch 2 (adam, lr 0.5)"
     )
+
+
+def test_duplicate_runs_are_found_and_labelled_apart():
+    base = TrainConfig()
+    sgd, batch = base.replace(mode="sgd"), base.replace(mode="batch")
+    # settings a run's mode or optimizer ignores do not make it a different run
+    same_as_sgd = [sgd.replace(batch_size=2), sgd.replace(momentum=0.5), sgd.replace(beta1=0.5, eps=1e-3)]
+    for config in same_as_sgd:
+        assert training_key(config) == training_key(sgd)
+        assert duplicate_runs([sgd, batch, config]) == [(0, 2)]
+    assert duplicate_runs([batch, batch.replace(shuffle=True)]) == [(0, 1)]
+    different = [sgd.replace(shuffle=True), sgd.replace(learning_rate=0.5), sgd.replace(optimizer="adam"),
+                 base.replace(mode="minibatch", batch_size=2), base.replace(mode="minibatch", batch_size=3)]  # fmt: skip
+    assert duplicate_runs([sgd, *different]) == []
+    labels = run_labels([sgd, batch, sgd, sgd.replace(batch_size=3), batch], base)
+    assert labels == ["SGD", "full batch", "SGD (run 3)", "SGD (run 4)", "full batch (run 5)"]
+    adam = sgd.replace(optimizer="adam")
+    assert run_labels([adam, adam], base) == ["SGD (adam)", "SGD (adam, run 2)"]
+    # runs that differ only in an optimizer coefficient say so in their labels
+    momentum = sgd.replace(optimizer="momentum")
+    assert run_labels([momentum, momentum.replace(momentum=0.5)], base) == ["SGD (momentum)", "SGD (momentum 0.5)"]
+    assert run_labels([adam, adam.replace(beta2=0.9)], base) == ["SGD (adam)", "SGD (adam, beta2 0.9)"]
+    assert Comparison(base, [sgd, sgd]).labels == ["SGD", "SGD (run 2)"]
+
+
+@pytest.mark.parametrize("spec", ["", "  ", ",", "mode=sgd,,optimizer=adam", "mode=sgd,"])
+def test_empty_run_specs_are_refused(spec):
+    with pytest.raises(ValueError, match=r"nothing given|empty item"):
+        parse_run_spec(spec, TrainConfig())
 
 
 def test_comparison_validates_runs():
@@ -215,8 +256,11 @@ def test_compare_command(capsys, tmp_path):
     [(["compare", "--run", "mode=sgd"], "2 to 6 runs"), (["compare", "--run", "mode=sgd", "--run", "hidden=3"], "cannot vary"),
      (["compare", "--run", "a=b", "--run", "mode=sgd"], "cannot vary"), (["compare"], "--run"),
      (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--target-loss", "0"], "--target-loss"),
-     (["sweep", "--seeds", "0"], "--seeds"), (["sweep", "--learning-rate", "0.1,x"], "comma-separated"),
-     (["sweep", "--optimizer", "rmsprop"], "choose from"), (["sweep", "--shuffle"], "cannot shuffle"),
+     (["compare", "--run", "mode=sgd", "--run", ""], "--run: run 2: nothing given; give FIELD=VALUE"),
+     (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--run", "mode=sgd,batch_size=2"], "runs 1 and 3 are the same"),
+     (["sweep", "--seeds", "0"], "--seeds"), (["sweep", "--learning-rate", "0.1,x"], "'x' is not a number"),
+     (["sweep", "--optimizer", "rmsprop"], "'rmsprop' is not one of sgd, momentum, adam"),
+     (["sweep", "--shuffle"], "cannot shuffle"),
      (["sweep", "--hidden", "0"], "--hidden"), (["sweep", "--csv", "/nonexistent-dir/s.csv"], "does not exist")],
 )  # fmt: skip
 def test_compare_and_sweep_bad_input(capsys, argv, needle):

@@ -4,7 +4,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer
-from engine.compare import Comparison, updates_per_epoch
+from engine.compare import Comparison, duplicate_runs, updates_per_epoch
+from engine.config import MAX_UNITS
 from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
 
 
@@ -63,6 +64,38 @@ def test_compare_play_pause_reset_and_runs(qtbot):
     assert view.editor.rowCount() == 2 and not view.remove_button.isEnabled()
 
 
+def test_compare_add_run_never_repeats_a_run_and_duplicates_are_labelled(qtbot):
+    _window, view = open_compare(qtbot)
+    for _ in range(4):
+        qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
+    assert view.editor.rowCount() == 6
+    qtbot.waitUntil(lambda: len(view.labels) == 6, timeout=TIMEOUT_MS)
+    configs = view.editor.configs(view._base)
+    assert duplicate_runs(configs) == [] and len(set(view.labels)) == 6
+    assert not view.runs_note.isVisibleTo(view)
+    # every column of the runs table is as wide as its header (it read "earning rate" at 6 runs)
+    header = view.editor.horizontalHeader()
+    for col in range(header.count()):
+        assert header.sectionSize(col) >= header.sectionSizeFromContents(col).width()
+    assert view.editor.viewport().width() >= header.length()
+    assert not view.editor.verticalScrollBar().isVisible()
+    legend = [label.text for _sample, label in view.plot.getPlotItem().legend.items]
+    assert legend == view.labels
+    # a run edited into a copy of another is labelled apart and flagged
+    view.editor.remove_last()
+    view.editor.cellWidget(2, 0).setCurrentText("sgd")
+    view.editor.cellWidget(2, 3).setCurrentText("sgd")
+    view.editor.cellWidget(2, 2).setValue(view.editor.cellWidget(0, 2).value())
+    qtbot.waitUntil(lambda: len(view.labels) == 5 and view.labels[2] == "SGD (run 3)", timeout=TIMEOUT_MS)
+    assert view.labels[0] == "SGD" and len(set(view.labels)) == 5
+    assert view.runs_note.isVisibleTo(view) and "Runs 1 and 3 are the same" in view.runs_note.text()
+    # removing the copy clears the note; Add run then adds a run not yet present
+    view.editor.cellWidget(2, 2).setValue(0.5)
+    qtbot.waitUntil(lambda: not view.runs_note.isVisibleTo(view), timeout=TIMEOUT_MS)
+    qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
+    assert duplicate_runs(view.editor.configs(view._base)) == []
+
+
 def test_compare_follows_the_train_tab_network(qtbot):
     window, view = open_compare(qtbot)
     window.controls.seed_spin.setValue(5)
@@ -100,12 +133,45 @@ def test_sweep_tab_runs_shows_and_loads_a_run(qtbot):
     assert chunk.loss[-1] == result.final_loss[row]
 
 
+def test_sweep_heatmap_is_empty_with_a_hint_before_any_sweep(qtbot):
+    window = open_window(qtbot)
+    window.tabs.setCurrentWidget(window.sweep_view)
+    view = window.sweep_view
+    assert view.heat_image.image is None  # it was a solid square reading as "0 solved"
+    assert view.heat_hint.isVisible() and "Run a sweep" in view.heat_hint.toPlainText()
+    view.seeds_spin.setValue(4)
+    view.lr_edit.setText("0.5")
+    view.hidden_edit.setText("2")
+    view.epochs_spin.setValue(100)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
+    assert view.heat_image.image is not None and not view.heat_hint.isVisible()
+
+
 def test_sweep_cancel_and_bad_input(qtbot):
     window = open_window(qtbot)
     view = window.sweep_view
     view.lr_edit.setText("0.1,,x")
     view.start()
     assert "Learning rates" in view.message.text() and view.run_button.isEnabled()
+    # every input error is a sentence naming the field, the bad value and the rule ("(0,) is not allowed" was not)
+    for lrs, hidden, field, rule in [
+        ("0.1", "2, 0", "Hidden units", f"0 is not a layer size: each is from 1 to {MAX_UNITS}"),
+        ("0.1", f"2, {MAX_UNITS + 1}", "Hidden units", f"{MAX_UNITS + 1} is not a layer size: each is from 1 to {MAX_UNITS}"),
+        ("0.1", "2,,3", "Hidden units", "empty item"),
+        ("0.1", "", "Hidden units", "nothing given"),
+        ("0.1, 0", "2", "Learning rates", "0 is not allowed; each is a number greater than 0"),
+        ("-1", "2", "Learning rates", "-1 is not allowed; each is a number greater than 0"),
+        ("1e999", "2", "Learning rates", "'1e999' is not a finite number"),
+        ("0.1,,2", "2", "Learning rates", "empty item"),
+    ]:
+        view.lr_edit.setText(lrs)
+        view.hidden_edit.setText(hidden)
+        view.start()
+        text = view.message.text()
+        assert f">{field}: " in text and rule in text and "TrainConfig" not in text and "(0,)" not in text, text
+        assert view.run_button.isEnabled() and view.result is None
+    view.hidden_edit.setText("2")
     view.lr_edit.setText("0.1")
     for box in view.optimizer_checks.values():
         box.setChecked(False)
