@@ -20,8 +20,12 @@ class SampleTrace:
 
     index: the sample's row in the training data (None for another input). applied: the update was made
     (a sample step); otherwise it shows what the update would be. position: samples of the current epoch
-    done after this step (0 for an inspection). z, a, delta: per layer after the input (hidden layers,
-    then the output), each (units,). grads: per layer (∂W (out, in), ∂b (out, 1)) of `objective`.
+    done after this step (0 for an inspection). epoch, samples_done: where training stood at the weights
+    before the update (params_before): `epoch` epochs completed, then `samples_done` samples of epoch
+    ``epoch + 1``; a sample step's sample is sample ``samples_done + 1`` of epoch ``epoch + 1``. next_up: an
+    inspection of the sample the next sample step trains (its update is exactly that step's).
+    z, a, delta: per layer after the input (hidden layers, then the output), each (units,).
+    grads: per layer (∂W (out, in), ∂b (out, 1)) of `objective`.
     fd_grads: the same by central finite differences (None for networks over MAX_FD_PARAMS parameters).
     loss: the reported loss, (y - ŷ)² for mse; objective: what the update descends, ½(y - ŷ)² for mse,
     the cross-entropy for bce.
@@ -43,6 +47,9 @@ class SampleTrace:
     y_hat: float
     loss: float
     objective: float
+    epoch: int = 0
+    samples_done: int = 0
+    next_up: bool = False
 
     def relative_difference(self, layer: int, which: int) -> np.ndarray:
         """|backprop - finite difference| / max(|backprop|, |finite difference|, 1e-8), elementwise (the floor

@@ -1,23 +1,44 @@
 """The Inspect tab: one sample's forward and backward pass with its numbers, the network diagram and
-the hidden-unit maps."""
+the hidden-unit maps.
+
+What it shows, and the words every label uses (see `inspector.progress`): training stands "after epoch E"
+or "after sample p of 4 of epoch E + 1" (that epoch in progress). The Show picker chooses the sample:
+"the next sample to be trained" (the update Step sample will make, not made yet), one of the four inputs
+(the update it alone would make, not made), or "the sample just trained" (the update Step sample made,
+with the weights before and after it). Step sample always switches the picker to the sample just trained;
+once training moves on (an epoch step, Play, Reset) that entry is disabled and the picker goes back to
+the next sample to be trained.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from engine import XOR_INPUTS, XOR_TARGETS, Params
 from engine.inspect import SampleTrace
 
-from .inspector import trace_html
+from .inspector import place, progress, trace_html
 from .network_views import HiddenUnitMaps, NetworkDiagram
 from .style import sample_label
 from .worker import HIDDEN_AXIS
 
+N_SAMPLES = len(XOR_INPUTS)
+NEXT, STEPPED = 0, N_SAMPLES + 1  # the picker's entries besides the inputs (entries 1 .. N_SAMPLES)
+
+
+def is_current(trace: SampleTrace, params: Params, epoch: int, position: int) -> bool:
+    """The stepped `trace` made the latest update: training stands where it left it, at its weights."""
+    after = (trace.epoch + 1, 0) if trace.samples_done + 1 == N_SAMPLES else (trace.epoch, trace.samples_done + 1)
+    if after != (epoch, position) or len(params) != len(trace.params_after):
+        return False
+    return all(np.array_equal(W, W1) and np.array_equal(b, b1) for (W, b), (W1, b1) in zip(params, trace.params_after))
+
 
 class InspectView(QWidget):
-    """Shows the last sample stepped, or the input chosen in the combo box."""
+    """Shows the sample chosen in the Show picker; a sample step shows the sample just trained."""
 
     inputChosen = Signal(object)  # index of the training input to follow, or None for the next sample
 
@@ -29,23 +50,36 @@ class InspectView(QWidget):
         self.input_combo.addItem("the next sample to be trained")
         for x, y in zip(XOR_INPUTS, XOR_TARGETS):
             self.input_combo.addItem(sample_label(x, y))
-        self.input_combo.setToolTip("Which input the panel shows; sample steps always show the sample just trained")
+        self.input_combo.addItem("the sample just trained")
+        self.input_combo.model().item(STEPPED).setEnabled(False)
+        self.input_combo.setToolTip(
+            "Which sample the panel shows. Step sample shows the sample it trained; the others show the update"
+            " a step would make, without making it"
+        )
         self.sample_button = QPushButton("Step sample")
         self.sample_button.setObjectName("inspectSampleStep")
-        self.sample_button.setToolTip("Train one sample (Shift+Right); needs mode sgd")
+        self.sample_button.setToolTip("Train the next sample and show it (Shift+Right); needs mode sgd")
         self.epoch_button = QPushButton("Step epoch")
         self.epoch_button.setObjectName("inspectEpochStep")
         self.epoch_button.setToolTip("Train the rest of the epoch (Right)")
         self.position_label = QLabel()
         self.position_label.setObjectName("samplePositionLabel")
+        self.position_label.setToolTip("Where training stands: the weights now")
         self.text = QTextBrowser()
         self.text.setObjectName("inspectorText")
         self.text.setOpenLinks(False)
+        self.text.setWordWrapMode(QTextOption.WrapMode.WordWrap)  # a narrow panel scrolls; words never break
         self.diagram = NetworkDiagram()
+        self.hidden_label = QLabel()
+        self.hidden_label.setObjectName("hiddenMapsLabel")
+        self.hidden_label.setWordWrap(True)
         self.hidden_maps = HiddenUnitMaps(HIDDEN_AXIS)
-        self.trace: SampleTrace | None = None
+        self.trace: SampleTrace | None = None  # the trace on show
+        self.stepped: SampleTrace | None = None  # the last sample step, while it is the latest update
+        self.preview: SampleTrace | None = None  # the latest trace of an update not made
         self._drawn_trace: SampleTrace | None = None
         self._maps = None
+        self._maps_at = (0, 0)
         self._latest = None
         self._stale = False
 
@@ -55,9 +89,15 @@ class InspectView(QWidget):
         top.addWidget(self.sample_button)
         top.addWidget(self.epoch_button)
         top.addWidget(self.position_label)
+        maps = QWidget()
+        maps_layout = QVBoxLayout(maps)
+        maps_layout.setContentsMargins(0, 0, 0, 0)
+        maps_layout.addWidget(self.hidden_label)
+        maps_layout.addWidget(self.hidden_maps, 1)
+        self._maps_box = maps
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.diagram)
-        right.addWidget(self.hidden_maps)
+        right.addWidget(maps)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.text)
         split.addWidget(right)
@@ -65,20 +105,67 @@ class InspectView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(split, 1)
-        self.input_combo.currentIndexChanged.connect(lambda i: self.inputChosen.emit(None if i == 0 else i - 1))
+        self.input_combo.currentIndexChanged.connect(self._chosen)
         self.text.setHtml("<p>Step a sample, or choose an input, to see the numbers inside backpropagation.</p>")
 
+    def _chosen(self, entry: int) -> None:
+        self.inputChosen.emit(self._wanted(entry))  # the worker answers with a trace at the weights now
+        if self._latest is not None:
+            self._update()
+
     def show_state(self, trace: SampleTrace | None, params: Params, epoch: int, position: int, hidden_maps, config) -> None:
-        """Show the latest state; while the tab is hidden, only keep it (drawn when the tab is shown)."""
-        if trace is not None:
-            self.trace = trace
-        if hidden_maps is not None:
-            self._maps = hidden_maps
+        """Take the latest state (`trace` is a sample step's or an inspection's, or None); while the tab is
+        hidden, only keep it (drawn when the tab is shown)."""
         self._latest = (params, epoch, position, config)
+        if hidden_maps is not None:
+            self._maps, self._maps_at = hidden_maps, (epoch, position)
+        if trace is not None and trace.applied:
+            self.stepped, self.preview = trace, None  # a step makes every earlier inspection out of date
+        elif trace is not None:
+            self.preview = trace
+        if self.stepped is not None and not is_current(self.stepped, params, epoch, position):
+            self.stepped = None
+        if trace is not None and trace.applied and self.stepped is not None:
+            self.input_combo.setCurrentIndex(STEPPED)  # Step sample shows the sample it trained (and may ask for it)
+        self._update()
+
+    def _update(self) -> None:
+        """Choose the trace on show and label the picker's entries; draw now if the tab is visible."""
+        _, epoch, position, config = self._latest
+        combo = self.input_combo
+        steppable = config.batch_size_for(N_SAMPLES) == 1
+        next_text = "the next sample to be trained"
+        if steppable:
+            next_text += f": sample {position + 1} of {N_SAMPLES} of epoch {epoch + 1:,}"
+        combo.setItemText(NEXT, next_text)
+        stepped = self.stepped
+        combo.model().item(STEPPED).setEnabled(stepped is not None)
+        if stepped is not None:
+            combo.setItemText(
+                STEPPED, f"the sample just trained: {place(stepped, N_SAMPLES)}, {sample_label(stepped.x, stepped.y)}"
+            )
+        else:
+            combo.setItemText(STEPPED, "the sample just trained (none since training moved on)")
+            if combo.currentIndex() == STEPPED:
+                blocked = combo.blockSignals(True)  # both entries ask the worker for the next sample
+                combo.setCurrentIndex(NEXT)
+                combo.blockSignals(blocked)
+        entry, preview = combo.currentIndex(), self.preview
+        if entry == STEPPED:
+            self.trace = stepped
+        elif preview is not None and (preview.next_up or not steppable if entry == NEXT else preview.index == entry - 1):
+            self.trace = preview
+        else:
+            self.trace = None  # the worker's answer to the choice is on its way; the panel keeps the last one
         if self.isVisible():
             self._draw()
         else:
             self._stale = True
+
+    @staticmethod
+    def _wanted(entry: int) -> int | None:
+        """The training input an entry asks the worker for (None: the next sample to be trained)."""
+        return entry - 1 if 1 <= entry <= N_SAMPLES else None
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -89,13 +176,24 @@ class InspectView(QWidget):
         self._stale = False
         params, epoch, position, config = self._latest
         trace, hidden_maps = self.trace, self._maps
-        self.position_label.setText(f"epoch {epoch:,}, sample {position} of 4" if position else f"epoch {epoch:,}")
+        self.position_label.setText(f"Weights now: {progress(epoch, position, N_SAMPLES)}")
         if trace is not None and trace is not self._drawn_trace:
             self._drawn_trace = trace
             scroll = self.text.verticalScrollBar().value()
-            self.text.setHtml(trace_html(trace, epoch))
+            self.text.setHtml(trace_html(trace, N_SAMPLES))
             self.text.verticalScrollBar().setValue(scroll)
-        self.diagram.set_state(params, trace)
+        if trace is not None:  # the picture of the text's forward pass: its weights and activations
+            weights = progress(trace.epoch, trace.samples_done, N_SAMPLES)
+            when = f"weights before the update ({weights})" if trace.applied else f"weights {weights}"
+            title = f"forward pass of {sample_label(trace.x, trace.y)}, {when}"
+            self.diagram.set_state(trace.params_before, trace)
+        elif self._drawn_trace is None:  # nothing inspected yet (while a choice is answered, the last one stays)
+            title = f"weights {progress(epoch, position, N_SAMPLES)}"
+            self.diagram.set_state(params, None)
+        if trace is not None or self._drawn_trace is None:
+            self.diagram.getPlotItem().setTitle(f"{title}<br>edges red + / blue −, width |w|; nodes: activation", size="9pt")
         if hidden_maps is not None and len(hidden_maps):
             self.hidden_maps.set_maps(np.asarray(hidden_maps), config.layer_sizes, config.activation)
-        self.hidden_maps.setVisible(bool(config.hidden))
+            at = progress(*self._maps_at, N_SAMPLES)
+            self.hidden_label.setText(f"Each hidden unit's activation over the input square, weights {at}")
+        self._maps_box.setVisible(bool(config.hidden))

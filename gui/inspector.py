@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.inspect import SampleTrace
 
-from .style import unit_names
+from .style import sample_label, unit_names
 
 MAX_SHOWN = 12  # rows or columns of a matrix written out; larger ones are cut with a note
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -71,20 +71,57 @@ def side_by_side(*blocks: str) -> str:
     return "<table><tr>" + "".join(f"<td class='wrap'>{b}</td>" for b in blocks) + "</tr></table>"
 
 
-def trace_html(trace: SampleTrace, epoch: int, n_samples: int = 4) -> str:
+def progress(epoch: int, samples_done: int, n_samples: int = 4) -> str:
+    """Where training stands, in the words every label of the Inspect tab uses: "after epoch 3" or
+    "after sample 1 of 4 of epoch 4" (epoch 4 in progress), "initial (epoch 0)" before any training."""
+    if samples_done:
+        return f"after sample {samples_done} of {n_samples} of epoch {epoch + 1:,}"
+    return f"after epoch {epoch:,}" if epoch else "initial (epoch 0)"
+
+
+def place(trace: SampleTrace, n_samples: int = 4) -> str:
+    """'sample 2 of 4 of epoch 4': a stepped (or next) sample's position in its epoch's order."""
+    return f"sample {trace.samples_done + 1} of {n_samples} of epoch {trace.epoch + 1:,}"
+
+
+def weights_after(trace: SampleTrace, n_samples: int = 4) -> str:
+    """`progress` at the weights after the trace's update."""
+    if trace.samples_done + 1 == n_samples:
+        return progress(trace.epoch + 1, 0, n_samples)
+    return progress(trace.epoch, trace.samples_done + 1, n_samples)
+
+
+def trace_heading(trace: SampleTrace, n_samples: int = 4) -> tuple[str, str]:
+    """(title, detail): which sample, which weights, whether the update was made."""
+    label = sample_label(trace.x, trace.y)
+    now = progress(trace.epoch, trace.samples_done, n_samples)
+    if trace.applied:
+        title = f"{place(trace, n_samples).capitalize()}: {label}, just trained (Step sample)"
+        detail = (f"The update below was made. Weights before it: {now}. "
+                  f"Weights after it: {weights_after(trace, n_samples)}.")  # fmt: skip
+    elif trace.next_up:
+        title = f"{place(trace, n_samples).capitalize()}: {label}, the next sample to be trained"
+        detail = f"Weights: {now}. The update below is what Step sample will make; it has not been made yet."
+    else:
+        title = f"Input {label}"
+        detail = f"Weights: {now}. The update below is what one update on this input alone would make; it is not made"
+        batch = trace.config.batch_size_for(n_samples)
+        if trace.index is None:
+            detail += " (not a training sample)."
+        elif batch > 1:
+            detail += f" (mode {trace.config.mode} updates on {batch} samples at a time)."
+        else:
+            detail += f" (Step sample trains another input next, as {place(trace, n_samples)})."
+    return title, detail
+
+
+def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
     cfg = trace.config
     sizes = cfg.layer_sizes
     names = unit_names(sizes)
     n_layers = len(sizes) - 1
-    x_text = "(" + ", ".join(fmt(v) for v in trace.x) + ")"
-    parts = [CSS]
-    if trace.applied:
-        head = (f"Sample x = {x_text}, target y = {trace.y:g}: sample {trace.position} of {n_samples} in epoch {epoch + 1}. "
-                "The update below was made.")  # fmt: skip
-    else:
-        head = (f"Input x = {x_text}, target y = {trace.y:g}, at the weights of epoch {epoch}. "
-                "The update below is what one SGD step on this sample would do; it was not made.")  # fmt: skip
-    parts.append(f"<p><b>{html.escape(head)}</b></p>")
+    title, detail = trace_heading(trace, n_samples)
+    parts = [CSS, f"<p><b>{html.escape(title)}</b><br>{html.escape(detail)}</p>"]
 
     # forward
     parts.append("<h3>Forward pass</h3>")
@@ -158,9 +195,10 @@ def trace_html(trace: SampleTrace, epoch: int, n_samples: int = 4) -> str:
             rel = max(float(trace.relative_difference(layer, 0).max()), float(trace.relative_difference(layer, 1).max()))
             worst = max(worst, rel)
             blocks += [matrix(fW, rows, cols, "finite differences, W"), matrix(fb, rows, None, "b")]
-            blocks.append(f"<div class='note'>largest relative<br>difference</div><div class='{'ok' if rel < 1e-6 else 'bad'}'>"
-                          f"{rel:.1e}</div>")  # fmt: skip
         parts.append(side_by_side(*blocks))
+        if trace.fd_grads is not None:
+            parts.append(f"<p class='note'>layer {layer + 1}: largest relative difference "
+                         f"<span class='{'ok' if rel < 1e-6 else 'bad'}'>{rel:.1e}</span></p>")  # fmt: skip
     if trace.fd_grads is None:
         parts.append("<p class='note'>Finite differences are skipped for networks this large.</p>")
     elif worst >= 1e-6:

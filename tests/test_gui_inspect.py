@@ -5,6 +5,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer
+from gui.inspect_view import NEXT, STEPPED
+from gui.network_views import MAX_LABELLED_EDGES
 from gui.worker import HIDDEN_POINTS
 from tests.gui_helpers import TIMEOUT_MS, assert_history_matches, assert_params_equal, open_window, reference, step
 
@@ -137,3 +139,139 @@ def test_sample_steps_only_in_sgd_mode(qtbot):
     assert not window.controls.sample_step_button.isEnabled()
     window.controls.mode_combo.setCurrentText("sgd")
     assert window.controls.sample_step_button.isEnabled()
+
+
+def labels(view) -> tuple[str, str, str]:
+    """The Inspect tab's header, the Show picker's current entry and the panel's text."""
+    return view.position_label.text(), view.input_combo.currentText(), view.text.toPlainText()
+
+
+@pytest.mark.parametrize("k", [1, 4, 6])
+def test_every_label_names_the_same_sample_epoch_and_weights(qtbot, k):
+    """Issue 9, defect 7: with Show = (1,1) → 0, k sample steps from epoch 3: the header, the picker and the
+    text name the sample just trained, its place in epoch 4's order and the weights before and after it,
+    and every number is a headless Trainer's."""
+    config = TrainConfig(shuffle=True, seed=11)
+    window = open_window(qtbot, config)
+    step(qtbot, window, 3)
+    view = window.inspect_view
+    window.tabs.setCurrentWidget(view)
+    view.input_combo.setCurrentIndex(4)  # (1,1) -> 0
+    qtbot.waitUntil(lambda: view.trace is not None and view.trace.index == 3, timeout=TIMEOUT_MS)
+    twin = Trainer(config)
+    twin.run(3)
+    for _ in range(k):
+        expected, _ = twin.step_sample()
+        qtbot.mouseClick(view.sample_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda e=expected: view.trace is not None and view.trace.applied
+                        and (view.trace.epoch, view.trace.samples_done) == (e.epoch, e.samples_done),
+                        timeout=TIMEOUT_MS)  # fmt: skip
+        trace = view.trace
+        assert trace.index == expected.index and view.input_combo.currentIndex() == STEPPED
+        assert_params_equal(trace.params_before, expected.params_before)
+        assert_params_equal(trace.params_after, expected.params_after)
+        assert_params_equal(window.params(), twin.params)
+    header, picker, text = labels(view)
+    epoch, done = 3 + (k - 1) // 4, (k - 1) % 4  # before the last step
+    sample = f"sample {done + 1} of 4 of epoch {epoch + 1}"
+    name = f"({','.join(f'{v:g}' for v in expected.x)}) → {expected.y:g}"
+    before = f"after sample {done} of 4 of epoch {epoch + 1}" if done else f"after epoch {epoch}"
+    after = f"after epoch {epoch + 1}" if done == 3 else f"after sample {done + 1} of 4 of epoch {epoch + 1}"
+    assert header == f"Weights now: {after}"
+    assert picker == f"the sample just trained: {sample}, {name}"
+    assert text.startswith(f"Sample {done + 1} of 4 of epoch {epoch + 1}: {name}, just trained (Step sample)\n")
+    assert f"Weights before it: {before}. Weights after it: {after}." in text
+    assert (window.epoch, window._sample_position) == (twin.epoch, twin.sample_position)
+    # the next sample: the update Step sample will make, named by the same words
+    view.input_combo.setCurrentIndex(NEXT)
+    qtbot.waitUntil(lambda: view.trace is not None and not view.trace.applied and view.trace.next_up, timeout=TIMEOUT_MS)
+    preview = view.trace
+    assert preview.index == twin.next_sample_index()
+    header, picker, text = labels(view)
+    following = f"sample {(done + 1) % 4 + 1} of 4 of epoch {epoch + 1 + (done == 3)}"
+    assert header == f"Weights now: {after}" and picker == f"the next sample to be trained: {following}"
+    assert text.startswith(f"{following.capitalize()}: ") and f"Weights: {after}. The update below is what Step sample" in text
+    made, _ = twin.step_sample()
+    assert_params_equal(preview.params_after, made.params_after)
+    # an epoch step moves training on: the sample just trained is no longer on offer
+    view.input_combo.setCurrentIndex(STEPPED)
+    assert view.trace is trace
+    qtbot.mouseClick(view.epoch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.input_combo.currentIndex() == NEXT, timeout=TIMEOUT_MS)
+    assert not view.input_combo.model().item(STEPPED).isEnabled()
+    qtbot.waitUntil(lambda: view.position_label.text() == f"Weights now: after epoch {window.epoch:,}", timeout=TIMEOUT_MS)
+
+
+def test_diagram_x1_on_top_weights_written_and_readable_node_names(qtbot):
+    config = TrainConfig(hidden=(3,), learning_rate=5.0)
+    window = open_window(qtbot, config)
+    step(qtbot, window, 2000)
+    view = window.inspect_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.trace is not None, timeout=TIMEOUT_MS)
+    diagram = view.diagram
+    (_, y1), (_, y2) = diagram.positions[0]
+    assert y1 > y2  # x1 above x2, and h1 above h2 above h3
+    assert list(diagram.positions[1][:, 1]) == sorted(diagram.positions[1][:, 1], reverse=True)
+    assert len(diagram.edges) <= MAX_LABELLED_EDGES and len(diagram.edge_labels) == len(diagram.edges)
+    spots = {}
+    for value, (layer, j, i, _) in zip(diagram.edge_labels, diagram.edges):
+        w = view.trace.params_before[layer][0][j, i]
+        assert value.textItem.toPlainText() == f"{w:.3g}"
+        spots[(round(value.pos().x(), 6), round(value.pos().y(), 6))] = value
+    assert len(spots) == len(diagram.edges)  # no two values written at one place (crossing edges)
+    fills = diagram.nodes.data["brush"]
+    for label, brush in zip(diagram.node_labels, fills):
+        fill = brush.color()
+        text = label.color
+        luminance = [(c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4) for c in fill.getRgb()[:3]]
+        lum = 0.2126 * luminance[0] + 0.7152 * luminance[1] + 0.0722 * luminance[2]
+        contrast = (lum + 0.05) / 0.05 if text.name() == "#000000" else 1.05 / (lum + 0.05)
+        assert contrast >= 4.5, (label.textItem.toPlainText(), fill.name(), text.name())
+    assert {label.color.name() for label in diagram.node_labels} == {"#000000", "#ffffff"}  # pale and saturated fills
+    # bigger nets: values on hover only
+    diagram.set_state(Trainer(TrainConfig(hidden=(4, 4))).params, None)
+    assert len(diagram.edges) == 2 * 4 + 4 * 4 + 4 > MAX_LABELLED_EDGES and diagram.edge_labels == []
+
+
+def test_hidden_unit_maps_have_axes(qtbot):
+    window = open_window(qtbot, TrainConfig(hidden=(2,)))
+    step(qtbot, window, 10)
+    view = window.inspect_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: len(view.hidden_maps.images) == 2, timeout=TIMEOUT_MS)
+    for image in view.hidden_maps.images:
+        plot = image.getViewBox().parentItem()
+        for side, name in (("bottom", "x1"), ("left", "x2")):
+            axis = plot.getAxis(side)
+            assert axis.isVisible() and axis.labelText == name and [v for v, _ in axis._tickLevels[0]] == [0.0, 1.0]
+    assert "weights after epoch 10" in view.hidden_label.text()
+
+
+def test_relative_difference_is_not_squeezed_into_a_narrow_cell(qtbot):
+    """Issue 9, item 16: "largest relative differenc/e" broke mid-word in a narrow table cell."""
+    window = open_window(qtbot)
+    step(qtbot, window, 5)
+    view = window.inspect_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.trace is not None, timeout=TIMEOUT_MS)
+    assert "layer 1: largest relative difference" in view.text.toPlainText()
+    for width in range(100, 1000, 20):
+        assert_no_word_broken(view.text.document(), width, "relative difference")
+
+
+def assert_no_word_broken(document, width: float, phrase: str) -> None:
+    """Every line of every paragraph that contains `phrase`, laid out `width` wide, starts at a word."""
+    document.setTextWidth(width)
+    found = 0
+    block = document.begin()
+    while block.isValid():
+        text = block.text()
+        if any(word in text for word in phrase.split()):
+            found += 1
+            layout = block.layout()
+            for i in range(layout.lineCount()):
+                start = layout.lineAt(i).textStart()
+                assert start == 0 or not (text[start - 1].isalnum() and text[start].isalnum()), (width, text, start)
+        block = block.next()
+    assert found

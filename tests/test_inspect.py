@@ -130,3 +130,40 @@ def test_an_epoch_in_progress_is_saved_and_restored(tmp_path):
     assert resumed.sample_position == 2
     twin.run(10)
     np.testing.assert_array_equal(resumed.run(5).loss, twin.run(5).loss)
+
+
+@pytest.mark.parametrize("config", [TrainConfig(), TrainConfig(shuffle=True, seed=7, optimizer="adam", hidden=(3,))])
+def test_traces_say_which_sample_and_which_weights(config):
+    """Each trace names where training stood at its weights before; the next sample's inspection is
+    exactly the update that the sample step then makes; peeking at the next sample draws nothing."""
+    trainer, twin = Trainer(config), Trainer(config)
+    trainer.run(3)
+    twin.run(3)
+    for k in range(9):  # across two epoch boundaries
+        epoch, done = 3 + k // 4, k % 4
+        index = trainer.next_sample_index()
+        preview = trainer.inspect_sample(index)
+        assert (preview.epoch, preview.samples_done, preview.next_up, preview.applied) == (epoch, done, True, False)
+        others = [trainer.inspect_sample(i) for i in range(4) if i != index]
+        assert not any(t.next_up for t in others) and all((t.epoch, t.samples_done) == (epoch, done) for t in others)
+        trace, _ = trainer.step_sample()
+        assert trace.index == index and trace.applied and not trace.next_up
+        assert (trace.epoch, trace.samples_done, trace.position) == (epoch, done, done + 1)
+        for (W0, b0), (W1, b1), (P0, c0), (P1, c1) in zip(preview.params_before, preview.params_after, trace.params_before,
+                                                          trace.params_after):  # fmt: skip
+            np.testing.assert_array_equal(W0, P0)
+            np.testing.assert_array_equal(b0, c0)
+            np.testing.assert_array_equal(W1, P1)
+            np.testing.assert_array_equal(b1, c1)
+        np.testing.assert_array_equal(trainer.layout.flatten(trace.params_after), trainer.theta)
+    twin.run(2)  # 8 of the 9 samples: two epochs, then the ninth sample finishes the third
+    np.testing.assert_array_equal(trainer.run(1).loss, twin.run(1).loss)
+    np.testing.assert_array_equal(trainer.theta, twin.theta)
+
+
+def test_next_sample_outside_mode_sgd():
+    trainer = Trainer(TrainConfig(mode="batch"))
+    assert trainer.next_sample_index() == 0 and not trainer.inspect_sample(0).next_up
+    shuffled = Trainer(TrainConfig(mode="minibatch", batch_size=2, shuffle=True, seed=5))
+    assert shuffled.next_sample_index() == np.random.default_rng(5).permutation(4)[0]
+    assert not any(shuffled.inspect_sample(i).next_up for i in range(4))
