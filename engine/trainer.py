@@ -278,6 +278,19 @@ class Trainer:
         """Samples of the current epoch done by `step_sample` (0 at an epoch boundary)."""
         return 0 if self._partial is None else self._partial["position"]
 
+    def next_sample_index(self) -> int:
+        """The training sample that is visited next: the next of the epoch in progress, else the first of the
+        next epoch's order (peeked without drawing it). For mode sgd, the sample `step_sample` trains next."""
+        if self._partial is not None:
+            return int(self._partial["order"][self._partial["position"]])
+        if not self._shuffles():
+            return 0
+        saved = self._shuffle_rng.bit_generator.state
+        try:
+            return int(self._draw_orders(1)[0, 0])
+        finally:
+            self._shuffle_rng.bit_generator.state = saved
+
     @property
     def can_step_samples(self) -> bool:
         """Sample steps need one update per sample: mode sgd (or a batch size of one)."""
@@ -326,7 +339,8 @@ class Trainer:
 
     def inspect_sample(self, index: int | None = None, x: np.ndarray | None = None, y: float | None = None) -> SampleTrace:
         """The trace of training sample `index` (or of input `x` with target `y`) at the current weights,
-        with the update it would make, without making it."""
+        with the update it would make, without making it. When it is the sample `step_sample` trains next,
+        the trace says so (next_up) and its update is exactly that step's."""
         if index is not None:
             if not 0 <= index < self.n_samples:
                 raise ValueError(f"sample index must be 0 .. {self.n_samples - 1}, got {index}")
@@ -334,7 +348,10 @@ class Trainer:
         elif x is None or y is None:
             raise ValueError("give a sample index, or an input x and a target y")
         x = _check_inputs(np.asarray(x, dtype=np.float64).reshape(1, -1))[0]
-        return self._trace(x, float(y), index, apply=False)
+        trace = self._trace(x, float(y), index, apply=False)
+        if index is not None and self.can_step_samples and index == self.next_sample_index():
+            trace = dataclasses.replace(trace, next_up=True)
+        return trace
 
     def gradient(self) -> Params:
         """Mean over the training samples of the per-sample gradient at the current weights, per layer."""
@@ -382,7 +399,8 @@ class Trainer:
             index=index, x=np.array(x, dtype=np.float64), y=y, applied=apply, position=0, config=cfg,
             params_before=before, params_after=lay.copies(theta), z=[zs[s].copy() for s in per_layer],
             a=[acts[s].copy() for s in per_layer], delta=[deltas[s].copy() for s in per_layer], grads=lay.copies(grad),
-            fd_grads=fd, y_hat=y_hat, loss=float(loss), objective=float(objective),
+            fd_grads=fd, y_hat=y_hat, loss=float(loss), objective=float(objective), epoch=self._epoch,
+            samples_done=self.sample_position,
         )  # fmt: skip
 
     def _draw_orders(self, n_epochs: int) -> np.ndarray:
@@ -412,16 +430,42 @@ class Trainer:
         return done
 
     # --- evaluation ------------------------------------------------------------------------------
-    def activations(self, X: np.ndarray) -> np.ndarray:
-        """Every unit's activation for each row of X, (m, n_units): hidden layers in order, output last."""
+    def activations(self, X: np.ndarray, units: int | None = None) -> np.ndarray:
+        """Every unit's activation for each row of X, (m, n_units): hidden layers in order, output last.
+
+        units: only the first `units` units, (m, units), bit for bit the same numbers, computing only the
+        layers (and the rows of the last of them) that they need: cheap for a big network's first units.
+        """
         X = _check_inputs(X)
-        out = np.empty((X.shape[0], self._layout.n_units))
-        kernels().forward_all(self._theta, *self._layout.kernel_args, X, ACTIVATION_CODES[self._config.activation], out)
-        return out
+        layout, theta = self._layout, self._theta
+        if units is not None:
+            if not 0 <= units <= layout.n_units:
+                raise ValueError(f"units must be 0 .. {layout.n_units}, got {units}")
+            if units < layout.n_units:
+                layout, theta = _first_units(layout, theta, units)
+        out = np.empty((X.shape[0], layout.n_units))
+        kernels().forward_all(theta, *layout.kernel_args, X, ACTIVATION_CODES[self._config.activation], out)
+        return out if units is None or units == out.shape[1] else out[:, :units]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The network's output ŷ for each row of X: X (m, 2) -> (m,)."""
         return self.activations(X)[:, -1].copy()
+
+
+def _first_units(layout: Layout, theta: np.ndarray, units: int) -> tuple[Layout, np.ndarray]:
+    """A network whose hidden units are the first `units` of `layout`'s (whole layers, then the first rows
+    of one more), with `theta`'s weights for them, and a zero output unit after them."""
+    keep: list[int] = []
+    for size in layout.sizes[1:-1]:
+        if sum(keep) >= units:
+            break
+        keep.append(min(int(size), units - sum(keep)))
+    parts = []
+    for layer, n_out in enumerate(keep):
+        n_in, w0, b0 = int(layout.sizes[layer]), int(layout.w_offsets[layer]), int(layout.b_offsets[layer])
+        parts += [theta[w0 : w0 + n_out * n_in], theta[b0 : b0 + n_out]]  # W's first rows are contiguous
+    parts.append(np.zeros((keep[-1] if keep else 2) + 1))
+    return Layout.from_sizes((2, *keep, 1)), np.concatenate(parts)
 
 
 def _coef(cfg: TrainConfig) -> np.ndarray:

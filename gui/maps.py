@@ -14,6 +14,7 @@ from .style import TARGET_COLORS, colormap, nice_ceiling, symmetric_ticks, unit_
 
 MAX_ANNOTATED = 8  # write the value on every cell of matrices up to 8 x 8
 MAX_TICKED = 16  # name every row and column of matrices up to 16 units
+MAX_SHOWN = 128  # a bigger matrix is shown reduced to at most this many rows and columns (see `reduced`)
 MAX_LEVEL = 1e300  # colour scale limit: pyqtgraph computes with the levels' span, which must stay finite
 
 
@@ -49,7 +50,13 @@ class DecisionMap(pg.PlotWidget):
                         "Dots are the training inputs, coloured by target.")  # fmt: skip
 
     def set_output(self, grid_output: np.ndarray) -> None:
-        """grid_output: (n, n), row r at x2 = axis[r], column c at x1 = axis[c]."""
+        """grid_output: (n, n), row r at x2 = axis[r], column c at x1 = axis[c]. A big network's map comes on a
+        coarser grid over the same square (`engine.decision_grid(n)`): `axis` and `rect` follow it."""
+        n = len(grid_output)
+        if n != len(self.axis):
+            self.axis = np.linspace(self.axis[0], self.axis[-1], n)  # as decision_grid(n) makes it
+            step = self.axis[1] - self.axis[0]
+            self.rect = QRectF(self.axis[0] - step / 2, self.axis[0] - step / 2, step * n, step * n)
         image = np.nan_to_num(grid_output, nan=0.5)
         self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0), rect=self.rect)
         self.boundary.setData(*contour_segments(grid_output, self.axis, 0.5))
@@ -103,7 +110,7 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
                 plot.setMenuEnabled(False)
                 vb = plot.getViewBox()
                 vb.invertY(True)
-                image = pg.ImageItem(np.zeros((n_out, len(cols))), axisOrder="row-major")
+                image = pg.ImageItem(np.zeros(reduced_shape((n_out, len(cols)))), axisOrder="row-major")
                 image.setRect(QRectF(0, 0, len(cols), n_out))
                 plot.addItem(image)
                 vb.setRange(xRange=(0, len(cols)), yRange=(0, n_out), padding=0.02)
@@ -169,9 +176,9 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
 
     def _show(self, entries, level: float, number) -> None:
         for matrix, image, cells in entries:
-            shown = matrix
-            if not (np.isfinite(matrix).all() and np.abs(matrix).max(initial=0.0) <= level):
-                shown = np.clip(np.nan_to_num(matrix, nan=0.0), -level, level)
+            shown = reduced(matrix)  # a big layer's 1024 x 1024 weights would cost the window ~30 ms a draw
+            if not (np.isfinite(shown).all() and np.abs(shown).max(initial=0.0) <= level):
+                shown = np.clip(np.nan_to_num(shown, nan=0.0), -level, level)
             image.setImage(shown, autoLevels=False, levels=(-level, level))  # same shape: the rect set in build holds
             for text, value in zip(cells, matrix.ravel()):
                 label, color = number(value), ("#f8f9fa" if abs(value) > 0.6 * level else "#212529")
@@ -191,6 +198,26 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
             self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.level, _short)
 
 
+def reduced_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    """The shape `reduced` gives a matrix of this shape."""
+    return tuple(-(-n // -(-n // MAX_SHOWN)) for n in shape)  # type: ignore[return-value]
+
+
+def reduced(matrix: np.ndarray) -> np.ndarray:
+    """`matrix` if it has at most MAX_SHOWN rows and columns, else each block of k x k entries (k as small as
+    fits) as its entry of largest magnitude, so that the largest weights and their signs still show."""
+    rows, cols = matrix.shape
+    fr, fc = -(-rows // MAX_SHOWN), -(-cols // MAX_SHOWN)
+    if fr == fc == 1:
+        return matrix
+    R, C = -(-rows // fr), -(-cols // fc)
+    padded = np.zeros((R * fr, C * fc))
+    padded[:rows, :cols] = matrix
+    blocks = padded.reshape(R, fr, C, fc).transpose(0, 2, 1, 3).reshape(R, C, fr * fc)
+    pick = np.nan_to_num(np.abs(blocks), nan=np.inf).argmax(axis=2)
+    return np.take_along_axis(blocks, pick[..., None], axis=2)[..., 0]
+
+
 def _set_symmetric_levels(colorbar: pg.ColorBarItem, level: float, name: str) -> None:
     """Levels ±level, with tick labels short enough for the bar's axis and their factor in its title."""
     colorbar.setLevels((-level, level))
@@ -200,12 +227,28 @@ def _set_symmetric_levels(colorbar: pg.ColorBarItem, level: float, name: str) ->
 
 
 def _tiny(value: float) -> str:
-    if value == 0:
-        return "0"
-    return f"{value:.1e}" if np.isfinite(value) else str(value)
+    """A gradient for a heatmap cell, at most 6 characters so that it stays inside the cell: 0.034, -12,
+    -5e-8, 1.2e3 (one significant digit below 0.01; the Inspect tab has every digit)."""
+    if value == 0 or not np.isfinite(value):
+        return "0" if value == 0 else str(value)
+    if 0.01 <= abs(value) < 100:
+        return f"{value:.2g}"
+    return _compact(value, 2 if abs(value) >= 100 else 1)
 
 
 def _short(value: float) -> str:
+    """A weight for a heatmap cell: two decimals below 100, else e.g. 1.2e3 (at most 6 characters)."""
     if not np.isfinite(value):
         return str(value)
-    return f"{value:.2f}" if abs(value) < 100 else f"{value:.3g}"
+    return f"{value:.2f}" if abs(value) < 100 else _compact(value, 2)
+
+
+def _compact(value: float, digits: int) -> str:
+    """Scientific notation without the exponent's sign and zeros padding ("-5.3e-8", "1.2e3"), with fewer
+    digits when that would be longer than 6 characters."""
+    for d in range(digits, 0, -1):
+        mantissa, exponent = f"{value:.{d - 1}e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
+        if len(text) <= 6:
+            return text
+    return text

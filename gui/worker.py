@@ -9,6 +9,7 @@ predictions travel in some snapshot; none is dropped. An idle thread sleeps on t
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from PySide6.QtCore import QMutexLocker, Signal
 
 from engine import Params, TrainConfig, Trainer, decision_grid, warm_up
 from engine.inspect import SampleTrace
+from engine.network import Layout
 
 from .threads import RequestThread
 
@@ -31,6 +33,18 @@ GRID_AXIS, GRID_POINTS = decision_grid()
 HIDDEN_AXIS, HIDDEN_POINTS = decision_grid(41)  # hidden-unit maps: a coarser grid, one map per unit
 MAX_HIDDEN_MAPS = 32
 INSPECT_SECONDS = 0.2  # while running, the inspector, gradients and hidden-unit maps refresh at most this often
+MAX_PENDING_EPOCHS = 1_000_000  # trained but not yet sent: beyond this, training waits for the window (bounded memory)
+# A big network's views stay bounded: the decision map's grid is the finest (up to GRID_AXIS) whose map costs at most
+# MAP_MACS multiply-adds (about 20 ms), never coarser than MIN_GRID; it is computed in pieces of PIECE_MACS, and a
+# request (pause, reset, a new network, closing...) cuts it short. A map dearer than MAP_MACS does not hold up its
+# snapshot: it follows in one of its own. While running, a map or an inspection that took t seconds waits DUTY * t
+# before the next, so that training keeps most of the time.
+MAP_MACS = 20_000_000
+PIECE_MACS = 2_000_000
+MIN_GRID = 19
+DUTY = 4
+PROGRESS_SECONDS = 0.5  # a long map reports its progress this often (status bar)
+BIG_NETWORK = 200_000  # parameters: building such a network is announced in the status bar
 
 COMPILING, READY, RUNNING, PAUSED, DIVERGED, STOPPED = (
     "Compiling",
@@ -78,6 +92,7 @@ class Snapshot:
     gradient_label: str = ""
     hidden_maps: np.ndarray | None = None  # (units, n, n) hidden activations over HIDDEN_AXIS²
     sample_position: int = 0  # samples of the current epoch done by sample steps
+    outputs: np.ndarray | None = None  # (n_samples,) ŷ of each training input at `params` (rows hold ŷ before updates)
 
     @property
     def loss(self) -> np.ndarray:
@@ -109,6 +124,7 @@ class _Requests:
     inspect_index: int | None = None  # the training input the inspector follows (None: the next to be visited)
     want_state: bool = False  # send the trainer's state (after flushing every trained epoch)
     load: tuple | None = None  # (TrainerState, TrainConfig, last loss): continue from a saved experiment
+    pause_pressed: bool = False  # Pause: also stops a Step N in progress
 
     def busy(self) -> bool:
         return self.running or self.busy_besides_running()
@@ -127,8 +143,10 @@ class TrainingThread(RequestThread):
 
     snapshot = Signal(object)  # Snapshot
     state_ready = Signal(object)  # TrainerState, after a snapshot with every epoch it includes
+    progress = Signal(str)  # what a long piece of work is doing ("" when it is done), for the status bar
     ONE_SHOT: ClassVar[dict] = {"play_pressed": False, "reset": False, "rules_changed": False, "report": False, "steps": 0,
-                                "config": None, "want_state": False, "load": None, "sample_steps": 0}  # fmt: skip
+                                "config": None, "want_state": False, "load": None, "sample_steps": 0,
+                                "pause_pressed": False}  # fmt: skip
 
     def __init__(self, config: TrainConfig, parent=None) -> None:
         super().__init__(_Requests(config=config), parent)
@@ -139,6 +157,22 @@ class TrainingThread(RequestThread):
         """The window took in a snapshot (back-pressure: a window that falls behind gets fewer, larger ones)."""
         with QMutexLocker(self._mutex):
             self._in_flight = max(0, self._in_flight - 1)
+            self._wake.wakeAll()  # a thread waiting for the window to catch up
+
+    def _wait_for_window(self, timeout_ms: int = 100) -> None:
+        """Wait (at most `timeout_ms`) until the window takes a snapshot or a request arrives."""
+        with QMutexLocker(self._mutex):
+            if self._in_flight >= MAX_IN_FLIGHT and not self._interrupting():
+                self._wake.wait(self._mutex, timeout_ms)
+
+    def _interrupted(self) -> bool:
+        """A request arrived that long work (a big network's map) should make way for."""
+        with QMutexLocker(self._mutex):
+            return self._interrupting()
+
+    def _interrupting(self) -> bool:  # under _mutex
+        req = self._req
+        return req.busy_besides_running() or req.play_pressed or req.pause_pressed
 
     def _may_send(self, force: bool) -> bool:
         with QMutexLocker(self._mutex):
@@ -158,6 +192,7 @@ class TrainingThread(RequestThread):
     def play(self) -> None:
         with QMutexLocker(self._mutex):
             self._req.running = self._req.play_pressed = True
+            self._req.steps = 0  # the latest of Play and Step wins
             self._req.play_generation += 1
             self._wake.wakeAll()
 
@@ -168,12 +203,16 @@ class TrainingThread(RequestThread):
                 self._req.running = False
 
     def pause(self) -> None:
-        self._request(running=False, report=True)
+        """Pause a run or a Step N in progress."""
+        self._request(running=False, report=True, pause_pressed=True, steps=0)
 
     def step(self, n_epochs: int = 1) -> None:
-        """Pause, then train exactly `n_epochs` more epochs."""
+        """Pause, then train exactly `n_epochs` more epochs, in chunks as Play does (`pause` stops it early)."""
+        if n_epochs <= 0:
+            return
         with QMutexLocker(self._mutex):
-            self._req.running = False
+            self._req.running = self._req.play_pressed = False
+            self._req.pause_pressed = False
             self._req.steps += int(n_epochs)
             self._wake.wakeAll()
 
@@ -206,6 +245,7 @@ class TrainingThread(RequestThread):
         warm_up()
         with QMutexLocker(self._mutex):
             config, self._req.config = self._req.config, None
+        _announce_build(self, config)
         session = _Session(self, config)
         try:
             session.loop()
@@ -229,31 +269,39 @@ class _Session:
         self.generation = 0
         self.inspect_index: int | None = None
         self.stepped_trace: SampleTrace | None = None  # set by a sample step, shown once
-        self.last_inspect = -math.inf
         self.rules = StopRules()
         self.active_rules = StopRules()
         self.chunk_epochs = 64
         self.next_due = 0.0
         self.last_emit = -math.inf
-        self.last_map = -math.inf
         self.rate_epochs = 0
         self.rate_since = time.perf_counter()
         self.epochs_per_second = 0.0
+        self.pending_epochs = 0
+        self.step_target: int | None = None  # a Step N in progress trains up to this epoch
+        self.step_from = 0
+        self.restarts = 0  # counts restarts: with the epoch and updates, says when the weights changed
+        self.map_key: tuple | None = None  # the weights the window's decision map was computed from
+        self.map_due = 0.0  # while running, the next map is not computed before this
+        self.inspect_due = 0.0
 
     def loop(self) -> None:
         thread = self.thread
         self.emit(force=True)
         while True:
-            req = thread._take(block=self.state != RUNNING)
+            req = thread._take(block=self.state != RUNNING and self.step_target is None)
             if req.abort:
                 return
             self.generation = req.play_generation
             self.apply(req)
             self.inspect_index = req.inspect_index
             if req.sample_steps:
+                self.step_target = None
                 self.step_samples(req.sample_steps)
-            elif req.steps:
-                self.step(req.steps)
+            elif (self.step_target is not None or req.running) and self.pending_epochs >= MAX_PENDING_EPOCHS:
+                thread._wait_for_window()  # the window is behind: train no further until it takes a snapshot
+            elif self.step_target is not None:
+                self.run_steps()
             elif req.running:
                 self.run_chunk(req.speed)
             elif self.state == RUNNING:  # paused
@@ -261,7 +309,7 @@ class _Session:
             self.emit(force=self.state != RUNNING or req.report or req.want_state)
             if req.want_state:
                 self.thread.state_ready.emit(self.trainer.state())
-            if req.running and self.state == RUNNING and req.speed is not None:
+            if req.running and self.state == RUNNING and req.speed is not None and self.step_target is None:
                 thread._sleep_until(self.next_due)
 
     # --- requests ---------------------------------------------------------------------------------
@@ -274,6 +322,8 @@ class _Session:
             self.restart("Experiment opened", keep_history=True)
             self.last_loss = last_loss
             self.arm_rules()
+        if req.config is not None and self.trainer.config.structural_change(req.config):
+            _announce_build(self.thread, req.config)
         if req.config is not None and self.trainer.set_config(req.config):
             self.restart("Network rebuilt (hidden layers, activation, initialisation or seed changed): training restarted")
         if req.reset:
@@ -284,9 +334,20 @@ class _Session:
             self.arm_rules()
         if req.play_pressed:
             self.next_due = time.perf_counter()
+            self.step_target = None
+        if req.pause_pressed and self.step_target is not None:
+            n, done = self.step_target - self.step_from, self.trainer.epoch - self.step_from
+            self.step_target, self.state = None, PAUSED
+            self.message = f"Paused at epoch {self.trainer.epoch:,}, after {done:,} of the {n:,} epochs of Step N"
+        if req.steps:
+            if self.step_target is None:
+                self.step_target = self.step_from = self.trainer.epoch
+            self.step_target += req.steps
 
     def restart(self, message: str, keep_history: bool = False) -> None:
-        self.pending, self.restarted, self.message = [], True, message
+        self.pending, self.pending_epochs, self.restarted, self.message = [], 0, True, message
+        self.step_target = None
+        self.restarts += 1
         self.keep_history = keep_history
         self.state, self.last_loss = READY, math.nan
         self.thread.stop_running(self.generation)
@@ -307,6 +368,7 @@ class _Session:
         if not self.pending:
             self.pending_first = int(chunk.epochs[0])
         self.pending.append((chunk.loss, chunk.predictions))
+        self.pending_epochs += len(chunk)
         self.last_loss = float(chunk.loss[-1])
         self.rate_epochs += len(chunk)
 
@@ -330,15 +392,27 @@ class _Session:
         self.message = f"Sample {sample} → {t.y:g}: ŷ was {t.y_hat:.4f}, sample {t.position} of {self.trainer.n_samples}"
         self.check_divergence()
 
-    def step(self, n_epochs: int) -> None:
-        remaining = n_epochs
-        while remaining and not self.trainer.diverged:
-            chunk = self.trainer.run(min(remaining, MAX_CHUNK_EPOCHS))
+    def run_steps(self) -> None:
+        """One chunk of a Step N, sized as Play's at full speed (no stop rules): requests are taken between chunks."""
+        n = self.step_target - self.step_from
+        if not self.trainer.diverged:
+            start = time.perf_counter()
+            chunk = self.trainer.run(min(self.chunk_epochs, self.step_target - self.trainer.epoch))
+            self.fit_chunk(len(chunk), time.perf_counter() - start)
             self.record(chunk)
-            remaining -= len(chunk)
-        self.state = PAUSED
-        self.message = f"Stepped {n_epochs:,} epoch{'s' if n_epochs != 1 else ''}"
+        if self.trainer.epoch >= self.step_target or self.trainer.diverged:
+            self.step_target, self.state = None, PAUSED
+            self.message = f"Stepped {n:,} epoch{'s' if n != 1 else ''}"
+        else:
+            done = self.trainer.epoch - self.step_from
+            self.state = RUNNING
+            self.message = f"Step N: {done:,} of {n:,} epochs ({done / n:.0%}); Pause stops"
         self.check_divergence()
+
+    def fit_chunk(self, epochs: int, elapsed: float) -> None:
+        """At full speed, size the next chunk to take about CHUNK_SECONDS."""
+        if epochs:
+            self.chunk_epochs = int(min(MAX_CHUNK_EPOCHS, max(1, CHUNK_SECONDS * epochs / max(elapsed, 1e-6))))
 
     def run_chunk(self, speed: float | None) -> None:
         if self.trainer.diverged:
@@ -356,8 +430,7 @@ class _Session:
         elapsed = time.perf_counter() - start
         self.record(chunk)
         if speed is None:
-            if len(chunk):
-                self.chunk_epochs = int(min(MAX_CHUNK_EPOCHS, max(1, CHUNK_SECONDS * len(chunk) / max(elapsed, 1e-6))))
+            self.fit_chunk(len(chunk), elapsed)
         else:
             self.next_due = max(self.next_due, start) + len(chunk) / speed
         self.state, self.message = RUNNING, ""
@@ -396,15 +469,55 @@ class _Session:
             return  # the window is behind: keep the epochs for the next snapshot
         if self.state == READY and self.trainer.epoch:
             self.state = PAUSED
+        running = self.state == RUNNING
+        map_wanted = self.map_key != self.weights_key() and (not running or now >= self.map_due)
         grid = None
-        if self.state != RUNNING or now - self.last_map >= MAP_SECONDS:
-            grid = self.trainer.predict(GRID_POINTS).reshape(len(GRID_AXIS), len(GRID_AXIS))
-            self.last_map = now
-        trace = gradient = hidden_maps = None
-        gradient_label = ""
-        if self.state != RUNNING or now - self.last_inspect >= INSPECT_SECONDS:
-            trace, gradient, gradient_label, hidden_maps = self.inspection()
-            self.last_inspect = now
+        if map_wanted and self.trainer.layout.n_params * map_side(self.trainer.layout.n_params) ** 2 <= MAP_MACS:
+            grid, map_wanted = self.decision_map(), False
+        inspection = (None, None, "", None)
+        if not running or now >= self.inspect_due:
+            inspection = self.inspection()
+            self.inspect_due = now + max(INSPECT_SECONDS, DUTY * (time.perf_counter() - now))
+        self.send(grid, *inspection)
+        if map_wanted:  # a big network's map: in pieces after the snapshot (a request cuts it short), then sent alone
+            grid = self.decision_map()
+            if grid is not None and self.thread._may_send(True):
+                self.send(grid, None, None, "", None)
+
+    def weights_key(self) -> tuple:
+        """Changes whenever the weights do."""
+        return self.restarts, self.trainer.epoch, self.trainer.updates, self.trainer.sample_position
+
+    def decision_map(self) -> np.ndarray | None:
+        """ŷ over the map's grid (`map_side` points a side), or None when a request cut the work short."""
+        trainer, thread = self.trainer, self.thread
+        cost = trainer.layout.n_params
+        side = map_side(cost)
+        points = _grid(side)[1]
+        out = np.empty(len(points))
+        piece = max(1, PIECE_MACS // cost)
+        start = told = time.perf_counter()
+        for first in range(0, len(points), piece):
+            if first and thread._interrupted():
+                break
+            out[first : first + piece] = trainer.predict(points[first : first + piece])
+            if time.perf_counter() - told >= PROGRESS_SECONDS:
+                told = time.perf_counter()
+                done = min(len(points), first + piece) / len(points)
+                thread.progress.emit(f"Computing the decision map ({side}×{side} points, {cost:,} weights): {done:.0%}…")
+        else:
+            first = len(points)
+        if told != start:
+            thread.progress.emit("")
+        if first < len(points):
+            return None
+        self.map_key = self.weights_key()
+        self.map_due = start + max(MAP_SECONDS, DUTY * (time.perf_counter() - start))
+        return out.reshape(side, side)
+
+    def send(self, grid, trace, gradient, gradient_label: str, hidden_maps) -> None:
+        """Emit a snapshot with every pending epoch, these views and the state."""
+        now = time.perf_counter()
         # one (k, 1 + n_samples) block of history rows: loss, then predictions (built here, off the GUI thread)
         k = sum(len(p[0]) for p in self.pending)
         rows = np.empty((k, 1 + self.trainer.n_samples))
@@ -436,9 +549,10 @@ class _Session:
                 gradient_label=gradient_label,
                 hidden_maps=hidden_maps,
                 sample_position=trainer.sample_position,
+                outputs=trainer.predict(trainer.inputs),
             )
         )
-        self.pending, self.restarted, self.message, self.keep_history = [], False, "", False
+        self.pending, self.pending_epochs, self.restarted, self.message, self.keep_history = [], 0, False, "", False
         self.last_emit = now
 
 
@@ -452,25 +566,33 @@ def _inspection(session: _Session) -> tuple:
     else:
         index = session.inspect_index
         if index is None:  # the next sample the epoch will visit
-            index = _next_index(trainer)
+            index = trainer.next_sample_index()
         trace = trainer.inspect_sample(index) if not trainer.diverged else None
         gradient, label = trainer.gradient(), "∂L/∂W averaged over the 4 inputs at the current weights"
     hidden = None
     n_hidden = trainer.layout.n_units - 1
     if n_hidden:
-        acts = trainer.activations(HIDDEN_POINTS)[:, : min(n_hidden, MAX_HIDDEN_MAPS)]
+        acts = trainer.activations(HIDDEN_POINTS, units=min(n_hidden, MAX_HIDDEN_MAPS))  # only the layers they need
         side = len(HIDDEN_AXIS)
         hidden = np.ascontiguousarray(acts.T.reshape(-1, side, side))
     return trace, gradient, label, hidden
 
 
-def _next_index(trainer: Trainer) -> int:
-    """The training sample a sample step would visit next (dataset order when not shuffling)."""
-    state = trainer.state()
-    if state.partial is not None:
-        return int(state.partial["order"][state.partial["position"]])
-    if trainer.config.shuffle and trainer.config.mode != "batch":
-        rng = np.random.default_rng()
-        rng.bit_generator.state = state.rng_state
-        return int(rng.permutation(trainer.n_samples)[0])
-    return 0
+def map_side(cost: int) -> int:
+    """Points per side of the decision map of a network with `cost` weights (about its multiply-adds per point):
+    the most, up to GRID_AXIS's, whose map costs at most MAP_MACS, and at least MIN_GRID; always 6k + 1, so that
+    0 and 1 lie on the grid."""
+    side = math.isqrt(MAP_MACS // max(1, cost))
+    return min(len(GRID_AXIS), max(MIN_GRID, (side - 1) // 6 * 6 + 1))
+
+
+@functools.lru_cache(maxsize=8)
+def _grid(side: int) -> tuple[np.ndarray, np.ndarray]:
+    return (GRID_AXIS, GRID_POINTS) if side == len(GRID_AXIS) else decision_grid(side)
+
+
+def _announce_build(thread: TrainingThread, config: TrainConfig | None) -> None:
+    """Say in the status bar that a big network is being built (its initialisation takes a while)."""
+    n = Layout.from_sizes((config or TrainConfig()).layer_sizes).n_params
+    if n >= BIG_NETWORK:
+        thread.progress.emit(f"Building the network ({n:,} weights)…")
