@@ -82,6 +82,8 @@ def main() -> None:
     from gui import MainWindow
 
     window = MainWindow()
+    window.controls.speed_slider.setValue(window.controls.speed_slider.maximum())  # full speed, no stop rule
+    window.controls.stop_epoch_check.setChecked(False)
     window.show()
     while not window.controls.play_button.isEnabled():
         app.processEvents()

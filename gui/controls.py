@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator, QValidator
@@ -25,25 +26,42 @@ from PySide6.QtWidgets import (
 
 from engine import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, TrainConfig
 from engine.config import MAX_BATCH_SIZE, MAX_HIDDEN_LAYERS, MAX_UNITS
+from engine.parsing import format_hidden, parse_hidden  # the command line's rule: "none" is no hidden layer
 
 from .worker import StopRules
 
 # speed slider positions: 1, 2, 5, 10, ... 1,000,000 epochs per second, then full speed
 SPEEDS: tuple[float | None, ...] = (*(m * 10**e for e in range(6) for m in (1, 2, 5)), 1_000_000, None)
 MAX_SPIN_INT = 2**31 - 1
+# Where Play starts (a fresh window, and Settings › Restore notebook defaults): the notebook's 10,000 epochs
+# unfold in about 10 seconds, then training pauses. Full speed fits them into a fraction of a second.
+DEFAULT_SPEED = 1000
+DEFAULT_STOP_EPOCH = 10_000
+DEFAULT_STOP_LOSS = 0.01
+ERROR_COLOR = "#c92a2a"
 
 
 class LogSpinBox(QDoubleSpinBox):
-    """A positive number spanning decades: shown as %g, arrow keys step 1-2-5 (0.1, 0.2, 0.5, 1, ...)."""
+    """A positive number spanning decades: shown in Python's shortest exact form, arrow keys step 1-2-5
+    (0.1, 0.2, 0.5, 1, ...). Text that is not a number in range gets a red border while typed, and if
+    left so, `rejected` says what was kept (Qt's spin boxes would put the last value back silently)."""
 
-    def __init__(self, minimum: float, maximum: float, parent=None) -> None:
+    rejected = Signal(str)  # a sentence for the user, "" once the text is good again
+
+    def __init__(self, minimum: float, maximum: float, parent=None, what: str = "value") -> None:
         super().__init__(parent)
-        self.setDecimals(12)
+        self.setDecimals(323)  # Qt's largest: rounds to 323 decimals, which keeps any normal double > 1e-308
         self.setRange(minimum, maximum)
         self.setKeyboardTracking(False)
+        self.what = what
+        self._typed: str | None = None  # text typed that is not acceptable (yet)
+        self._problem = False  # a problem is on show
+        self.lineEdit().textEdited.connect(self._text_edited)
+        self.editingFinished.connect(self._editing_finished)
 
     def textFromValue(self, value: float) -> str:
-        return f"{value:g}"
+        text = repr(float(value))  # the shortest text that reads back as exactly this value
+        return text[:-2] if text.endswith(".0") else text
 
     def valueFromText(self, text: str) -> float:
         try:
@@ -51,50 +69,82 @@ class LogSpinBox(QDoubleSpinBox):
         except ValueError:
             return self.value()
 
+    def sizeHint(self):
+        hint = super().sizeHint()  # sized for the longest of minimum and maximum: keep it to a usual value's width
+        hint.setWidth(min(hint.width(), self.fontMetrics().horizontalAdvance("0.000123456") + 40))
+        return hint
+
+    def minimumSizeHint(self):
+        return self.sizeHint()
+
+    def range_text(self) -> str:
+        low = "0" if self.minimum() <= 2.3e-308 else f"{self.minimum():g}"
+        high = "any finite number" if self.maximum() >= 1.7e308 else f"{self.maximum():g}"
+        return f"{self.what} is a number above {low}" if high.startswith("any") else f"{self.what} is from {low} to {high}"
+
     def validate(self, text: str, pos: int):
-        stripped = text.strip()
-        if stripped in ("", ".", "-", "e", "+"):
-            return QValidator.State.Intermediate, text, pos
+        """Acceptable: a finite number in range. Anything else is Intermediate, so that it stays visible
+        (in red) rather than the keystroke being refused without a word."""
         try:
-            value = float(stripped)
+            value = float(text.strip())
         except ValueError:
-            partial = stripped.lower().rstrip("e+-")
-            try:
-                float(partial)
-                return QValidator.State.Intermediate, text, pos
-            except ValueError:
-                return QValidator.State.Invalid, text, pos
-        if not math.isfinite(value):
-            return QValidator.State.Invalid, text, pos
-        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Intermediate, text, pos
+        if math.isfinite(value) and self.minimum() <= value <= self.maximum():
             return QValidator.State.Acceptable, text, pos
         return QValidator.State.Intermediate, text, pos
+
+    def _text_edited(self, text: str) -> None:
+        good = self.validate(text, 0)[0] == QValidator.State.Acceptable
+        self._typed = None if good else text
+        rule = self.range_text()
+        self._show_problem(None if good else f"{rule[0].upper()}{rule[1:]}, e.g. 0.1 or 1e-3")
+
+    def _editing_finished(self) -> None:
+        typed, self._typed = self._typed, None
+        if typed is None:
+            return
+        self._show_problem(f"“{typed.strip()}” is not allowed: {self.range_text()}. Kept {self.textFromValue(self.value())}.",
+                           border=False)  # fmt: skip
+
+    def _show_problem(self, message: str | None, border: bool = True) -> None:
+        self._problem = bool(message)
+        self.setStyleSheet(f"QDoubleSpinBox {{ border: 2px solid {ERROR_COLOR}; }}" if message and border else "")
+        self.rejected.emit(message or "")
+
+    def setValue(self, value: float) -> None:
+        if self._problem:
+            self._typed = None
+            self._show_problem(None)
+        super().setValue(value)
 
     def stepBy(self, steps: int) -> None:
         value = self.value()
         for _ in range(abs(steps)):
-            value = _next_125(value, up=steps > 0)
-        self.setValue(min(max(value, self.minimum()), self.maximum()))
+            value = min(max(_next_125(value, up=steps > 0), self.minimum()), self.maximum())
+        self.setValue(value)
 
 
 def _next_125(value: float, up: bool) -> float:
     exponent = math.floor(math.log10(value))
-    ladder = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    # from text, so 2e-05 is exactly 2e-05 and 1e309 is inf rather than an OverflowError
+    ladder = [float(f"{m}e{e}") for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
     if up:
-        return next(v for v in ladder if v > value * (1 + 1e-9))
-    return next(v for v in reversed(ladder) if v < value * (1 - 1e-9))
+        return next((v for v in ladder if v > value * (1 + 1e-9)), math.inf)
+    return next((v for v in reversed(ladder) if v < value * (1 - 1e-9)), 0.0)
 
 
-def parse_hidden(text: str) -> tuple[int, ...] | None:
-    """'2' -> (2,), '4, 3' -> (4, 3), '' -> (); None when not allowed."""
-    parts = [p.strip() for p in text.split(",")] if text.strip() else []
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except ValueError:
-        return None
-    if len(sizes) > MAX_HIDDEN_LAYERS or any(not 1 <= s <= MAX_UNITS for s in sizes):
-        return None
-    return sizes
+def _error_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setStyleSheet(f"color: {ERROR_COLOR}")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _say(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
 
 
 def _combo(items: tuple[str, ...], name: str, tip: str) -> QComboBox:
@@ -150,7 +200,7 @@ class ControlPanel(QWidget):
         self.step_n_spin.setToolTip("How many epochs 'Step N' trains")
         self.step_n_button = QPushButton("Step N")
         self.step_n_button.setObjectName("stepNButton")
-        self.step_n_button.setToolTip("Train the number of epochs on the left, then pause")
+        self.step_n_button.setToolTip("Train the number of epochs on the left, then pause (Pause stops it sooner)")
         step_n.addWidget(self.step_n_spin, 1)
         step_n.addWidget(self.step_n_button)
         grid.addLayout(step_n)
@@ -158,8 +208,11 @@ class ControlPanel(QWidget):
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setObjectName("speedSlider")
         self.speed_slider.setRange(0, len(SPEEDS) - 1)
-        self.speed_slider.setValue(len(SPEEDS) - 1)
-        self.speed_slider.setToolTip("Training speed: from 1 epoch per second (slow motion) to full speed")
+        self.speed_slider.setValue(SPEEDS.index(DEFAULT_SPEED))
+        self.speed_slider.setToolTip(
+            f"Training speed: from 1 epoch per second (slow motion) to full speed. It starts at {DEFAULT_SPEED:,} epochs/s, "
+            "so that the first epochs, where most happens, can be watched."
+        )
         self.speed_label = QLabel()
         self.speed_label.setMinimumWidth(90)
         speed_row.addWidget(QLabel("Speed"))
@@ -173,9 +226,11 @@ class ControlPanel(QWidget):
         form = QFormLayout(net)
         self.hidden_edit = QLineEdit()
         self.hidden_edit.setObjectName("hiddenEdit")
-        self.hidden_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"^\s*(\d{1,4}\s*(,\s*\d{1,4}\s*){0,7})?$")))
+        self.hidden_edit.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"^\s*(\d{1,4}\s*(,\s*\d{1,4}\s*){0,7}|[Nn][Oo][Nn][Ee]\s*)?$"))
+        )
         self.hidden_edit.setToolTip(
-            f"Hidden layer sizes, input side first: 2, or 4, 3. Empty: no hidden layer. Up to {MAX_HIDDEN_LAYERS} layers "
+            f"Hidden layer sizes, input side first: 2, or 4, 3; none: no hidden layer. Up to {MAX_HIDDEN_LAYERS} layers "
             f"of 1 to {MAX_UNITS} units. Press Enter to apply."
         )
         self.hidden_error = QLabel()
@@ -200,9 +255,13 @@ class ControlPanel(QWidget):
         # --- training ---------------------------------------------------------------------------
         train = QGroupBox("Training (applies live)")
         form = QFormLayout(train)
-        self.learning_rate_spin = LogSpinBox(1e-6, 1e6)
+        self.learning_rate_spin = LogSpinBox(sys.float_info.min, sys.float_info.max, what="the learning rate")
         self.learning_rate_spin.setObjectName("learningRateSpin")
-        self.learning_rate_spin.setToolTip("Learning rate, from 1e-6 to 1e6. Arrow keys step 1-2-5. Applies from the next chunk.")
+        self.learning_rate_spin.setToolTip(
+            "Learning rate: any number above 0 (type 1e-3 or 1e308). Arrow keys step 1-2-5. Applies from the next chunk."
+        )
+        self.learning_rate_error = _error_label("learningRateError")
+        self.learning_rate_spin.rejected.connect(lambda text: _say(self.learning_rate_error, text))
         self.loss_combo = _combo(
             LOSSES, "lossCombo", "mse: mean (y − ŷ)², updated by the gradient of ½(y − ŷ)²; bce: cross-entropy"
         )
@@ -218,6 +277,7 @@ class ControlPanel(QWidget):
         self.shuffle_check.setObjectName("shuffleCheck")
         self.shuffle_check.setToolTip("Visit the samples in a new seeded order every epoch (sgd and minibatch)")
         form.addRow("Learning rate", self.learning_rate_spin)
+        form.addRow(self.learning_rate_error)
         form.addRow("Loss", self.loss_combo)
         form.addRow("Optimizer", self.optimizer_combo)
         form.addRow("Mode", self.mode_combo)
@@ -234,18 +294,22 @@ class ControlPanel(QWidget):
         self.stop_epoch_spin = QSpinBox()
         self.stop_epoch_spin.setObjectName("stopEpochSpin")
         self.stop_epoch_spin.setRange(1, MAX_SPIN_INT)
-        self.stop_epoch_spin.setValue(10000)
+        self.stop_epoch_spin.setValue(DEFAULT_STOP_EPOCH)
+        self.stop_epoch_check.setChecked(True)
         self.stop_epoch_spin.setGroupSeparatorShown(True)
         self.stop_epoch_spin.setToolTip("Epoch at which training pauses")
         self.stop_loss_check = QCheckBox("when loss <")
         self.stop_loss_check.setObjectName("stopLossCheck")
         self.stop_loss_check.setToolTip("Pause after the first epoch whose loss is below this value")
-        self.stop_loss_spin = LogSpinBox(1e-12, 1e3)
+        self.stop_loss_spin = LogSpinBox(1e-12, 1e3, what="the loss")
         self.stop_loss_spin.setObjectName("stopLossSpin")
-        self.stop_loss_spin.setValue(0.01)
+        self.stop_loss_spin.setValue(DEFAULT_STOP_LOSS)
         self.stop_loss_spin.setToolTip("Loss below which training pauses")
+        self.stop_loss_error = _error_label("stopLossError")
+        self.stop_loss_spin.rejected.connect(lambda text: _say(self.stop_loss_error, text))
         form.addRow(self.stop_epoch_check, self.stop_epoch_spin)
         form.addRow(self.stop_loss_check, self.stop_loss_spin)
+        form.addRow(self.stop_loss_error)
         layout.addWidget(stop)
         layout.addStretch(1)
 
@@ -270,11 +334,14 @@ class ControlPanel(QWidget):
     def set_config(self, config: TrainConfig) -> None:
         """Show `config` without emitting `configChanged`."""
         building, self._building = self._building, True
-        self.hidden_edit.setText(", ".join(str(s) for s in config.hidden))
+        self.hidden_edit.setText(format_hidden(config.hidden))
         self.activation_combo.setCurrentText(config.activation)
         self.init_combo.setCurrentText(config.init)
         self.seed_spin.setValue(min(config.seed, MAX_SPIN_INT))
         self.learning_rate_spin.setValue(config.learning_rate)
+        if self.learning_rate_spin.value() != config.learning_rate:  # below 2.2e-308: the field cannot hold it
+            _say(self.learning_rate_error, f"The learning rate {config.learning_rate:g} is below what this field holds; "
+                                           f"editing a setting will make it {self.learning_rate_spin.value():g}.")  # fmt: skip
         self.loss_combo.setCurrentText(config.loss)
         self.optimizer_combo.setCurrentText(config.optimizer)
         self.mode_combo.setCurrentText(config.mode)
@@ -295,6 +362,14 @@ class ControlPanel(QWidget):
 
     def speed(self) -> float | None:
         return SPEEDS[self.speed_slider.value()]
+
+    def restore_run_defaults(self) -> None:
+        """Speed and stop rules as a fresh window has them (emits `speedChanged` and `stopRulesChanged`)."""
+        self.speed_slider.setValue(SPEEDS.index(DEFAULT_SPEED))
+        self.stop_epoch_spin.setValue(DEFAULT_STOP_EPOCH)
+        self.stop_epoch_check.setChecked(True)
+        self.stop_loss_spin.setValue(DEFAULT_STOP_LOSS)
+        self.stop_loss_check.setChecked(False)
 
     def show_running(self, running: bool) -> None:
         """Label the play button for what a click does next."""
@@ -320,13 +395,14 @@ class ControlPanel(QWidget):
         self._sync_enabled()
         if self._building:
             return
-        hidden = parse_hidden(self.hidden_edit.text())
-        if hidden is None:
-            self.hidden_error.setText(f"Layer sizes are 1 to {MAX_UNITS}, at most {MAX_HIDDEN_LAYERS} layers, e.g. 4, 3")
+        try:
+            hidden = parse_hidden(self.hidden_edit.text())
+        except ValueError as err:
+            self.hidden_error.setText(f"Hidden layers: {err}")
             self.hidden_error.show()
             return
         self.hidden_error.hide()
-        self.hidden_edit.setText(", ".join(str(s) for s in hidden))
+        self.hidden_edit.setText(format_hidden(hidden))
         try:
             config = self._config.replace(
                 hidden=hidden,

@@ -24,6 +24,30 @@ def _light_axes(item: pg.PlotItem) -> None:
         item.getAxis(name).setStyle(maxTickLevel=1)
 
 
+class LogAxis(pg.AxisItem):
+    """A log-scale axis whose labels never crowd: every decade (or every 2nd, 3rd... when the axis is
+    short), then 2 and 5 within each decade, then every digit 2 to 9, each only when there is room."""
+
+    MIN_GAP_PX = 22  # between two labels' centres: a line of text and some air
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        if not (np.isfinite(minVal) and np.isfinite(maxVal)) or maxVal <= minVal or size <= 0:
+            return []
+        per_decade = size / (maxVal - minVal)  # pixels
+        every = max(1, int(np.ceil(self.MIN_GAP_PX / per_decade)))  # decades between labelled decades
+        first = int(np.ceil(minVal / every)) * every
+        decades = np.arange(first, np.floor(maxVal) + 1, every, dtype=float)
+        ticks = [(float(every), decades.tolist())]
+        for mantissas in ((2, 3, 4, 5, 6, 7, 8, 9), (2, 5)):
+            steps = np.log10(np.array((1, *mantissas, 10), dtype=float))
+            if every == 1 and np.diff(steps).min() * per_decade >= self.MIN_GAP_PX:
+                logs = np.log10(mantissas)
+                minor = [d + m for d in range(int(np.floor(minVal)), int(np.ceil(maxVal))) for m in logs]
+                ticks.append((None, [v for v in minor if minVal <= v <= maxVal]))
+                break
+        return ticks
+
+
 def _prepare(curve: pg.PlotDataItem) -> pg.PlotDataItem:
     curve.setDownsampling(auto=True, method="peak")
     curve.setClipToView(True)
@@ -34,7 +58,7 @@ class LossPlot(pg.PlotWidget):
     """Per-epoch loss with an optional log-scale y axis."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": LogAxis("left")})
         self.setObjectName("lossPlot")
         item = self.getPlotItem()
         item.setLabel("bottom", "epoch")
@@ -91,12 +115,25 @@ class PredictionPlot(pg.PlotWidget):
 
 
 class OutputsTable(QTableWidget):
-    """The current output for each input against its target, and how many are on the right side of 0.5."""
+    """Each input's output against its target, twice: as the last epoch's own forward pass computed it
+    (before that sample's update; the predictions plot's last point) and at the weights now (after the
+    epoch, as the decision map shows them), with ✓/✗ and the count right for the weights now."""
+
+    DURING, NOW, MARK = 2, 3, 4
 
     def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
-        super().__init__(len(targets), 4, parent)
+        super().__init__(len(targets), 5, parent)
         self.setObjectName("outputsTable")
-        self.setHorizontalHeaderLabels(["input", "target", "ŷ", ""])
+        self.setHorizontalHeaderLabels(["input", "target", "ŷ during\nepoch", "ŷ now", ""])
+        self.horizontalHeaderItem(self.DURING).setToolTip(
+            "ŷ as the last epoch computed it for this input, before the input's own update (the notebook's\n"
+            "recorded predictions; the last point of the predictions plot)."
+        )
+        self.horizontalHeaderItem(self.NOW).setToolTip(
+            "ŷ at the weights now, after every update so far (as the decision map shows them).\n"
+            "With a large learning rate the two columns can disagree."
+        )
+        self.horizontalHeaderItem(self.MARK).setToolTip("✓: ŷ now is on the target's side of 0.5")
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
@@ -106,9 +143,13 @@ class OutputsTable(QTableWidget):
         for row, (x, y) in enumerate(zip(inputs, targets)):
             self._set(row, 0, "(" + ", ".join(f"{v:g}" for v in x) + ")", SAMPLE_COLORS[row % 4])
             self._set(row, 1, f"{y:g}")
-            self._set(row, 2, "–")
-            self._set(row, 3, "")
-        self.setToolTip("Current output for each input. ✓ when it is on the target's side of 0.5.")
+            self._set(row, self.DURING, "–")
+            self._set(row, self.NOW, "–")
+            self._set(row, self.MARK, "")
+        self.setToolTip(
+            "ŷ during epoch: as the last epoch's forward pass computed it, before that input's update.\n"
+            "ŷ now: at the current weights (as on the decision map). ✓ when ŷ now is on the target's side of 0.5."
+        )
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
@@ -119,15 +160,21 @@ class OutputsTable(QTableWidget):
             cell.setForeground(pg.mkColor(color))
         self.setItem(row, col, cell)
 
-    def update_outputs(self, outputs: np.ndarray) -> int:
-        """Show the outputs (n_samples,); returns how many are right."""
+    def update_outputs(self, during: np.ndarray, now: np.ndarray | None = None) -> int:
+        """Show the outputs (n_samples,) recorded during the last epoch and at the weights now; returns how
+        many of those now are right (of those during the epoch when `now` is not known)."""
+        now_known = now is not None
+        judged = now if now_known else during
         right = 0
-        for row, (y_hat, y) in enumerate(zip(outputs, self.targets)):
+        for row, y in enumerate(self.targets):
+            for col, values in ((self.DURING, during), (self.NOW, now)):
+                value = values[row] if values is not None else np.nan
+                self.item(row, col).setText(f"{value:.4f}" if np.isfinite(value) else "–")
+            y_hat = judged[row]
             ok = bool(np.isfinite(y_hat) and (y_hat >= 0.5) == (y >= 0.5))
             right += ok
-            self.item(row, 2).setText(f"{y_hat:.4f}" if np.isfinite(y_hat) else "–")
-            mark = self.item(row, 3)
-            mark.setText("✓" if ok else "✗")
+            mark = self.item(row, self.MARK)
+            mark.setText(("✓" if ok else "✗") if np.isfinite(y_hat) else "")
             mark.setForeground(pg.mkColor("#2b8a3e" if ok else "#c92a2a"))
         return right
 
@@ -165,7 +212,7 @@ class CurvesPanel(QWidget):
         pred_box.addWidget(QLabel("<b>XOR predictions</b>"))
         pred_box.addWidget(self.prediction_plot, 1)
         side = QVBoxLayout()
-        side.addWidget(QLabel("<b>Now</b>"))
+        side.addWidget(QLabel("<b>Outputs</b>"))
         side.addWidget(self.table)
         side.addWidget(self.right_label)
         side.addStretch(1)
@@ -175,7 +222,8 @@ class CurvesPanel(QWidget):
         row.addLayout(pred_box, 5)
         row.addLayout(side, 0)
         self.table.setFixedWidth(self.table.horizontalHeader().length() + 30)
-        self.table.setFixedHeight(self.table.verticalHeader().length() + self.table.horizontalHeader().height() + 4)
+        header_height = self.table.horizontalHeader().sizeHint().height()  # two lines of text
+        self.table.setFixedHeight(self.table.verticalHeader().length() + header_height + 4)
         self._loss_vb = self.loss_plot.getPlotItem().getViewBox()
         self._loss_vb.sigXRangeChanged.connect(self._range_changed)
         for plot in (self.loss_plot, self.prediction_plot):
@@ -201,10 +249,14 @@ class CurvesPanel(QWidget):
         if len(rows):
             self.history.extend(rows)
 
-    def show_epoch(self, epoch: int, loss: float, outputs: np.ndarray) -> None:
+    def show_epoch(self, epoch: int, loss: float, outputs: np.ndarray, outputs_now: np.ndarray | None = None) -> None:
+        """outputs: ŷ of each input as epoch `epoch` recorded it; outputs_now: ŷ at the weights after it."""
         self.loss_title.setText(f"<b>Loss</b> &nbsp; epoch {epoch:,}: {format_loss(loss)}" if epoch else "<b>Loss</b>")
-        right = self.table.update_outputs(outputs)
-        self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right" if epoch else "")
+        right = self.table.update_outputs(outputs, outputs_now)
+        if outputs_now is not None:
+            self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right now")
+        else:
+            self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right" if epoch else "")
 
     def _range_changed(self) -> None:
         """The user zoomed or panned: fetch that range in more detail, if what is drawn is too coarse."""

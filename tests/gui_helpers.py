@@ -18,6 +18,14 @@ def open_window(qtbot, config: TrainConfig | None = None) -> MainWindow:
     return window
 
 
+def full_speed(window: MainWindow) -> None:
+    """Play as fast as the machine goes, with no stop rule (a fresh window plays at 1,000 epochs/s and stops
+    at epoch 10,000, so that a learner sees the run unfold)."""
+    window.controls.speed_slider.setValue(window.controls.speed_slider.maximum())
+    window.controls.stop_epoch_check.setChecked(False)
+    window.controls.stop_loss_check.setChecked(False)
+
+
 def wait_ready(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.controls.play_button.isEnabled(), timeout=TIMEOUT_MS)
 

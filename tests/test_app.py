@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtGui import QImage
@@ -11,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(args, env=None, timeout=120):
+    """Run Python with `args`; its QSettings in a fresh folder, never the user's (whose remembered network could
+    be 8 layers of 1024 units)."""
+    env = dict(os.environ if env is None else env, XDG_CONFIG_HOME=tempfile.mkdtemp(prefix="bplab-settings-"))
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -45,6 +49,7 @@ def apply(self, snap):
     original(self, snap)
     if snap.state == "Ready" and not getattr(self, "_test_started", False):
         self._test_started = True
+        self.controls.speed_slider.setValue(self.controls.speed_slider.maximum())  # full speed: epoch 5000 soon
         self.play()
     elif snap.epoch > 5000 and not getattr(self, "_test_acted", False):
         self._test_acted = True

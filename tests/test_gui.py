@@ -13,6 +13,7 @@ from tests.gui_helpers import (
     TIMEOUT_MS,
     assert_history_matches,
     assert_params_equal,
+    full_speed,
     open_window,
     reference,
     step,
@@ -43,6 +44,7 @@ def test_window_shows_compiling_then_ready(qtbot):
 
 def test_play_advances_and_fills_the_plots_then_pause_holds(qtbot):
     window = open_window(qtbot)
+    full_speed(window)
     qtbot.mouseClick(window.controls.play_button, Qt.MouseButton.LeftButton)
     assert window.controls.play_button.isChecked()
     qtbot.waitUntil(lambda: window.epoch > 2000 and window.state == "Running", timeout=TIMEOUT_MS)
@@ -126,6 +128,7 @@ def test_reset_returns_to_epoch_zero_and_the_initial_weights(qtbot):
 def test_shown_state_is_bit_identical_however_reached(qtbot):
     config = TrainConfig(mode="minibatch", batch_size=3, shuffle=True, learning_rate=0.5)
     window = open_window(qtbot, config)
+    full_speed(window)
     step(qtbot, window, 1)
     step(qtbot, window, 17)
     window.play()
@@ -197,6 +200,7 @@ def test_divergence_pauses_with_a_message(qtbot):
 
 def test_stop_rules(qtbot):
     window = open_window(qtbot)
+    full_speed(window)
     window.controls.stop_epoch_spin.setValue(1234)
     window.controls.stop_epoch_check.setChecked(True)
     window.play()
@@ -307,7 +311,7 @@ def test_loss_plot_log_toggle_and_outputs_table(qtbot):
     window.curves.log_box.setChecked(False)
     assert not window.curves.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
     outputs = reference(TrainConfig(), 5000)[0].predict(XOR_INPUTS)
-    assert window.curves.right_label.text() == "<b>4 / 4</b> right" and outputs[1] > 0.5
+    assert window.curves.right_label.text() == "<b>4 / 4</b> right now" and outputs[1] > 0.5
     assert "epoch 5,000" in window.curves.loss_title.text()
 
 
@@ -317,6 +321,7 @@ def test_a_stalled_window_gets_few_large_snapshots_and_loses_nothing(qtbot):
     from gui.worker import MAX_IN_FLIGHT
 
     window = open_window(qtbot)
+    full_speed(window)
     sizes = []
     window.snapshotApplied.connect(lambda snap: sizes.append(len(snap.rows)))
     window.play()
