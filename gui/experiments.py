@@ -2,18 +2,22 @@
 
 Saving asks the training thread for its state; the thread first sends every epoch trained so far, so the
 window's history and the saved state describe the same epoch. Opening checks the whole file before
-anything changes; a bad file leaves the current experiment exactly as it was. Messages to the user go
-through `warn` and `ask_unsaved`, which tests replace.
+anything changes; a bad file leaves the current experiment exactly as it was. Whatever replaces the
+experiment on show (opening a file, loading a sweep's run, restoring the notebook's defaults, closing)
+first asks about unsaved work, as `replace_experiment` does. Messages to the user go through `warn` and
+`ask_unsaved`, and file names through `choose_file`, which tests replace. Every file dialog is built by
+`file_dialog`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QFileInfo, QMargins, QMimeDatabase, QObject, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAbstractFileIconProvider, QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import QDialog, QFileDialog, QFileIconProvider, QMessageBox
 
 from engine import TrainConfig
 from engine.experiment import SUFFIX, Experiment, ExperimentError, default_name, load_experiment, save_experiment
@@ -22,6 +26,9 @@ from engine.reports import history_csv, params_csv, params_json
 
 MAX_RECENT = 8
 FILTER = f"Backprop Lab experiments (*{SUFFIX});;All files (*)"
+DEFAULT_SIZE = QSize(1400, 900)  # the window's size on a fresh profile, when the screen has room for it
+# room for a title bar and borders: the window manager reports the real ones only once the window is shown
+FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
 
 
 def settings() -> QSettings:
@@ -37,6 +44,118 @@ def last_config() -> TrainConfig | None:
         return None
 
 
+def reason(err: Exception, name: str) -> str:
+    """An `ExperimentError`'s text as the reason after "Could not open NAME: ", without the name it starts with
+    ("x.bplab is empty" gives "it is empty"; "x.bplab: no such file" gives "no such file")."""
+    text = str(err)
+    if text.startswith(f"{name}: "):
+        return text[len(name) + 2 :]
+    if text.startswith(f"{name} "):
+        return "it " + text[len(name) + 1 :]
+    return text
+
+
+class NameOnlyIconProvider(QFileIconProvider):
+    """File types and icons from file names alone.
+
+    Qt's own provider asks `QMimeDatabase.mimeTypeForFile` with its default match mode, which reads the first
+    bytes of every file whose name does not settle its type, on the GUI thread while the dialog lists a folder:
+    in /proc that read blocks for good (`/proc/kmsg`, which it also empties) and the window freezes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setOptions(QAbstractFileIconProvider.Option.DontUseCustomDirectoryIcons)
+        self._mime_types = QMimeDatabase()
+
+    def _mime(self, info: QFileInfo):
+        return self._mime_types.mimeTypeForFile(info, QMimeDatabase.MatchMode.MatchExtension)
+
+    def type(self, info: QFileInfo) -> str:
+        if info.isFile():
+            mime = self._mime(info)
+            return mime.comment() or mime.name()
+        return super().type(info)  # folders, drives, links and devices: named without reading anything
+
+    def icon(self, what) -> QIcon:  # Qt's icon(IconType) and icon(QFileInfo) overloads
+        if isinstance(what, QFileInfo) and what.isFile():
+            fallback = super().icon(QAbstractFileIconProvider.IconType.File)
+            return QIcon.fromTheme(self._mime(what).iconName(), fallback)
+        return super().icon(what)
+
+
+_ICONS: list[NameOnlyIconProvider] = []  # one provider for every dialog, created with the first
+
+
+def file_dialog(parent, title: str, start: str, filters: str, save: bool) -> QFileDialog:
+    """A file dialog to open (`save` False: an existing file) or save, at `start` (a folder or a file name).
+
+    Every dialog of the window is built here. Its icon provider never reads a file to guess its type (see
+    `NameOnlyIconProvider`), so browsing or typing /proc does not freeze the window. Where the platform
+    offers its own dialog Qt shows that one, which lists folders by itself.
+    """
+    if not _ICONS:
+        _ICONS.append(NameOnlyIconProvider())
+    dialog = QFileDialog(parent, title)
+    dialog.setIconProvider(_ICONS[0])
+    dialog.setNameFilters(filters.split(";;"))
+    if save:
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+    else:
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    start_path = Path(start)
+    if start_path.is_dir():
+        dialog.setDirectory(str(start_path))
+    else:
+        dialog.setDirectory(str(start_path.parent))
+        dialog.selectFile(start_path.name)
+    return dialog
+
+
+def fit_to_screen(window) -> None:
+    """Shrink and move `window` so that its frame (title bar and borders too) lies within its screen's
+    available geometry, the desktop less its panels. A window that was never placed is centred."""
+    inner, frame = window.geometry(), window.frameGeometry()
+    screen = QGuiApplication.screenAt(inner.center()) or window.screen() or QGuiApplication.primaryScreen()
+    available = screen.availableGeometry()
+    margins = QMargins(inner.left() - frame.left(), inner.top() - frame.top(),
+                       frame.right() - inner.right(), frame.bottom() - inner.bottom())  # fmt: skip
+    if not window.isVisible() and margins.isNull():
+        margins = FRAME_ALLOWANCE
+    room = available.marginsRemoved(margins)
+    rect = QRect(inner.topLeft(), window.size().boundedTo(room.size()))
+    if not window.testAttribute(Qt.WidgetAttribute.WA_Moved):
+        rect.moveCenter(room.center())
+    rect.moveRight(min(rect.right(), room.right()))
+    rect.moveBottom(min(rect.bottom(), room.bottom()))
+    rect.moveLeft(max(rect.left(), room.left()))
+    rect.moveTop(max(rect.top(), room.top()))
+    if rect != inner:
+        window.setGeometry(rect)
+
+
+def claim_last_config() -> tuple[TrainConfig | None, str]:
+    """The remembered config for a session that starts now, and a note when it is set aside.
+
+    The remembered config is marked "in use" until a clean close (`Experiments.remember_window`) clears the
+    mark. A mark still there means the last session that started did not close normally, perhaps because of
+    these very settings (a network too big to be usable, say): this session then starts with the notebook's
+    defaults, and the note says so.
+    """
+    store = settings()
+    config, note = last_config(), ""
+    if config is not None and store.value("lastConfigInUse", False, type=bool):
+        note = (
+            f"The last session did not close normally: started with the notebook defaults instead of the remembered "
+            f"settings (hidden {','.join(map(str, config.hidden)) or 'none'}, learning rate {config.learning_rate:g})"
+        )
+        config = None
+    store.setValue("lastConfigInUse", True)
+    store.sync()  # on disk now: a session that hangs never writes it later
+    return config, note
+
+
 class Experiments(QObject):
     """Owns the window's experiment file: its path, whether it has unsaved changes, and the menus."""
 
@@ -50,8 +169,9 @@ class Experiments(QObject):
         self.path: Path | None = None
         self.modified = False
         self._pending_save: Path | None = None
-        self._close_after_save = False
+        self._after_save: Callable[[], object] | None = None  # what waits for the save under way (then runs)
         self.last_message = ""
+        self.unsaved_question = ""  # what `ask_unsaved` asks, set by `replace_experiment`
         window.thread.state_ready.connect(self._state_ready)
         self._build_menus()
         self.update_title()
@@ -94,7 +214,8 @@ class Experiments(QObject):
         self._action(file_menu, "&Quit", self.window.close, QKeySequence.StandardKey.Quit, "Close the window")
         settings_menu = bar.addMenu("&Settings")
         self._action(settings_menu, "Restore &notebook defaults", self.restore_defaults,
-                     tip="The reference notebook's 2-2-1 sigmoid network, lr 0.1, seed 42 (restarts training)")  # fmt: skip
+                     tip="The reference notebook's 2-2-1 sigmoid network, lr 0.1, seed 42 (restarts training); "
+                     "1,000 epochs/s, stop at epoch 10,000")  # fmt: skip
         self.update_recent_menu()
 
     def update_recent_menu(self) -> None:
@@ -138,7 +259,49 @@ class Experiments(QObject):
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:
         buttons = QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
-        return QMessageBox.question(self.window, "Backprop Lab", "Save the changes to this experiment before closing?", buttons)
+        question = self.unsaved_question or "Save the changes to this experiment before closing?"
+        return QMessageBox.question(self.window, "Backprop Lab", question, buttons)
+
+    def choose_file(self, title: str, start: str, filters: str, save: bool = False) -> tuple[str, str]:
+        """Ask for a file name with `file_dialog`: (path, the chosen filter), or ("", "") when cancelled."""
+        dialog = file_dialog(self.window, title, start, filters, save)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.selectedFiles():
+                return "", ""
+            return dialog.selectedFiles()[0], dialog.selectedNameFilter()
+        finally:
+            dialog.deleteLater()
+
+    # --- unsaved work --------------------------------------------------------------------------
+    def replace_experiment(self, action: Callable[[], object], doing: str = "closing") -> bool:
+        """Run `action`, which replaces the experiment on show, once its unsaved work is saved or given up.
+
+        With unsaved work this asks as closing does: Save saves first and runs `action` once the file is
+        written (never, if saving fails: the warning says the work is still open), Discard runs it now,
+        Cancel keeps everything as it is. True: `action` ran or will run after the save; False: cancelled.
+        """
+        if not self.modified:
+            action()
+            return True
+        self.unsaved_question = f"Save the changes to this experiment before {doing}?"
+        try:
+            answer = self.ask_unsaved()
+        finally:
+            self.unsaved_question = ""
+        if answer == QMessageBox.StandardButton.Discard:
+            action()
+            return True
+        if answer != QMessageBox.StandardButton.Save:
+            return False
+        self.window.pause()  # nothing more to save after the state the thread sends next
+        path = self.path
+        if path is None:
+            path = self._ask_save_path()
+            if path is None:
+                return False
+        self._after_save = action
+        self.save_to(path)
+        return True
 
     # --- saving ------------------------------------------------------------------------------
     def save(self) -> None:
@@ -147,11 +310,15 @@ class Experiments(QObject):
         else:
             self.save_to(self.path)
 
-    def save_as_dialog(self) -> None:
+    def _ask_save_path(self) -> Path | None:
         start = str(self.path or Path.home() / default_name(self.window.controls.config()))
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save experiment", start, FILTER)
-        if path:
-            self.save_to(path if Path(path).suffix else path + SUFFIX)
+        path, _ = self.choose_file("Save experiment", start, FILTER, save=True)
+        return Path(path if Path(path).suffix else path + SUFFIX) if path else None
+
+    def save_as_dialog(self) -> None:
+        path = self._ask_save_path()
+        if path is not None:
+            self.save_to(path)
 
     def save_to(self, path: str | Path) -> None:
         """Save asynchronously: the thread's state arrives by `_state_ready`; `saved` or `failed` follows."""
@@ -170,8 +337,8 @@ class Experiments(QObject):
         try:
             save_experiment(path, Experiment(window.shown_config(), state, window.curves.history, path.stem))
         except OSError as err:
+            self._after_save = None
             self.warn(f"Could not save {path.name}: {err.strerror or err}. The experiment is still open; nothing was lost.")
-            self._close_after_save = False
             return
         self.path = path
         self.set_modified(False)
@@ -179,40 +346,56 @@ class Experiments(QObject):
         self.remember(path)
         window.statusBar().showMessage(f"Saved {path}", 6000)
         self.saved.emit(str(path))
-        if self._close_after_save:
-            self._close_after_save = False
-            window.close()
+        action, self._after_save = self._after_save, None
+        if action is not None:
+            action()
 
     # --- opening ------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         start = str(self.path.parent if self.path else Path.home())
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open experiment", start, FILTER)
+        path, _ = self.choose_file("Open experiment", start, FILTER)
         if path:
             self.open(path)
 
     def open(self, path: str | Path) -> bool:
-        """Open `path`; on any fault say so and change nothing. Returns whether it opened."""
+        """Open `path`; on any fault say so and change nothing. Unsaved work is first saved or given up, as
+        the user answers (`replace_experiment`). Returns whether it opened now."""
         path = Path(path)
         try:
             experiment = load_experiment(path)
         except ExperimentError as err:
             if not path.exists():
                 self.forget(str(path))
-            self.warn(f"Could not open {path.name}: {err}".replace(f"{path.name}: {path.name}", path.name))
+            self.warn(f"Could not open {path.name}: {reason(err, path.name)}")
             return False
+        if not self.modified:
+            self._show(path, experiment)
+            return True
+        opened = []
+
+        def show() -> None:
+            if self.modified:  # discarded
+                self._show(path, experiment)
+                opened.append(True)
+            else:  # saved first: read the file again, in case that save was to this very file
+                self.open(path)
+
+        self.replace_experiment(show, f"opening {path.name}")
+        return bool(opened)
+
+    def _show(self, path: Path, experiment: Experiment) -> None:
         self.window.show_experiment(experiment)
         self.path = path
         self.set_modified(False)
         self.update_title()
         self.remember(path)
         self.opened.emit(str(path))
-        return True
 
     # --- exports ------------------------------------------------------------------------------
     def export_figure_dialog(self, figure: str) -> None:
         filters = "PNG image (*.png)" if figure == "window" else "PNG image (*.png);;SVG drawing (*.svg)"
         base = (self.path.stem if self.path else "backprop-lab") + f"-{figure}.png"
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Export figure", str(Path.home() / base), filters)
+        path, chosen = self.choose_file("Export figure", str(Path.home() / base), filters, save=True)
         if path:
             kind = (
                 "svg"
@@ -226,13 +409,13 @@ class Experiments(QObject):
 
         try:
             export_view(self.window, figure, path, kind)
-        except (OSError, ValueError) as err:
-            self.warn(f"Could not export {Path(path).name}: {err}")
+        except (OSError, ValueError) as err:  # an OSError's text would name write_atomically's temporary file
+            self.warn(f"Could not export {Path(path).name}: {getattr(err, 'strerror', None) or err}")
 
     def export_data_dialog(self, what: str) -> None:
         suffix = ".json" if what == "params-json" else ".csv"
         base = (self.path.stem if self.path else "backprop-lab") + f"-{what}{suffix}"
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export data", str(Path.home() / base), f"*{suffix}")
+        path, _ = self.choose_file("Export data", str(Path.home() / base), f"*{suffix}", save=True)
         if path:
             self.export_data(what, path)
 
@@ -251,40 +434,48 @@ class Experiments(QObject):
 
     # --- settings -----------------------------------------------------------------------------
     def restore_defaults(self) -> None:
+        """Put back the notebook's settings, which restarts training: asks first about unsaved work."""
+        self.replace_experiment(self._restore_defaults, "restoring the notebook's defaults")
+
+    def _restore_defaults(self) -> None:
         self.window.controls.set_config(TrainConfig())
         self.window.controls.configChanged.emit(TrainConfig())
+        self.window.controls.restore_run_defaults()  # the speed and stop rule that show the notebook's run unfold
 
     def remember_window(self) -> None:
         store = settings()
         store.setValue("lastConfig", json.dumps(self.window.controls.config().to_dict()))
+        store.setValue("lastConfigInUse", False)  # a clean close (see claim_last_config)
         store.setValue("geometry", self.window.saveGeometry())
         store.setValue("mainSplitter", self.window.main_splitter.saveState())
         store.setValue("bottomSplitter", self.window.bottom_splitter.saveState())
 
     def restore_window(self) -> None:
+        """The remembered size, place and splitters, kept within the screen as it is now (it may be smaller
+        than the one they were saved on); on a fresh profile DEFAULT_SIZE, or less where it does not fit.
+        The splitters' panes keep their minimum sizes, so a small screen never squeezes the weights away."""
         store = settings()
-        for key, restore in (("geometry", self.window.restoreGeometry), ("mainSplitter", self.window.main_splitter.restoreState),
-                             ("bottomSplitter", self.window.bottom_splitter.restoreState)):  # fmt: skip
+        window = self.window
+        window.resize(DEFAULT_SIZE)
+        for key, restore in (("geometry", window.restoreGeometry), ("mainSplitter", window.main_splitter.restoreState),
+                             ("bottomSplitter", window.bottom_splitter.restoreState)):  # fmt: skip
             value = store.value(key)
             if value is not None:
                 restore(value)
+        fit_to_screen(window)
 
     # --- closing ------------------------------------------------------------------------------
     def may_close(self) -> bool:
         """Ask about unsaved work. True: close now; False: stay open (cancelled, or saving first)."""
         if not self.modified:
             return True
-        answer = self.ask_unsaved()
-        if answer == QMessageBox.StandardButton.Discard:
-            return True
-        if answer == QMessageBox.StandardButton.Save:
-            self.window.pause()  # nothing more to save after the state the thread sends next
-            if self.path is None:
-                start = str(Path.home() / default_name(self.window.controls.config()))
-                path, _ = QFileDialog.getSaveFileName(self.window, "Save experiment", start, FILTER)
-                if not path:
-                    return False
-                self.path = Path(path if Path(path).suffix else path + SUFFIX)
-            self._close_after_save = True
-            self.save_to(self.path)
-        return False
+        close_now = []
+
+        def close() -> None:
+            if self.modified:  # discarded: this close goes ahead
+                close_now.append(True)
+            else:  # saved: close again, now that nothing is unsaved
+                self.window.close()
+
+        self.replace_experiment(close, "closing")
+        return bool(close_now)

@@ -55,6 +55,9 @@ class MainWindow(QMainWindow):
         self._pending_inspection: Snapshot | None = None
         self._last_inspection: Snapshot | None = None
         self._sample_position = 0
+        self._progress_text = ""
+        self.startup_note = ""  # shown in the status bar once training is ready (e.g. remembered settings set aside)
+        self._outputs_now: np.ndarray | None = None  # ŷ of each training input at the shown weights
         self._dirty = self._slow_dirty = False
         self._last_render = -1.0  # when the curves were last drawn
         self._last_slow_render = -1.0  # when the first slow view of the last round was drawn
@@ -96,6 +99,7 @@ class MainWindow(QMainWindow):
         self.bottom_splitter.addWidget(map_box)
         self.bottom_splitter.addWidget(weights_box)
         self.bottom_splitter.setSizes([330, 700])
+        self.bottom_splitter.setMinimumHeight(250)  # two rows of weights stay legible on a 1366×768 screen
         self.main_splitter = QSplitter(Qt.Orientation.Vertical)
         self.main_splitter.addWidget(self.curves)
         self.main_splitter.addWidget(self.bottom_splitter)
@@ -139,7 +143,7 @@ class MainWindow(QMainWindow):
         for label in (self.state_label, self.epoch_label, self.loss_label, self.rate_label):
             label.setMinimumWidth(110)
             self.statusBar().addPermanentWidget(label)
-        self.resize(1400, 900)
+        # the size: Experiments.restore_window, within the screen
 
         self._add_actions()
         self.controls.play_button.clicked.connect(self._play_clicked)
@@ -153,6 +157,7 @@ class MainWindow(QMainWindow):
 
         self.thread = TrainingThread(config)
         self.thread.snapshot.connect(self._apply_snapshot)
+        self.thread.progress.connect(self._show_progress)
         self.controls.configChanged.connect(self.thread.set_config)
         self.controls.configChanged.connect(self._config_edited)
         self.controls.speedChanged.connect(self.thread.set_speed)
@@ -160,6 +165,7 @@ class MainWindow(QMainWindow):
         self.thread.set_speed(self.controls.speed())
         self.thread.set_stop_rules(self.controls.stop_rules())
         self._awaiting_load = False
+        self._load_message = ""  # what load_run loaded, shown again when its reset arrives
         self.experiments = Experiments(self)
         self.controls.configChanged.connect(lambda _config: self.experiments.set_modified(True))
         self.experiments.restore_window()
@@ -328,9 +334,13 @@ class MainWindow(QMainWindow):
         if snap.trace is not None or snap.gradient is not None or snap.hidden_maps is not None:
             self._pending_inspection = snap
         self._sample_position = snap.sample_position
+        self._outputs_now = snap.outputs
         if not self.controls.play_button.isEnabled():  # the first snapshot: the kernels are ready
             self.controls.set_training_enabled(True)
-            self.statusBar().clearMessage()
+            if self.startup_note:
+                self.statusBar().showMessage(self.startup_note)
+            else:
+                self.statusBar().clearMessage()
         running = snap.state == RUNNING
         if self.controls.play_button.isChecked() != running and not (
             self.controls.play_button.isChecked() and snap.state == READY
@@ -408,7 +418,7 @@ class MainWindow(QMainWindow):
 
     def _draw_curves(self) -> None:
         last = self.curves.history.last
-        self.curves.show_epoch(self._epoch, last[0], last[1:])
+        self.curves.show_epoch(self._epoch, last[0], last[1:], self._outputs_now)
         self.curves.loss_plot.set_loss_name(self._config.loss)
         self.curves.redraw()
         self._dirty = False
@@ -430,6 +440,14 @@ class MainWindow(QMainWindow):
             if tab is not None:
                 tab.show_state(inspection.trace, self._params, self._epoch, self._sample_position,
                                inspection.hidden_maps, self._config)  # fmt: skip
+
+    def _show_progress(self, text: str) -> None:
+        """What the training thread is busy with (a big network's build or decision map); "" when done."""
+        if text:
+            self.statusBar().showMessage(text)
+        elif self.statusBar().currentMessage() == self._progress_text:
+            self.statusBar().clearMessage()
+        self._progress_text = text
 
     def _show_status(self, state: str, epoch: int, loss: float, rate: float) -> None:
         self.state_label.setText(f"<b>{state}</b>")
@@ -465,17 +483,33 @@ class MainWindow(QMainWindow):
         self.start_worker()
 
     def load_run(self, config: TrainConfig) -> None:
-        """Show `config` in the Train tab, from epoch 0 (a sweep's run replays exactly)."""
+        """Show `config` in the Train tab, from epoch 0 (a sweep's run replays exactly), once unsaved work is
+        saved or given up; cancelled, everything stays as it was and the status bar says so."""
+        label = f"seed {config.seed}, learning rate {config.learning_rate:g}, hidden {config.hidden[0]}, {config.optimizer}"
+        if self.experiments.replace_experiment(lambda: self._load_run(config, label), f"loading the run of {label}"):
+            return
+        kept = f"Kept the unsaved experiment: the run of {label} was not loaded"
+        self.statusBar().showMessage(kept, 10000)
+        if self._tab_views["sweep"] is not None:
+            self._tab_views["sweep"].message.setText(kept + ".")
+
+    def _load_run(self, config: TrainConfig, label: str) -> None:
+        if not self._load_message:
+            self.snapshotApplied.connect(self._show_load_message)
+        self._load_message = f"Loaded {label}: press Play to replay it"
         self.controls.set_config(config)
         self.thread.set_config(config)
         self.thread.reset()
         self._config_edited(config)
         self.tabs.setCurrentIndex(0)
-        self.statusBar().showMessage(
-            f"Loaded seed {config.seed}, learning rate {config.learning_rate:g}, hidden {config.hidden[0]}, {config.optimizer}: "
-            "press Play to replay it",
-            10000,
-        )
+        self.statusBar().showMessage(self._load_message, 10000)
+
+    def _show_load_message(self, snap: Snapshot) -> None:
+        """Say what was loaded again once the reset arrives: its "Reset to epoch 0" would replace it."""
+        if snap.restarted and not snap.keep_history and snap.message.startswith("Reset"):
+            self.snapshotApplied.disconnect(self._show_load_message)
+            self.statusBar().showMessage(self._load_message, 10000)
+            self._load_message = ""
 
     def shutdown(self) -> None:
         """Stop and join every background thread (idempotent)."""

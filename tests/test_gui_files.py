@@ -13,7 +13,15 @@ from engine import TrainConfig, Trainer
 from engine.experiment import load_experiment
 from gui import MainWindow
 from gui.experiments import last_config
-from tests.gui_helpers import TIMEOUT_MS, assert_history_matches, assert_params_equal, open_window, step, wait_state
+from tests.gui_helpers import (
+    TIMEOUT_MS,
+    assert_history_matches,
+    assert_params_equal,
+    full_speed,
+    open_window,
+    step,
+    wait_state,
+)
 
 
 def save(qtbot, window, path):
@@ -47,6 +55,7 @@ def test_save_and_reopen_continue_bit_identically(qtbot, tmp_path):
 
 def test_saving_while_running_saves_a_consistent_state(qtbot, tmp_path):
     window = open_window(qtbot)
+    full_speed(window)
     window.play()
     qtbot.waitUntil(lambda: window.epoch > 20000, timeout=TIMEOUT_MS)
     save(qtbot, window, tmp_path / "live.bplab")
@@ -216,6 +225,7 @@ def test_random_control_sequences_agree_with_a_headless_twin(qtbot, shared_windo
 )  # fmt: skip
 def test_numeric_extremes_never_crash_or_hang(qtbot, config):
     window = open_window(qtbot, config)
+    full_speed(window)
     window.controls.stop_epoch_spin.setValue(3000)
     window.controls.stop_epoch_check.setChecked(True)
     window.play()
@@ -250,3 +260,108 @@ def test_cli_file_errors_are_one_line(tmp_path):
         done = subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 2
         assert done.stderr.strip().count("\n") == 0 and "bad.bplab" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- the window on a small screen --------------------------------------------------------------------
+@pytest.fixture
+def screen(monkeypatch):
+    """Pretend the screen's available geometry (the desktop less its panels) is `screen.size`."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QScreen
+
+    screen.rect = QRect(0, 0, 1366, 768)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda self: QRect(screen.rect))
+    return screen
+
+
+def assert_fits(window, available) -> None:
+    """The frame lies within the available geometry; the status bar and both rows of weights are on show."""
+    assert available.contains(window.frameGeometry()), (window.frameGeometry(), available)
+    status = window.statusBar()
+    assert status.isVisible() and window.rect().contains(status.geometry())
+    assert window.bottom_splitter.height() >= 250 and window.heatmaps.height() >= 200
+    assert window.main_splitter.sizes()[1] == window.bottom_splitter.height()
+
+
+def test_the_window_fits_a_1366x768_screen(qtbot, screen):
+    from gui.experiments import settings
+
+    for key in ("geometry", "mainSplitter", "bottomSplitter"):  # a fresh profile
+        settings().remove(key)
+    window = open_window(qtbot)
+    assert_fits(window, screen.rect)
+    assert window.width() > 1300 and window.height() > 680  # and it uses the room there is
+    window.close()
+
+
+def test_settings_saved_on_a_large_screen_fit_a_small_one(qtbot, screen):
+    from PySide6.QtCore import QRect
+
+    screen.rect = QRect(0, 0, 2560, 1440)
+    big = open_window(qtbot)
+    big.setGeometry(40, 60, 2400, 1300)
+    big.main_splitter.setSizes([1100, 120])  # the curves given nearly all the height
+    qtbot.waitUntil(lambda: big.main_splitter.sizes()[0] > 900, timeout=TIMEOUT_MS)
+    big.close()
+    screen.rect = QRect(0, 0, 1366, 768)
+    window = open_window(qtbot)
+    assert_fits(window, screen.rect)
+    window.close()
+
+
+# --- file dialogs ---------------------------------------------------------------------------------------
+def test_file_dialogs_never_read_files_to_guess_their_type(qtbot, tmp_path):
+    """Qt's own icon provider reads the first bytes of files to name their type, on the GUI thread: in /proc
+    that read blocks for good (/proc/kmsg) and the window froze. Ours goes by the name alone."""
+    from PySide6.QtCore import QFileInfo
+    from PySide6.QtWidgets import QFileIconProvider, QFileSystemModel
+
+    from gui.experiments import NameOnlyIconProvider, file_dialog
+
+    picture = tmp_path / "picture"  # PNG content, a name that says nothing: only reading it tells
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    assert "PNG" in QFileIconProvider().type(QFileInfo(str(picture)))  # what Qt's own provider does
+    assert "PNG" not in NameOnlyIconProvider().type(QFileInfo(str(picture)))
+    assert not NameOnlyIconProvider().icon(QFileInfo(str(picture))).isNull()
+    for save in (False, True):
+        dialog = file_dialog(None, "Open experiment", str(tmp_path), "All files (*)", save)
+        qtbot.addWidget(dialog)
+        assert isinstance(dialog.iconProvider(), NameOnlyIconProvider)
+        model = dialog.findChild(QFileSystemModel)
+        qtbot.waitUntil(lambda m=model: m.index(str(picture)).isValid() and m.type(m.index(str(picture))) != "", timeout=5000)
+        assert "PNG" not in model.type(model.index(str(picture)))
+
+
+def test_every_file_dialog_is_built_by_the_one_helper(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from gui.experiments import Experiments
+
+    for name in ("getOpenFileName", "getSaveFileName", "getOpenFileNames", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, lambda *args, **kwargs: pytest.fail("a static QFileDialog function"))
+    asked = []
+    monkeypatch.setattr(Experiments, "choose_file", lambda self, title, *args, **kwargs: asked.append(title) or ("", ""))
+    window = open_window(qtbot)
+    menus = [a.menu() for a in window.menuBar().actions()]
+    while menus:
+        for action in menus.pop().actions():
+            if action.menu() is not None:
+                menus.append(action.menu())
+            elif action.text() not in ("&Quit", "Restore &notebook defaults") and action.isEnabled():
+                action.trigger()
+    assert {"Open experiment", "Save experiment", "Export figure", "Export data"} <= set(asked)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(None, "no such file"), (b"", "it is empty"), (b"PK\x03\x04 cut short", "it is not a")],
+)
+def test_open_warnings_read_could_not_open_name_colon_reason(qtbot, tmp_path, content, reason):
+    window = open_window(qtbot)
+    path = tmp_path / "trunc.bplab"
+    if content is not None:
+        path.write_bytes(content)
+    with qtbot.waitSignal(window.experiments.failed, timeout=TIMEOUT_MS) as blocker:
+        assert not window.experiments.open(path)
+    assert blocker.args[0].startswith(f"Could not open trunc.bplab: {reason}"), blocker.args[0]
+    assert blocker.args[0].count("trunc.bplab") == 1

@@ -1,0 +1,168 @@
+"""Whatever replaces the experiment on show asks first about unsaved work, as closing does: File › Open,
+Recent experiments, a Sweep run clicked, Settings › Restore notebook defaults. Cancel keeps everything;
+Discard goes ahead; Save saves first, then goes ahead."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from engine import TrainConfig, Trainer
+from engine.experiment import Experiment, load_experiment, save_experiment
+from engine.history import History
+from gui.experiments import SUFFIX, Experiments
+from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
+
+Button = QMessageBox.StandardButton
+OTHER = TrainConfig(seed=7, learning_rate=0.3)
+
+
+def saved_run(path, config: TrainConfig, epochs: int):
+    trainer = Trainer(config)
+    chunk = trainer.run(epochs)
+    history = History()
+    history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+    save_experiment(path, Experiment.capture(trainer, history))
+    return path
+
+
+@pytest.fixture
+def answer(monkeypatch, tmp_path):
+    """Answer the unsaved-work question with `answer.button` (closing: Discard); Save's file dialog gives
+    tmp_path/mine."""
+    asked: list[str] = []
+
+    def ask(self):
+        if self.unsaved_question.endswith("closing?"):  # the window closing after the test: as conftest answers
+            return Button.Discard
+        asked.append(self.unsaved_question)
+        return answer.button
+
+    monkeypatch.setattr(Experiments, "ask_unsaved", ask)
+    monkeypatch.setattr(Experiments, "choose_file", lambda self, *args, **kwargs: (str(tmp_path / "mine"), ""))
+    answer.asked = asked
+    answer.button = Button.Cancel
+    return answer
+
+
+def unsaved_window(qtbot, epochs: int = 12):
+    window = open_window(qtbot)
+    step(qtbot, window, epochs)
+    assert window.isWindowModified()
+    return window
+
+
+def assert_untouched(qtbot, window, epochs: int) -> None:
+    """The window still shows the default run at `epochs`, unsaved, and it still trains."""
+    assert window.controls.config() == TrainConfig() and window.shown_config() == TrainConfig()
+    assert window.epoch == epochs and window.isWindowModified() and window.experiments.path is None
+    step(qtbot, window, 1)
+    trainer = Trainer(TrainConfig())
+    trainer.run(epochs + 1)
+    assert_params_equal(window.params(), trainer.params)
+
+
+@pytest.mark.parametrize("button", [Button.Cancel, Button.Discard, Button.Save], ids=["cancel", "discard", "save"])
+def test_file_open_over_unsaved_work_asks_first(qtbot, tmp_path, monkeypatch, answer, button):
+    other = saved_run(tmp_path / "other.bplab", OTHER, 30)
+    window = unsaved_window(qtbot)
+    answer.button = button
+    dialogs = []
+
+    def choose(self, title, *args, **kwargs):
+        dialogs.append(title)
+        return (str(other), "") if title == "Open experiment" else (str(tmp_path / "mine"), "")
+
+    monkeypatch.setattr(Experiments, "choose_file", choose)
+    window.experiments.open_action.trigger()  # File › Open
+    assert answer.asked == ["Save the changes to this experiment before opening other.bplab?"]
+    if button == Button.Cancel:
+        assert dialogs == ["Open experiment"]
+        assert_untouched(qtbot, window, 12)
+        return
+    if button == Button.Save:
+        assert dialogs == ["Open experiment", "Save experiment"]
+        qtbot.waitUntil(lambda: window.experiments.path == other, timeout=TIMEOUT_MS)
+        kept = load_experiment(tmp_path / f"mine{SUFFIX}")
+        assert kept.config == TrainConfig() and kept.state.epoch == kept.history.n_epochs == 12
+    qtbot.waitUntil(lambda: window.epoch == 30 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    assert window.controls.config() == OTHER and not window.isWindowModified()
+    assert window.windowTitle().startswith("other.bplab")
+
+
+def test_recent_experiment_over_unsaved_work_asks_first(qtbot, tmp_path, answer):
+    other = saved_run(tmp_path / "recent.bplab", OTHER, 30)
+    window = unsaved_window(qtbot)
+    window.experiments.remember(other)
+    action = next(a for a in window.experiments.recent_menu.actions() if a.text() == "recent.bplab")
+    action.trigger()
+    assert answer.asked == ["Save the changes to this experiment before opening recent.bplab?"]
+    assert_untouched(qtbot, window, 12)
+    answer.button = Button.Discard
+    action.trigger()
+    qtbot.waitUntil(lambda: window.epoch == 30 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    assert window.controls.config() == OTHER
+
+
+def test_a_bad_file_is_refused_before_asking(qtbot, tmp_path, answer):
+    window = unsaved_window(qtbot, 5)
+    (tmp_path / "bad.bplab").write_bytes(b"nope")
+    with qtbot.waitSignal(window.experiments.failed, timeout=TIMEOUT_MS):
+        assert not window.experiments.open(tmp_path / "bad.bplab")
+    assert answer.asked == []
+    assert_untouched(qtbot, window, 5)
+
+
+def test_restore_notebook_defaults_over_unsaved_work_asks_first(qtbot, answer):
+    config = TrainConfig(hidden=(3,), learning_rate=0.7, seed=3)
+    window = open_window(qtbot, config)
+    step(qtbot, window, 8)
+    window.experiments.restore_defaults()
+    assert answer.asked == ["Save the changes to this experiment before restoring the notebook's defaults?"]
+    assert window.controls.config() == config and window.epoch == 8 and window.isWindowModified()
+    answer.button = Button.Discard
+    window.experiments.restore_defaults()
+    qtbot.waitUntil(lambda: window.epoch == 0 and window.shown_config() == TrainConfig(), timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def swept(qtbot):
+    """A window with a small sweep done and 12 unsaved epochs in the Train tab."""
+    window = unsaved_window(qtbot)
+    window.tabs.setCurrentWidget(window.sweep_view)
+    view = window.sweep_view
+    view.seeds_spin.setValue(4)
+    view.lr_edit.setText("0.5")
+    view.hidden_edit.setText("3")
+    view.epochs_spin.setValue(200)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.result is not None and view.result.complete, timeout=TIMEOUT_MS)
+    return window, view
+
+
+@pytest.mark.parametrize("button", [Button.Cancel, Button.Discard, Button.Save], ids=["cancel", "discard", "save"])
+def test_sweep_run_clicked_over_unsaved_work_asks_first(qtbot, tmp_path, answer, swept, button):
+    window, view = swept
+    answer.button = button
+    seed = int(view.result.seed[1])
+    loaded = view.result.config_of(1)
+
+    def reset_arrived(snap) -> bool:
+        return snap.restarted and snap.message.startswith("Reset")
+
+    if button == Button.Cancel:
+        view.load(1)  # what clicking a seed's point does
+        assert answer.asked == [f"Save the changes to this experiment before loading the run of seed {seed}, "
+                                "learning rate 0.5, hidden 3, sgd?"]  # fmt: skip
+        assert "was not loaded" in view.message.text() and "was not loaded" in window.statusBar().currentMessage()
+        window.tabs.setCurrentIndex(0)
+        assert_untouched(qtbot, window, 12)
+        return
+    with qtbot.waitSignal(window.snapshotApplied, check_params_cb=reset_arrived, timeout=TIMEOUT_MS):
+        view.load(1)
+    if button == Button.Save:
+        kept = load_experiment(tmp_path / f"mine{SUFFIX}")
+        assert kept.config == TrainConfig() and kept.state.epoch == 12
+    assert window.controls.config() == loaded and window.epoch == 0 and window.tabs.currentIndex() == 0
+    # the status bar still says what was loaded: the reset's own "Reset to epoch 0" does not replace it
+    assert window.statusBar().currentMessage().startswith(f"Loaded seed {seed}, learning rate 0.5")
