@@ -17,6 +17,7 @@ from .controls import ControlPanel
 from .curves import CurvesPanel
 from .experiments import Experiments
 from .inspect_view import InspectView
+from .inspector import progress
 from .maps import DecisionMap, WeightHeatmaps
 from .style import format_loss
 from .sweep_view import SweepView
@@ -452,7 +453,8 @@ class MainWindow(QMainWindow):
     def _show_status(self, state: str, epoch: int, loss: float, rate: float) -> None:
         self.state_label.setText(f"<b>{state}</b>")
         position = getattr(self, "_sample_position", 0)
-        self.epoch_label.setText(f"Epoch {epoch:,}" + (f" · sample {position}/4" if position else ""))
+        # the Inspect tab's words: "Epoch 3 · after sample 1 of 4 of epoch 4"
+        self.epoch_label.setText(f"Epoch {epoch:,}" + (f" · {progress(epoch, position)}" if position else ""))
         self.loss_label.setText(f"Loss {format_loss(loss)}" if epoch else "Loss –")
         self.rate_label.setText(f"{rate:,.0f} epochs/s" if state == RUNNING else "")
 

@@ -22,6 +22,8 @@ from engine import Params, TrainConfig, Trainer, decision_grid, warm_up
 from engine.inspect import SampleTrace
 from engine.network import Layout
 
+from .inspector import place
+from .style import sample_label
 from .threads import RequestThread
 
 MAX_SNAPSHOTS_PER_SECOND = 40
@@ -387,9 +389,9 @@ class _Session:
                 if chunk.diverged:
                     break
         t = self.stepped_trace
-        sample = "(" + ", ".join(f"{v:g}" for v in t.x) + ")"
         self.state = PAUSED
-        self.message = f"Sample {sample} → {t.y:g}: ŷ was {t.y_hat:.4f}, sample {t.position} of {self.trainer.n_samples}"
+        # the Inspect tab's words: "Stepped sample 1 of 4 of epoch 4: (1,0) → 1, ŷ was 0.7130"
+        self.message = f"Stepped {place(t, self.trainer.n_samples)}: {sample_label(t.x, t.y)}, ŷ was {t.y_hat:.4f}"
         self.check_divergence()
 
     def run_steps(self) -> None:

@@ -24,7 +24,7 @@ def test_four_sample_steps_are_one_epoch(qtbot):
     assert window.findChild(object, "sampleStepButton") is window.controls.sample_step_button
     step(qtbot, window, 10)
     sample_steps(qtbot, window, 3)
-    assert window.epoch == 10 and window._sample_position == 3 and "sample 3/4" in window.epoch_label.text()
+    assert window.epoch == 10 and window._sample_position == 3 and "after sample 3 of 4 of epoch 11" in window.epoch_label.text()
     sample_steps(qtbot, window, 1)
     assert window.epoch == 11 and window._sample_position == 0
     trainer, loss, preds = reference(config, 11)
