@@ -1,4 +1,5 @@
-"""Writing result files safely: atomic replace, JSON without NaN, early checks of output paths."""
+"""Writing result files safely: atomic replace, JSON without NaN, early checks of output paths, and the one
+wording of why a write failed."""
 
 from __future__ import annotations
 
@@ -29,6 +30,23 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
         raise ValueError(f"cannot write {target}: permission denied")
     return target
+
+
+FIGURE_KINDS = ("png", "svg")  # what a figure (a plot, a map, the whole window) is saved as
+
+
+def check_figure_path(path: str | os.PathLike[str], kind: str) -> None:
+    """Raise `ValueError` unless `path` names a `kind` file (a PNG's name ends in .png, an SVG's in .svg)."""
+    if kind not in FIGURE_KINDS:
+        raise ValueError(f"cannot save a figure as {kind!r}; choose from {', '.join(FIGURE_KINDS)}")
+    if Path(path).suffix.lower() != "." + kind:
+        raise ValueError(f"{path}: a {kind.upper()} file's name must end in .{kind}")
+
+
+def error_reason(err: Exception) -> str:
+    """Why a write failed, for "could not write NAME: reason": an `OSError`'s own words ("Permission denied"),
+    which do not repeat the file's name, or the text of any other error."""
+    return (err.strerror if isinstance(err, OSError) else None) or str(err)
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:

@@ -1,8 +1,8 @@
-"""Starting the window, and rendering it offscreen for screenshots."""
+"""Starting the application and the window, and closing it on Ctrl+C or SIGTERM. The command line's offscreen
+pictures are in gui/headless.py."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sys
@@ -12,7 +12,6 @@ from PySide6.QtCore import QSocketNotifier, QTimer, QtMsgType, qInstallMessageHa
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine import TrainConfig
-from engine.files import write_atomically
 
 _HARMLESS = ("This plugin does not support propagateSizeHints()",)  # printed by every offscreen window
 
@@ -85,45 +84,3 @@ def close_on_signals(window: QWidget, signums=(signal.SIGINT, signal.SIGTERM)):
         notifier.setEnabled(False)
         reader.close()
         writer.close()
-
-
-def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int], tab: str = "train") -> int:
-    """Train `epochs` epochs headless, show the result in an offscreen window and save it as a PNG (`path` ends in .png).
-    tab "inspect" also steps one sample (mode sgd) so the Inspect tab shows its numbers."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = application()
-    from . import MainWindow
-    from .export import png_bytes
-
-    window = MainWindow(config)
-    window.resize(*size)
-    window.show()
-    try:
-        done = {"ready": False}
-        window.snapshotApplied.connect(lambda snap: done.__setitem__("ready", snap.epoch == epochs))
-        if epochs:
-            window.thread.step(epochs)
-        while not done["ready"]:
-            app.processEvents()
-            window.thread.wait(5)
-        if tab == "inspect":
-            window.tabs.setCurrentWidget(window.inspect_view)
-            if window.controls.sample_step_button.isEnabled():
-                done["sampled"] = False
-                window.snapshotApplied.connect(lambda snap: done.__setitem__("sampled", snap.sample_position > 0))
-                window.step_sample()
-                while not done["sampled"]:
-                    app.processEvents()
-                    window.thread.wait(5)
-        app.processEvents()
-        pixmap = window.grab()
-        try:
-            write_atomically(path, png_bytes(pixmap.toImage()))
-        except (OSError, ValueError) as err:
-            print(f"error: could not save {path}: {err.strerror if isinstance(err, OSError) else err}", file=sys.stderr)
-            return 2
-    finally:
-        window.experiments.set_modified(False)  # a picture, not work to keep: close without asking
-        window.close()
-    print(f"saved {path} ({pixmap.width()}x{pixmap.height()}, epoch {window.epoch:,})")
-    return 0

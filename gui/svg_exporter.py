@@ -1,4 +1,5 @@
-"""SVG export with Qt's QSvgGenerator, for the CLI, File › Export and pyqtgraph's Export dialog.
+"""SVG export with Qt's QSvgGenerator, for the CLI, File › Export and pyqtgraph's Export dialog; and that
+dialog's file dialog and writes made like the rest of the window's (see `install`).
 
 pyqtgraph's own SVG exporter rewrites Qt's SVG output and fails on the paths current Qt writes
 (pyqtgraph issue 3485). This one lets Qt write the SVG as it renders the item's part of the scene, then
@@ -17,22 +18,30 @@ makes these repairs so that every renderer (Qt's, librsvg, resvg, browsers) draw
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
 import re
+import tempfile
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from pyqtgraph.exporters import Exporter, SVGExporter
+from pyqtgraph.exporters import Exporter, MatplotlibExporter, SVGExporter
 from pyqtgraph.parametertree import Parameter
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QFont, QFontInfo, QPainter, QPicture
 from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QMessageBox
 
-from engine.files import write_atomically
+from engine.files import error_reason, write_atomically
+
+from .dialogs import file_dialog, filter_suffix
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _SHAPES = {f"{{{SVG_NS}}}{tag}" for tag in ("path", "polyline", "polygon", "line", "rect")}
+_PG_EXPORTER = importlib.import_module("pyqtgraph.exporters.Exporter")  # the module: its LastExportDirectory
 
 
 class QtSVGExporter(Exporter):
@@ -161,9 +170,58 @@ def _map_pairs(text: str, apply) -> str:
     return "".join(out)
 
 
+def save_dialog(exporter: Exporter, filter=None, opts=None) -> None:
+    """pyqtgraph's `Exporter.fileSaveDialog` (what the plots' right-click Export opens), made like the window's
+    File › Export: the dialog is built by `file_dialog`, and the exporter writes to a scratch file that
+    `write_atomically` then puts in place, so a failed write leaves any previous file whole and says why in one
+    message (pyqtgraph's image exporter returns False and its CSV exporter writes in place)."""
+    filters = [filter] if isinstance(filter, str) else list(filter or ["All files (*)"])
+    window = exporter.getScene().views()[0].window()
+    start = _PG_EXPORTER.LastExportDirectory or str(Path.home())
+    dialog = file_dialog(window, "Export", start, ";;".join(filters), save=True)
+    exporter.fileDialog = dialog  # as pyqtgraph keeps it
+    offered = {filter_suffix(f) for f in filters}
+
+    def chosen(name: str) -> None:
+        path = Path(name)
+        _PG_EXPORTER.LastExportDirectory = str(path.parent)
+        selected = filter_suffix(dialog.selectedNameFilter())
+        if path.suffix.lower().lstrip(".") not in offered and selected:  # pyqtgraph's rule: the filter's suffix
+            path = path.with_name(f"{path.name}.{selected}")
+        save_exported(exporter, path, opts or {})
+
+    dialog.fileSelected.connect(chosen)
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+
+
+def save_exported(exporter: Exporter, path: Path, opts: dict) -> None:
+    """Let `exporter` write a scratch copy of `path`, then put it in place with `write_atomically`; a failure is
+    reported once, in a warning on the plot's window."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="backprop-lab-export.") as folder:
+            scratch = Path(folder) / path.name
+            if exporter.export(fileName=str(scratch), **opts) is False or not scratch.is_file():
+                raise ValueError(f"the exporter could not write a {path.suffix or 'file without a suffix'} file")
+            write_atomically(path, scratch.read_bytes())
+    except Exception as err:  # pyqtgraph's exporters raise bare Exceptions too: each is one message
+        window = exporter.getScene().views()[0].window()
+        text = f"Could not export {path.name}: {error_reason(err)}"
+        experiments = getattr(window, "experiments", None)
+        if experiments is not None:
+            experiments.warn(text)
+        else:
+            QMessageBox.warning(window, "Backprop Lab", text)
+
+
 def install() -> None:
-    """Put QtSVGExporter in the place of pyqtgraph's SVG exporter in the Export dialog (once)."""
+    """Put QtSVGExporter in the place of pyqtgraph's SVG exporter in the Export dialog, drop the Matplotlib
+    exporter when Matplotlib is not installed (it would fail on use), and make every exporter's file dialog and
+    write `save_dialog`'s (once)."""
+    Exporter.fileSaveDialog = save_dialog
     exporters = Exporter.Exporters
+    if MatplotlibExporter in exporters and importlib.util.find_spec("matplotlib") is None:
+        exporters.remove(MatplotlibExporter)
     if QtSVGExporter in exporters:
         return
     at = exporters.index(SVGExporter) if SVGExporter in exporters else len(exporters)

@@ -1,8 +1,10 @@
 """Figure export: SVGs rendered back by Qt and by resvg look like the PNG of the same view; PNG plots end at
-their data; a figure that cannot be written (or is named for another format) is refused with one message."""
+their data; a figure that cannot be written (or is named for another format) is refused with one message, from
+File › Export, the plots' right-click Export and the command line alike."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,9 @@ import pytest
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QFileDialog
 
+from gui.dialogs import NameOnlyIconProvider
 from gui.export import _export_item
 from gui.style import TARGET_COLORS
 from tests.gui_helpers import open_window, step
@@ -172,6 +176,83 @@ def test_failed_figure_writes_raise_and_warn(qtbot, tmp_path):
     window.experiments.export_figure("loss", "/proc/x.png", "png")
     assert window.experiments.last_message.startswith("Could not export x.png:") and ".tmp" not in window.experiments.last_message
     assert list(tmp_path.iterdir()) == []
+
+
+def right_click_export(qtbot, item, exporter_name: str) -> QFileDialog:
+    """The file dialog of a plot's right-click Export › `exporter_name` › Export (pyqtgraph's dialog)."""
+    scene = item.scene()
+    scene.contextMenuItem = item  # as a right-click on the plot leaves it
+    scene.showExportDialog()
+    export_dialog = scene.exportDialog
+    qtbot.addWidget(export_dialog)
+    formats = export_dialog.ui.formatList
+    row = next(i for i in range(formats.count()) if formats.item(i).expClass.__name__ == exporter_name)
+    formats.setCurrentRow(row)
+    export_dialog.ui.exportBtn.click()
+    dialog = export_dialog.currentExporter.fileDialog
+    assert isinstance(dialog, QFileDialog) and dialog.isVisible()
+    return dialog
+
+
+def type_name(dialog: QFileDialog, name: str) -> None:
+    """Type `name` in the dialog's file name box and press Save."""
+    from PySide6.QtWidgets import QLineEdit
+
+    dialog.findChild(QLineEdit, "fileNameEdit").setText(name)
+    dialog.accept()
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise\(\)")  # pyqtgraph's Export dialog, offscreen
+def test_right_click_export_uses_the_windows_dialog_and_writes_atomically(qtbot, tmp_path):
+    """The plots' right-click Export opens `file_dialog`'s dialog (whose icon provider never reads /proc, item 15),
+    and pyqtgraph's exporters, which wrote in place (CSV) or failed silently (PNG), now write with
+    write_atomically (the umask's mode) and a failure says so in one message."""
+    window = open_window(qtbot)
+    step(qtbot, window, 30)
+    plot = window.curves.loss_plot.getPlotItem()
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for exporter, name, written in (("ImageExporter", "loss", "loss.png"), ("CSVExporter", "loss", "loss.csv"),
+                                    ("QtSVGExporter", "curve.svg", "curve.svg")):  # fmt: skip
+        dialog = right_click_export(qtbot, plot, exporter)
+        assert isinstance(dialog.iconProvider(), NameOnlyIconProvider)
+        dialog.setDirectory(str(tmp_path))
+        type_name(dialog, name)
+        path = tmp_path / written
+        assert path.is_file(), window.experiments.last_message
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert QImage(str(tmp_path / "loss.png")).width() > 0
+    assert (tmp_path / "loss.csv").read_text().count("\n") > 30
+    assert "<svg" in (tmp_path / "curve.svg").read_text()
+    for exporter, name in (("ImageExporter", "/proc/x.png"), ("CSVExporter", "/proc/x.csv")):
+        type_name(right_click_export(qtbot, plot, exporter), name)
+        message = window.experiments.last_message
+        assert message.startswith(f"Could not export {Path(name).name}: ") and ".tmp" not in message, message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.svg", "loss.csv", "loss.png"]
+
+
+def test_export_figure_saves_a_name_typed_without_suffix_as_the_chosen_kind(qtbot, tmp_path, monkeypatch):
+    """File › Export › Loss plot: typing `loss` saves loss.png (it was refused), or loss.svg under the SVG filter."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QComboBox
+
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    window = open_window(qtbot)
+    step(qtbot, window, 30)
+    for name, filter_row in (("loss", 0), ("drawing", 1)):
+
+        def answer(name=name, filter_row=filter_row) -> None:
+            dialog = QApplication.activeModalWidget()
+            assert isinstance(dialog, QFileDialog) and isinstance(dialog.iconProvider(), NameOnlyIconProvider)
+            for _ in range(filter_row):  # the user picks the filter from the list
+                qtbot.keyClick(dialog.findChild(QComboBox, "fileTypeCombo"), Qt.Key.Key_Down)
+            type_name(dialog, name)
+
+        QTimer.singleShot(0, answer)
+        window.experiments.export_figure_dialog("loss")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drawing.svg", "loss.png"], window.experiments.last_message
+    assert QImage(str(tmp_path / "loss.png")).width() > 0
+    assert (tmp_path / "drawing.svg").read_text().lstrip().startswith("<?xml")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
