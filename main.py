@@ -24,16 +24,15 @@ from engine.compare import (
     DEFAULT_TARGET_LOSS,
     X_AXES,
     Comparison,
-    duplicate_runs,
+    describe_duplicates,
     parse_run_spec,
-    run_label,
     verdict,
 )
 from engine.compare import MAX_RUNS as MAX_COMPARE
 from engine.compare import MIN_RUNS as MIN_COMPARE
-from engine.config import STRUCTURAL_FIELDS
+from engine.config import STRUCTURAL_FIELDS, ConfigError
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
-from engine.files import check_writable, train_record, write_atomically, write_json
+from engine.files import FIGURE_KINDS, check_figure_path, check_writable, error_reason, train_record, write_atomically, write_json
 from engine.history import History
 from engine.reports import FIGURES, compare_csv, compare_table, history_csv, params_csv, params_json, sweep_csv, sweep_table
 from engine.sweep import SweepSpec, run_sweep, summarize_groups
@@ -90,7 +89,7 @@ def argument(parse):
 
 parse_hidden = argument(parsing.parse_hidden)
 finite_float = argument(parsing.parse_number)
-float_list = argument(parsing.parse_numbers)
+learning_rates = argument(parsing.parse_learning_rates)
 int_list = argument(parsing.parse_layer_sizes)
 path_text = argument(parsing.parse_path)
 
@@ -195,9 +194,14 @@ def config_from_args(
     """`base` (the notebook's defaults unless given) with the options given on the command line."""
     try:
         return (base or TrainConfig()).replace(**given_options(args, swept))
-    except ValueError as err:
-        parser.error(str(err).replace("TrainConfig.", "--").replace("_", "-"))
+    except ConfigError as err:
+        parser.error(option_error(err))
         raise  # unreachable: parser.error exits
+
+
+def option_error(err: ConfigError) -> str:
+    """A refused setting as a usage error naming its option: '--learning-rate: -1.0 is not allowed; ...'."""
+    return f"--{err.field.replace('_', '-')}: {err.reason}"
 
 
 class Parser(argparse.ArgumentParser):
@@ -314,7 +318,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     sweep.add_argument(
         "--learning-rate",
         "--lr",
-        type=float_list,
+        type=learning_rates,
         default=(0.1,),
         metavar="LR,...",
         help="learning rates to sweep, e.g. 0.1,0.5,2 (default 0.1)",
@@ -361,12 +365,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 
 def require_writable(parser: argparse.ArgumentParser, args: argparse.Namespace, *options: str) -> None:
-    """Stop with a usage error now, before any work, when an output option's path cannot be written."""
+    """Stop with a usage error now, before any work, when an output option's path cannot be written, or when a
+    figure option (--png, --svg) names a file of another kind (e.svg for --png)."""
     for option in options:
         path = getattr(args, option, None)
         if path:
             try:
                 check_writable(path)
+                if option in FIGURE_KINDS:
+                    check_figure_path(path, option)
             except ValueError as err:
                 parser.error(f"--{option.replace('_', '-')}: {err}")
 
@@ -525,7 +532,6 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if args.svg and args.figure == "window":
         parser.error("--svg: the whole window exports as --png only; pick a plot with --figure for SVG")
     require_writable(parser, args, "history_csv", "params_csv", "params_json", "png", "svg")
-    require_figure_names(parser, args, "png", "svg")
     try:
         experiment = load_experiment(args.experiment)
     except ExperimentError as err:
@@ -536,8 +542,8 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         (args.history_csv, lambda path: write_atomically(path, history_csv(experiment.history).encode())),
         (args.params_csv, lambda path: write_atomically(path, params_csv(params, experiment.config).encode())),
         (args.params_json, lambda path: write_atomically(path, params_json(params, experiment.config).encode())),
-        (args.png, lambda path: figure_export().export_figure(experiment, args.figure, path, "png")),
-        (args.svg, lambda path: figure_export().export_figure(experiment, args.figure, path, "svg")),
+        (args.png, lambda path: headless().export_figure(experiment, args.figure, path, "png")),
+        (args.svg, lambda path: headless().export_figure(experiment, args.figure, path, "svg")),
     )
     for path, write in writes:
         if path and not written(path, write):
@@ -545,21 +551,11 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return EXIT_OK
 
 
-def figure_export():
-    """gui.export, imported only when a figure is asked for (it loads Qt)."""
-    from gui import export
+def headless():
+    """gui.headless, imported only when a picture is asked for (it loads Qt)."""
+    from gui import headless
 
-    return export
-
-
-def require_figure_names(parser: argparse.ArgumentParser, args: argparse.Namespace, *kinds: str) -> None:
-    """Stop with a usage error when --png/--svg names a file of another kind (e.svg for --png)."""
-    for kind in kinds:
-        if getattr(args, kind, None):
-            try:
-                figure_export().check_figure_path(getattr(args, kind), kind)
-            except ValueError as err:
-                parser.error(f"--{kind}: {err}")
+    return headless
 
 
 def written(path: str, write) -> bool:
@@ -567,7 +563,7 @@ def written(path: str, write) -> bool:
     try:
         write(path)
     except (OSError, ValueError) as err:
-        reason = (err.strerror if isinstance(err, OSError) else None) or str(err)
+        reason = error_reason(err)
         print(f"error: could not write {path}: {reason}" if path not in reason else f"error: {reason}", file=sys.stderr)
         return False
     return True
@@ -596,13 +592,12 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         configs = [parse_run_spec(spec, base, number) for number, spec in enumerate(args.run, start=1)]
     except ValueError as err:
         parser.error(f"--run: {err}")
-    for i, j in duplicate_runs(configs):
-        parser.error(f"--run: runs {i + 1} and {j + 1} are the same run ({run_label(configs[i], base)}) and would train "
-                     "identically; change a setting of one of them")  # fmt: skip
+    duplicates = describe_duplicates(configs, base)
+    if duplicates:
+        parser.error(f"--run: {duplicates}")
     if not args.target_loss > 0:
         parser.error(f"--target-loss: {args.target_loss:g} is not allowed; give a loss > 0")
     require_writable(parser, args, "csv", "png")
-    require_figure_names(parser, args, "png")
     per_epoch = COMPARE_CSV_BYTES_PER_EPOCH if args.csv else COMPARE_BYTES_PER_EPOCH
     refuse_beyond_memory(parser, args.epochs * len(configs) * per_epoch, f"--epochs {args.epochs:,} for {len(configs)} runs",
                          "give fewer --epochs" + (" or leave out --csv" if args.csv else ""))  # fmt: skip
@@ -614,7 +609,7 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     print(verdict(summaries, args.target_loss))
     writes = (
         (args.csv, lambda path: write_atomically(path, compare_csv(comparison).encode())),
-        (args.png, lambda path: figure_export().save_comparison_png(comparison, args.x_axis.replace("-", " "), path)),
+        (args.png, lambda path: headless().save_comparison_png(comparison, args.x_axis.replace("-", " "), path)),
     )
     for path, write in writes:
         if path and not written(path, write):
@@ -630,28 +625,33 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             base=base, seeds=tuple(range(args.seed_start, args.seed_start + args.seeds)), learning_rates=args.learning_rate,
             hidden=args.hidden, optimizers=args.optimizer, epochs=args.epochs,
         )  # fmt: skip
+    except ConfigError as err:
+        parser.error(option_error(err))
     except ValueError as err:
-        parser.error(str(err).replace("TrainConfig.", "--").replace("_", "-"))
-    interrupted = {"now": False}
-    show = sys.stderr.isatty()
+        parser.error(str(err))
+    bar = progress_bar(spec.n_runs, "run")
 
-    def progress(done: int, total: int) -> None:
-        if show:
-            print(f"\r{done:,} / {total:,} runs", end="", file=sys.stderr, flush=True)
+    def progress(done: int, _total: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
 
     try:
-        result = run_sweep(spec, progress=progress, cancelled=lambda: interrupted["now"])
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if show:
-        print(file=sys.stderr)
-    print(f"{len(result):,} runs of {spec.epochs:,} epochs in {result.seconds:.1f} s "
-          f"(seeds {spec.seeds[0]}..{spec.seeds[-1]}; solved = every output within 0.4 of its target)")  # fmt: skip
-    print(sweep_table(summarize_groups(result)))
-    if args.csv and not written(args.csv, lambda path: write_atomically(path, sweep_csv(result).encode())):
-        return EXIT_USAGE
-    return EXIT_OK
+        with interrupt_between_chunks() as stop:  # Ctrl+C: stop after the runs in flight, keep those done
+            result = run_sweep(spec, progress=progress, cancelled=lambda: stop.requested)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not result.complete:
+        kept = f"; saving them to {args.csv}" if args.csv and len(result) else ""
+        print(f"interrupted after {len(result):,} of {spec.n_runs:,} runs{kept}", file=sys.stderr)
+    if len(result):
+        done = f"{len(result):,} runs" if result.complete else f"{len(result):,} of {spec.n_runs:,} runs"
+        print(f"{done} of {spec.epochs:,} epochs in {result.seconds:.1f} s{'' if result.complete else ', interrupted'} "
+              f"(seeds {spec.seeds[0]}..{spec.seeds[-1]}; solved = every output within 0.4 of its target)")  # fmt: skip
+        print(sweep_table(summarize_groups(result)))
+        if args.csv and not written(args.csv, lambda path: write_atomically(path, sweep_csv(result).encode())):
+            return EXIT_USAGE
+    return EXIT_OK if result.complete else EXIT_INTERRUPTED
 
 
 def display_problem() -> str | None:
@@ -716,12 +716,14 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         parser.error(f"--size: {args.size!r} is not WIDTHxHEIGHT with each from 200 to 8000, e.g. 1400x900")
     try:
         check_writable(args.output)
-        figure_export().check_figure_path(args.output, "png")
+        check_figure_path(args.output, "png")
     except ValueError as err:
         parser.error(str(err))
-    from gui.app import save_screenshot
 
-    return save_screenshot(config, args.epochs, args.output, (width, height), tab=args.tab)
+    def shot(path: str) -> None:
+        headless().save_screenshot(config, args.epochs, path, (width, height), tab=args.tab)
+
+    return EXIT_OK if written(args.output, shot) else EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

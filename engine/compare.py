@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import MODES, OPTIMIZERS, TrainConfig
+from .config import MODES, OPTIMIZERS, ConfigError, TrainConfig
 from .parsing import parse_list
 from .trainer import XOR_INPUTS, Trainer, warm_up
 
@@ -53,8 +53,8 @@ def parse_run_spec(text: str, base: TrainConfig, number: int | None = None) -> T
         changes[key] = _parse_value(key, value, name)
     try:
         return base.replace(**changes)
-    except ValueError as err:
-        raise ValueError(f"{name}: {str(err).replace('TrainConfig.', '')}") from None
+    except ConfigError as err:
+        raise ValueError(f"{name}: {err.field}: {err.reason}") from None
 
 
 def _parse_value(key: str, value: str, name: str) -> object:
@@ -75,6 +75,7 @@ def _parse_value(key: str, value: str, name: str) -> object:
 
 def run_label(config: TrainConfig, base: TrainConfig | None = None) -> str:
     """A short name: 'SGD', 'full batch', 'mini-batch 2', plus what else differs from `base`."""
+    config = training_key(config)  # by what it trains as: a mini-batch of 1 is SGD
     names = {"sgd": "SGD", "batch": "full batch"}
     label = names.get(config.mode, f"mini-batch {config.batch_size}")
     base = base or TrainConfig()
@@ -88,28 +89,17 @@ def run_label(config: TrainConfig, base: TrainConfig | None = None) -> str:
                    if getattr(config, name) != getattr(base, name)]  # fmt: skip
     if config.learning_rate != base.learning_rate:
         extras.append(f"lr {config.learning_rate:g}")
-    if config.shuffle and config.mode != "batch":
+    if config.shuffle:
         extras.append("shuffled")
     if config.loss != base.loss:
         extras.append(config.loss)
     return label + (f" ({', '.join(extras)})" if extras else "")
 
 
-def training_key(config: TrainConfig) -> TrainConfig:
-    """`config` with the settings that its mode and optimizer ignore put back to their defaults: two runs with
-    equal keys train identically (batch size outside mini-batch, shuffle in full batch, the other optimizers'
-    coefficients)."""
-    default = TrainConfig()
-    ignored: list[str] = []
-    if config.mode != "minibatch":
-        ignored.append("batch_size")
-    if config.mode == "batch":
-        ignored.append("shuffle")
-    if config.optimizer != "momentum":
-        ignored.append("momentum")
-    if config.optimizer != "adam":
-        ignored += ["beta1", "beta2", "eps"]
-    return config.replace(**{name: getattr(default, name) for name in ignored})
+def training_key(config: TrainConfig, n_samples: int = 4) -> TrainConfig:
+    """Two runs with equal keys train identically, bit for bit: `TrainConfig.canonical` (a mini-batch of 1 is SGD, one
+    of every sample in order is full batch; settings the mode and optimizer ignore take their defaults)."""
+    return config.canonical(n_samples)
 
 
 def duplicate_runs(configs: list[TrainConfig]) -> list[tuple[int, int]]:
@@ -123,6 +113,22 @@ def duplicate_runs(configs: list[TrainConfig]) -> list[tuple[int, int]]:
         else:
             first[key] = j
     return pairs
+
+
+def describe_duplicates(configs: list[TrainConfig], base: TrainConfig | None = None) -> str | None:
+    """One sentence naming the runs that would train identically, or None when there are none, e.g. "Runs 1 and 3 are
+    the same run (SGD): they would train identically. Change a setting so that no two runs are the same."."""
+    groups: dict[int, list[int]] = {}
+    for i, j in duplicate_runs(configs):
+        groups.setdefault(i, [i]).append(j)
+    if not groups:
+        return None
+    parts = []
+    for i, runs in groups.items():
+        numbers = [str(k + 1) for k in runs]
+        parts.append(f"runs {', '.join(numbers[:-1])} and {numbers[-1]} are the same run ({run_label(configs[i], base)})")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + ": they would train identically. Change a setting so that no two runs are the same."
 
 
 def run_labels(configs: list[TrainConfig], base: TrainConfig | None = None) -> list[str]:
@@ -344,6 +350,7 @@ __all__ = [
     "X_AXES",
     "Comparison",
     "RunSummary",
+    "describe_duplicates",
     "duplicate_runs",
     "next_run",
     "parse_run_spec",

@@ -35,13 +35,23 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _fail(field: str, value: Any, allowed: str) -> ValueError:
-    return ValueError(f"TrainConfig.{field}: {value!r} is not allowed; {allowed}")
+class ConfigError(ValueError):
+    """A value `TrainConfig` refuses. `field`: the field's name ("learning_rate"); `reason`: the value and the rule
+    ("-1.0 is not allowed; it must be a finite number > 0"). The message is "TrainConfig.FIELD: REASON"; a caller that
+    knows the field by another name (an option, a form's label) writes that name before `reason` itself."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"TrainConfig.{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+def _fail(field: str, value: Any, allowed: str) -> ConfigError:
+    return ConfigError(field, f"{value!r} is not allowed; {allowed}")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Settings of one run. Bad values raise `ValueError` naming the field, the value and what is allowed.
+    """Settings of one run. Bad values raise `ConfigError` naming the field, the value and what is allowed.
 
     hidden: sizes of the hidden layers, input side first (``()`` is logistic regression).
     activation: hidden-layer activation, one of `ACTIVATIONS`; the output unit is always a sigmoid.
@@ -137,6 +147,31 @@ class TrainConfig:
         if self.mode == "batch":
             return n_samples
         return min(self.batch_size, n_samples)
+
+    def canonical(self, n_samples: int) -> TrainConfig:
+        """The simplest config that trains exactly as this one on a dataset of `n_samples` samples: two configs with
+        equal canonical forms give bit-identical runs.
+
+        Only the samples per update (`batch_size_for`) and the visiting order matter: one sample per update is mode
+        sgd; all samples in dataset order is mode batch; anything else is a mini-batch of `batch_size_for` samples.
+        A shuffled mini-batch of all samples stays a mini-batch: its gradient is summed in another order, which can
+        differ in the last bits. Settings that the mode or the optimizer ignore take their defaults: batch size
+        outside mini-batch, shuffle in full batch, momentum outside momentum, beta1, beta2 and eps outside adam.
+        """
+        size = self.batch_size_for(n_samples)
+        shuffled = self.shuffle and self.mode != "batch"
+        mode = "sgd" if size == 1 else "batch" if size == n_samples and not shuffled else "minibatch"
+        default = TrainConfig()
+        changes: dict[str, Any] = {
+            "mode": mode,
+            "batch_size": size if mode == "minibatch" else default.batch_size,
+            "shuffle": shuffled,
+        }
+        if self.optimizer != "momentum":
+            changes["momentum"] = default.momentum
+        if self.optimizer != "adam":
+            changes.update(beta1=default.beta1, beta2=default.beta2, eps=default.eps)
+        return self.replace(**changes)
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with `changes` applied and validated."""

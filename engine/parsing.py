@@ -2,6 +2,7 @@
 
 - A list is items separated by commas; spaces around items do not matter. An empty text or an empty
   item (``"0.1,,2"``) is refused, never skipped.
+- Learning rates: finite numbers greater than 0.
 - Hidden layers: ``"2"`` or ``"4, 3"``; ``"none"`` (any case) is no hidden layer. Every size is from 1 to
   `MAX_UNITS`: ``0`` is refused, not read as "no hidden layer".
 - A path is refused when it is empty.
@@ -62,9 +63,17 @@ def parse_layer_size(text: str) -> int:
     return size
 
 
-def parse_numbers(text: str) -> tuple[float, ...]:
-    """'0.1, 0.5, 2' -> (0.1, 0.5, 2.0)."""
-    return parse_list(text, parse_number, "numbers such as 0.1, 0.5, 2")
+def parse_learning_rate(text: str) -> float:
+    """A learning rate: a finite number > 0."""
+    value = parse_number(text)
+    if not value > 0:
+        raise ValueError(f"{value:g} is not allowed; each is a number greater than 0")
+    return value
+
+
+def parse_learning_rates(text: str) -> tuple[float, ...]:
+    """Learning rates (a sweep's): '0.1, 0.5, 2' -> (0.1, 0.5, 2.0), each a finite number > 0."""
+    return parse_list(text, parse_learning_rate, "learning rates greater than 0 such as 0.1, 0.5, 2")
 
 
 def parse_layer_sizes(text: str) -> tuple[int, ...]:

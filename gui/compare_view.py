@@ -38,16 +38,15 @@ from engine.compare import (
     MIN_RUNS,
     X_AXES,
     Comparison,
-    duplicate_runs,
+    describe_duplicates,
     next_run,
-    run_labels,
     summarize,
     verdict,
     x_values,
 )
 
 from .controls import LogSpinBox
-from .export import RUN_COLORS, X_LABELS
+from .figures import RUN_COLORS, X_LABELS
 from .threads import RequestThread
 
 MAX_EPOCHS = 1_000_000  # compared runs keep every epoch exactly (History's exact part)
@@ -419,12 +418,9 @@ class CompareView(QWidget):
         self.add_button.setEnabled(self.editor.rowCount() < MAX_RUNS)
         self.remove_button.setEnabled(self.editor.rowCount() > MIN_RUNS)
         if hasattr(self, "runs_note"):
-            configs = self.editor.configs(self._base)
-            labels = run_labels(configs, self._base)
-            same = [f"Runs {i + 1} and {j + 1} are the same ({labels[i]} and {labels[j]}): they will train identically"
-                    for i, j in duplicate_runs(configs)]  # fmt: skip
-            self.runs_note.setText("; ".join(same) + ". Change a setting of one of them." if same else "")
-            self.runs_note.setVisible(bool(same))
+            duplicates = describe_duplicates(self.editor.configs(self._base), self._base)
+            self.runs_note.setText(duplicates or "")
+            self.runs_note.setVisible(duplicates is not None)
         if hasattr(self, "thread"):
             self.play_button.setChecked(False)
             self.thread.set_runs(self._base, self.editor.configs(self._base))

@@ -7,6 +7,7 @@ Clicking a cell or a seed loads that exact run into the Train tab, where it repl
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import OPTIMIZERS, TrainConfig, parsing
-from engine.config import MAX_UNITS
+from engine.config import MAX_UNITS, ConfigError
 from engine.sweep import MAX_RUNS, SweepResult, SweepSpec, run_sweep
 
 from .threads import RequestThread
@@ -90,6 +91,10 @@ class SweepThread(RequestThread):
                 result = run_sweep(req.spec, progress=self.progress.emit, cancelled=self._cancelled)
                 if not self._aborted():
                     self.result.emit(result)
+
+
+# The form's names of the TrainConfig fields a sweep sets.
+FIELD_NAMES = {"learning_rate": "Learning rates", "hidden": "Hidden units", "optimizer": "Optimizers"}
 
 
 def _list(text: str, parse, field: str) -> tuple:
@@ -263,10 +268,7 @@ class SweepView(QWidget):
 
     def spec(self) -> SweepSpec:
         """The sweep the form describes; ValueError with a message for the user when it makes no sense."""
-        lrs = _list(self.lr_edit.text(), parsing.parse_numbers, "Learning rates")
-        for lr in lrs:
-            if not lr > 0:
-                raise ValueError(f"Learning rates: {lr:g} is not allowed; each is a number greater than 0")
+        lrs = _list(self.lr_edit.text(), parsing.parse_learning_rates, "Learning rates")
         hidden = _list(self.hidden_edit.text(), parsing.parse_layer_sizes, "Hidden units")
         optimizers = tuple(name for name, box in self.optimizer_checks.items() if box.isChecked())
         if not optimizers:
@@ -282,8 +284,11 @@ class SweepView(QWidget):
     def start(self) -> None:
         try:
             spec = self.spec()
+        except ConfigError as err:  # a setting from the Train tab that this sweep's values make invalid
+            self._refuse(f"{FIELD_NAMES.get(err.field, err.field)}: {err.reason}")
+            return
         except ValueError as err:
-            self.message.setText(f"<span style='color:#c92a2a'>{str(err).replace('TrainConfig.', '')}</span>")
+            self._refuse(str(err))
             return
         self.progress.setRange(0, spec.n_runs)
         self.progress.setValue(0)
@@ -291,6 +296,9 @@ class SweepView(QWidget):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.thread.start_sweep(spec)
+
+    def _refuse(self, message: str) -> None:
+        self.message.setText(f"<span style='color:#c92a2a'>{html.escape(message, quote=False)}</span>")
 
     def cancel(self) -> None:
         self.thread.cancel()

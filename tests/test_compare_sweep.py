@@ -2,6 +2,7 @@
 
 import csv
 import io
+import signal
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from engine import XOR_INPUTS, TrainConfig, Trainer
 from engine.compare import (
     Comparison,
     RunSummary,
+    describe_duplicates,
     duplicate_runs,
     gradient_evaluations_per_epoch,
     parse_run_spec,
@@ -22,7 +24,7 @@ from engine.compare import (
     verdict,
     x_values,
 )
-from engine.sweep import OUTCOMES, SweepSpec, classify, run_sweep, summarize_groups
+from engine.sweep import BATCH_RUNS, OUTCOMES, SweepSpec, classify, run_sweep, summarize_groups
 
 
 def test_compared_runs_start_from_identical_weights():
@@ -159,6 +161,38 @@ def test_duplicate_runs_are_found_and_labelled_apart():
     assert Comparison(base, [sgd, sgd]).labels == ["SGD", "SGD (run 2)"]
 
 
+def test_runs_that_train_alike_in_another_mode_are_duplicates():
+    """A mini-batch of 1 is SGD and one of all 4 samples in order is full batch: bit for bit, so they are the same run,
+    labelled by what they train as. Shuffled, a mini-batch of 4 sums its gradient in another order: a different run."""
+    base = TrainConfig()
+    sgd, batch = base.replace(mode="sgd"), base.replace(mode="batch")
+    one, four = base.replace(mode="minibatch", batch_size=1), base.replace(mode="minibatch", batch_size=4)
+    assert duplicate_runs([batch, four]) == [(0, 1)] and duplicate_runs([sgd, one]) == [(0, 1)]
+    assert duplicate_runs([batch, four.replace(batch_size=9)]) == [(0, 1)]
+    assert duplicate_runs([sgd.replace(shuffle=True), one.replace(shuffle=True)]) == [(0, 1)]
+    assert duplicate_runs([batch, four.replace(shuffle=True), sgd, one.replace(shuffle=True)]) == []
+    assert duplicate_runs([four.replace(shuffle=True), four.replace(batch_size=9, shuffle=True)]) == [(0, 1)]
+    for a, b in ((batch, four), (sgd, one)):
+        np.testing.assert_array_equal(Trainer(a).run(500).loss, Trainer(b).run(500).loss)
+    assert run_labels([batch, four, sgd, one], base) == ["full batch", "full batch (run 2)", "SGD", "SGD (run 4)"]
+    assert run_label(four.replace(batch_size=9, shuffle=True), base) == "mini-batch 4 (shuffled)"
+
+
+def test_duplicates_are_described_in_one_sentence():
+    base = TrainConfig()
+    sgd, batch = base.replace(mode="sgd"), base.replace(mode="batch")
+    four = base.replace(mode="minibatch", batch_size=4)
+    assert describe_duplicates([sgd, batch], base) is None
+    assert describe_duplicates([sgd, batch, four], base) == (
+        "Runs 2 and 3 are the same run (full batch): they would train identically. "
+        "Change a setting so that no two runs are the same."
+    )
+    assert describe_duplicates([sgd, batch, sgd, four, sgd.replace(batch_size=3)], base) == (
+        "Runs 1, 3 and 5 are the same run (SGD); runs 2 and 4 are the same run (full batch): they would train "
+        "identically. Change a setting so that no two runs are the same."
+    )
+
+
 @pytest.mark.parametrize("spec", ["", "  ", ",", "mode=sgd,,optimizer=adam", "mode=sgd,"])
 def test_empty_run_specs_are_refused(spec):
     with pytest.raises(ValueError, match=r"nothing given|empty item"):
@@ -257,8 +291,17 @@ def test_compare_command(capsys, tmp_path):
      (["compare", "--run", "a=b", "--run", "mode=sgd"], "cannot vary"), (["compare"], "--run"),
      (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--target-loss", "0"], "--target-loss"),
      (["compare", "--run", "mode=sgd", "--run", ""], "--run: run 2: nothing given; give FIELD=VALUE"),
-     (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--run", "mode=sgd,batch_size=2"], "runs 1 and 3 are the same"),
+     (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--run", "mode=sgd,batch_size=2"],
+      "--run: Runs 1 and 3 are the same run (SGD): they would train identically. Change a setting"),
+     (["compare", "--run", "mode=batch", "--run", "mode=minibatch,batch_size=4"], "Runs 1 and 2 are the same run (full batch)"),
+     (["compare", "--run", "mode=sgd", "--run", "learning_rate=0"],
+      "--run: run 2 ('learning_rate=0'): learning_rate: 0.0 is not allowed; it must be a finite number > 0"),
+     (["compare", "--batch-size", "0", "--run", "mode=sgd", "--run", "mode=batch"],
+      "error: --batch-size: 0 is not allowed; it must be an integer from 1 to"),
      (["sweep", "--seeds", "0"], "--seeds"), (["sweep", "--learning-rate", "0.1,x"], "'x' is not a number"),
+     (["sweep", "--learning-rate", "0.1,0"], "error: --learning-rate/--lr: 0 is not allowed; each is a number greater than 0"),
+     (["sweep", "--lr", "-2"], "error: --learning-rate/--lr: -2 is not allowed; each is a number greater than 0"),
+     (["sweep", "--momentum", "1"], "error: --momentum: 1.0 is not allowed; it must be a number with 0 <= value < 1"),
      (["sweep", "--optimizer", "rmsprop"], "'rmsprop' is not one of sgd, momentum, adam"),
      (["sweep", "--shuffle"], "cannot shuffle"),
      (["sweep", "--hidden", "0"], "--hidden"), (["sweep", "--csv", "/nonexistent-dir/s.csv"], "does not exist")],
@@ -286,3 +329,48 @@ def test_sweep_command(capsys, tmp_path):
     assert float(row["final_loss"]) == chunk.loss[-1]
     assert (row["epochs_to_solve"] == "") == (row["solved"] == "false")
     assert Trainer(config).predict(XOR_INPUTS).shape == (4,)
+
+
+def test_sweep_ctrl_c_keeps_the_finished_runs(capsys, tmp_path, monkeypatch):
+    """Ctrl+C stops the sweep after the runs in flight: their table is printed, --csv gets them, exit 130."""
+    original = main.run_sweep
+
+    def run_sweep_with_ctrl_c(spec, progress=None, cancelled=None):
+        def progress_then_ctrl_c(done, total):
+            progress(done, total)
+            signal.raise_signal(signal.SIGINT)  # as if pressed while the first runs trained
+
+        return original(spec, progress=progress_then_ctrl_c, cancelled=cancelled)
+
+    monkeypatch.setattr(main, "run_sweep", run_sweep_with_ctrl_c)
+    path = tmp_path / "s.csv"
+    code = main.main(["sweep", "--seeds", "200", "--learning-rate", "0.5", "--epochs", "300", "--csv", str(path)])
+    out, err = capsys.readouterr()
+    assert code == main.EXIT_INTERRUPTED
+    assert err == f"interrupted after {BATCH_RUNS} of 200 runs; saving them to {path}\n"
+    assert f"{BATCH_RUNS} of 200 runs of 300 epochs in " in out and ", interrupted (seeds 0..199;" in out
+    assert f"/{BATCH_RUNS})" in out  # the table counts the finished runs
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert [int(row["seed"]) for row in rows] == list(range(BATCH_RUNS))
+    assert float(rows[7]["final_loss"]) == Trainer(TrainConfig(seed=7, learning_rate=0.5)).run(300).loss[-1]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_sweep_shows_progress_in_runs(capsys, monkeypatch):
+    bars = []
+
+    class Bar:
+        def __init__(self, total, unit):
+            self.total, self.unit, self.n, self.closed = total, unit, 0, False
+            bars.append(self)
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(main, "progress_bar", Bar)
+    assert main.main(["sweep", "--seeds", "100", "--learning-rate", "0.5,2", "--epochs", "50"]) == 0
+    assert [(bar.total, bar.unit, bar.n, bar.closed) for bar in bars] == [(200, "run", 200, True)]
+    assert "\r" not in capsys.readouterr().err

@@ -129,6 +129,25 @@ def test_missing_empty_folder_and_garbage(tmp_path):
     expect_error(tmp_path / "text.bplab", "not an .npz file")
 
 
+def test_errors_carry_the_file_name_and_the_reason(saved, tmp_path):
+    """The window writes "Could not open NAME: REASON" and the command line "error: NAME: REASON" from these parts."""
+    cases = [(tmp_path / "nope.bplab", "no such file"), (tmp_path / "empty.bplab", "it is empty"), (tmp_path, "it is a folder")]
+    (tmp_path / "empty.bplab").write_bytes(b"")
+    path = saved[0]
+    header = header_of(path)
+    rewrite(path, header=encode({**header, "trainer": {**header["trainer"], "partial": "junk"}}))
+    cases.append((path, "the epoch in progress is malformed"))  # it named no file
+    for where, reason in cases:
+        with pytest.raises(ExperimentError) as info:
+            load_experiment(where)
+        err = info.value
+        assert err.name == where.name and err.reason.startswith(reason) and str(err) == f"{err.name}: {err.reason}"
+    rewrite(path, header=encode({**header, "config": {**header["config"], "learning_rate": -1}}))
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    assert info.value.reason == "its settings are not valid: learning_rate -1 is not allowed; it must be a finite number > 0"
+
+
 def test_truncated_file(saved):
     path = saved[0]
     data = path.read_bytes()

@@ -8,8 +8,8 @@ from engine.parsing import (
     format_hidden,
     parse_hidden,
     parse_layer_sizes,
+    parse_learning_rates,
     parse_names,
-    parse_numbers,
     parse_path,
 )
 from gui.controls import ControlPanel
@@ -44,14 +44,15 @@ def test_hidden_refusals_say_why(text, message):
 
 
 def test_lists_refuse_empty_items_never_skip_them():
-    assert parse_numbers("0.1, 0.5,2") == (0.1, 0.5, 2.0)
+    assert parse_learning_rates("0.1, 0.5,2") == (0.1, 0.5, 2.0)
     assert parse_layer_sizes("2, 3") == (2, 3)
     assert parse_names(("sgd", "adam"))("sgd,adam") == ("sgd", "adam")
-    for parse, text in ((parse_numbers, "0.1,,2"), (parse_numbers, ""), (parse_layer_sizes, "2,,3"), (parse_layer_sizes, ",")):
+    lists = ((parse_learning_rates, "0.1,,2"), (parse_learning_rates, ""), (parse_layer_sizes, "2,,3"), (parse_layer_sizes, ","))
+    for parse, text in lists:
         with pytest.raises(ValueError, match=r"empty item|nothing given"):
             parse(text)
     with pytest.raises(ValueError, match="not a finite number"):
-        parse_numbers("0.1,inf")
+        parse_learning_rates("0.1,inf")
     with pytest.raises(ValueError, match="0 is not a layer size"):
         parse_layer_sizes("2,0")
     with pytest.raises(ValueError, match="'rmsprop' is not one of sgd, adam"):
@@ -88,3 +89,21 @@ def test_the_window_reads_hidden_layers_by_the_same_rule(qtbot):
     validate = panel.hidden_edit.validator().validate
     assert validate("none", 0)[0].name == "Acceptable" and validate("no", 0)[0].name == "Intermediate"
     assert validate("nonsense", 0)[0].name == "Invalid"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0.1, 0", "0 is not allowed; each is a number greater than 0"), ("-1", "-1 is not allowed; each is a number greater"),
+     ("1e-400", "0 is not allowed"), ("nan", "'nan' is not a finite number"), ("0.1,inf", "'inf' is not a finite number"),
+     ("0.1,x", "'x' is not a number"), ("0.1,,2", "'0.1,,2' has an empty item"), ("", "nothing given")],
+)  # fmt: skip
+def test_learning_rates_are_positive_finite_numbers(text, message):
+    """The sweep's rule on the command line and in the window, and the same rule as TrainConfig's."""
+    with pytest.raises(ValueError) as info:
+        parse_learning_rates(text)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert parse_learning_rates(" 0.1, 2,1e-3") == (0.1, 2.0, 0.001)
+    for value in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            TrainConfig(learning_rate=value)
+    assert TrainConfig(learning_rate=5e-324).learning_rate == parse_learning_rates("5e-324")[0]
