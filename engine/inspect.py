@@ -19,10 +19,10 @@ class SampleTrace:
     """One sample through the network, as the notebook writes it.
 
     index: the sample's row in the training data (None for another input). applied: the update was made
-    (a sample step); otherwise it shows what the update would be. position: samples of the current epoch
-    done after this step (0 for an inspection). epoch, samples_done: where training stood at the weights
-    before the update (params_before): `epoch` epochs completed, then `samples_done` samples of epoch
-    ``epoch + 1``; a sample step's sample is sample ``samples_done + 1`` of epoch ``epoch + 1``. next_up: an
+    (a sample step); otherwise it shows what the update would be. n_samples: samples in an epoch.
+    epoch, samples_done: where training stood at the weights before the update (params_before): `epoch`
+    epochs completed, then `samples_done` samples of epoch ``epoch + 1``; a sample step's sample is sample
+    ``samples_done + 1`` of epoch ``epoch + 1``, and `after` is where it left training. next_up: an
     inspection of the sample the next sample step trains (its update is exactly that step's).
     z, a, delta: per layer after the input (hidden layers, then the output), each (units,).
     grads: per layer (∂W (out, in), ∂b (out, 1)) of `objective`.
@@ -35,7 +35,7 @@ class SampleTrace:
     x: np.ndarray
     y: float
     applied: bool
-    position: int
+    n_samples: int
     config: TrainConfig
     params_before: Params
     params_after: Params
@@ -50,6 +50,13 @@ class SampleTrace:
     epoch: int = 0
     samples_done: int = 0
     next_up: bool = False
+
+    @property
+    def after(self) -> tuple[int, int]:
+        """(epoch, samples_done) at the weights after the update (params_after), as a sample step leaves them:
+        the sample's epoch completed when it was the epoch's last."""
+        done = self.samples_done + 1
+        return (self.epoch + 1, 0) if done == self.n_samples else (self.epoch, done)
 
     def relative_difference(self, layer: int, which: int) -> np.ndarray:
         """|backprop - finite difference| / max(|backprop|, |finite difference|, 1e-8), elementwise (the floor

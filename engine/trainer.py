@@ -313,7 +313,6 @@ class Trainer:
         part["loss_sum"] += trace.loss
         part["predictions"][index] = trace.y_hat
         part["position"] += 1
-        trace = _with_position(trace, part["position"])
         if part["position"] < n:
             return trace, None
         return trace, self._close_epoch()
@@ -396,7 +395,7 @@ class Trainer:
         y_hat = float(acts[-1])
         objective = 0.5 * (y - y_hat) ** 2 if cfg.loss == "mse" else float(loss)
         return SampleTrace(
-            index=index, x=np.array(x, dtype=np.float64), y=y, applied=apply, position=0, config=cfg,
+            index=index, x=np.array(x, dtype=np.float64), y=y, applied=apply, n_samples=self.n_samples, config=cfg,
             params_before=before, params_after=lay.copies(theta), z=[zs[s].copy() for s in per_layer],
             a=[acts[s].copy() for s in per_layer], delta=[deltas[s].copy() for s in per_layer], grads=lay.copies(grad),
             fd_grads=fd, y_hat=y_hat, loss=float(loss), objective=float(objective), epoch=self._epoch,
@@ -409,7 +408,7 @@ class Trainer:
         return self._shuffle_rng.permuted(np.tile(np.arange(self.n_samples, dtype=np.int64), (n_epochs, 1)), axis=1)
 
     def _shuffles(self) -> bool:
-        return self._config.shuffle and self._config.mode != "batch"
+        return self._config.canonical(self.n_samples).shuffle
 
     def _train(self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray, stop_below: float) -> int:
         """One kernel call over ``len(loss)`` epochs; returns the epochs done and notes divergence."""
@@ -475,10 +474,6 @@ def _coef(cfg: TrainConfig) -> np.ndarray:
 
 def _copy_partial(partial: dict) -> dict:
     return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in partial.items()}
-
-
-def _with_position(trace: SampleTrace, position: int) -> SampleTrace:
-    return dataclasses.replace(trace, position=position)
 
 
 def _check_partial(partial: dict | None, n: int) -> dict | None:

@@ -233,10 +233,7 @@ class ControlPanel(QWidget):
             f"Hidden layer sizes, input side first: 2, or 4, 3; none: no hidden layer. Up to {MAX_HIDDEN_LAYERS} layers "
             f"of 1 to {MAX_UNITS} units. Press Enter to apply."
         )
-        self.hidden_error = QLabel()
-        self.hidden_error.setStyleSheet("color: #c92a2a")
-        self.hidden_error.setWordWrap(True)
-        self.hidden_error.hide()
+        self.hidden_error = _error_label("hiddenError")
         self.activation_combo = _combo(ACTIVATIONS, "activationCombo", "Hidden-layer activation; the output is always a sigmoid")
         self.init_combo = _combo(
             INITS, "initCombo", "Initial weights: notebook = uniform [0, 1) from np.random.seed(seed); xavier; he"
@@ -398,10 +395,9 @@ class ControlPanel(QWidget):
         try:
             hidden = parse_hidden(self.hidden_edit.text())
         except ValueError as err:
-            self.hidden_error.setText(f"Hidden layers: {err}")
-            self.hidden_error.show()
+            _say(self.hidden_error, f"Hidden layers: {err}")
             return
-        self.hidden_error.hide()
+        _say(self.hidden_error, "")
         self.hidden_edit.setText(format_hidden(hidden))
         try:
             config = self._config.replace(
@@ -417,8 +413,7 @@ class ControlPanel(QWidget):
                 shuffle=self.shuffle_check.isChecked(),
             )
         except ValueError as err:  # the widgets' ranges should prevent this; say so rather than crash
-            self.hidden_error.setText(str(err))
-            self.hidden_error.show()
+            _say(self.hidden_error, str(err))
             return
         if config != self._config:
             self._config = config

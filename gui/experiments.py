@@ -6,29 +6,35 @@ anything changes; a bad file leaves the current experiment exactly as it was. Wh
 experiment on show (opening a file, loading a sweep's run, restoring the notebook's defaults, closing)
 first asks about unsaved work, as `replace_experiment` does. Messages to the user go through `warn` and
 `ask_unsaved`, and file names through `choose_file`, which tests replace. Every file dialog is built by
-`file_dialog`.
+`gui.dialogs.file_dialog`.
 """
 
 from __future__ import annotations
 
+import enum
+import functools
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QFileInfo, QMargins, QMimeDatabase, QObject, QRect, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAbstractFileIconProvider, QAction, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QFileIconProvider, QMessageBox
+from PySide6.QtCore import QMargins, QObject, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from engine import TrainConfig
 from engine.experiment import SUFFIX, Experiment, ExperimentError, default_name, load_experiment, save_experiment
-from engine.files import write_atomically
+from engine.files import FIGURE_KINDS, error_reason, write_atomically
 from engine.reports import history_csv, params_csv, params_json
+
+from .dialogs import file_dialog
 
 MAX_RECENT = 8
 FILTER = f"Backprop Lab experiments (*{SUFFIX});;All files (*)"
 DEFAULT_SIZE = QSize(1400, 900)  # the window's size on a fresh profile, when the screen has room for it
 # room for a title bar and borders: the window manager reports the real ones only once the window is shown
 FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
+IN_USE = "lastConfigInUse"  # settings key: the process IDs of the sessions using the remembered config (JSON list)
 
 
 def settings() -> QSettings:
@@ -42,75 +48,6 @@ def last_config() -> TrainConfig | None:
         return TrainConfig.from_dict(json.loads(text)) if text else None
     except (ValueError, TypeError):
         return None
-
-
-def reason(err: Exception, name: str) -> str:
-    """An `ExperimentError`'s text as the reason after "Could not open NAME: ", without the name it starts with
-    ("x.bplab is empty" gives "it is empty"; "x.bplab: no such file" gives "no such file")."""
-    text = str(err)
-    if text.startswith(f"{name}: "):
-        return text[len(name) + 2 :]
-    if text.startswith(f"{name} "):
-        return "it " + text[len(name) + 1 :]
-    return text
-
-
-class NameOnlyIconProvider(QFileIconProvider):
-    """File types and icons from file names alone.
-
-    Qt's own provider asks `QMimeDatabase.mimeTypeForFile` with its default match mode, which reads the first
-    bytes of every file whose name does not settle its type, on the GUI thread while the dialog lists a folder:
-    in /proc that read blocks for good (`/proc/kmsg`, which it also empties) and the window freezes.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setOptions(QAbstractFileIconProvider.Option.DontUseCustomDirectoryIcons)
-        self._mime_types = QMimeDatabase()
-
-    def _mime(self, info: QFileInfo):
-        return self._mime_types.mimeTypeForFile(info, QMimeDatabase.MatchMode.MatchExtension)
-
-    def type(self, info: QFileInfo) -> str:
-        if info.isFile():
-            mime = self._mime(info)
-            return mime.comment() or mime.name()
-        return super().type(info)  # folders, drives, links and devices: named without reading anything
-
-    def icon(self, what) -> QIcon:  # Qt's icon(IconType) and icon(QFileInfo) overloads
-        if isinstance(what, QFileInfo) and what.isFile():
-            fallback = super().icon(QAbstractFileIconProvider.IconType.File)
-            return QIcon.fromTheme(self._mime(what).iconName(), fallback)
-        return super().icon(what)
-
-
-_ICONS: list[NameOnlyIconProvider] = []  # one provider for every dialog, created with the first
-
-
-def file_dialog(parent, title: str, start: str, filters: str, save: bool) -> QFileDialog:
-    """A file dialog to open (`save` False: an existing file) or save, at `start` (a folder or a file name).
-
-    Every dialog of the window is built here. Its icon provider never reads a file to guess its type (see
-    `NameOnlyIconProvider`), so browsing or typing /proc does not freeze the window. Where the platform
-    offers its own dialog Qt shows that one, which lists folders by itself.
-    """
-    if not _ICONS:
-        _ICONS.append(NameOnlyIconProvider())
-    dialog = QFileDialog(parent, title)
-    dialog.setIconProvider(_ICONS[0])
-    dialog.setNameFilters(filters.split(";;"))
-    if save:
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-    else:
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-    start_path = Path(start)
-    if start_path.is_dir():
-        dialog.setDirectory(str(start_path))
-    else:
-        dialog.setDirectory(str(start_path.parent))
-        dialog.selectFile(start_path.name)
-    return dialog
 
 
 def fit_to_screen(window) -> None:
@@ -138,22 +75,68 @@ def fit_to_screen(window) -> None:
 def claim_last_config() -> tuple[TrainConfig | None, str]:
     """The remembered config for a session that starts now, and a note when it is set aside.
 
-    The remembered config is marked "in use" until a clean close (`Experiments.remember_window`) clears the
-    mark. A mark still there means the last session that started did not close normally, perhaps because of
-    these very settings (a network too big to be usable, say): this session then starts with the notebook's
-    defaults, and the note says so.
+    The remembered config is marked "in use" by each session's process ID until that session closes cleanly
+    (`release_last_config`). A mark left by a process that is gone means a session did not close normally,
+    perhaps because of these very settings (a network too big to be usable, say): this session then starts
+    with the notebook's defaults, and the note says so. A mark of a session still open (another window) is no
+    such sign.
     """
     store = settings()
     config, note = last_config(), ""
-    if config is not None and store.value("lastConfigInUse", False, type=bool):
+    claims = _claims(store)
+    gone = [pid for pid in claims if not _running(pid)]
+    if config is not None and gone:
         note = (
             f"The last session did not close normally: started with the notebook defaults instead of the remembered "
             f"settings (hidden {','.join(map(str, config.hidden)) or 'none'}, learning rate {config.learning_rate:g})"
         )
         config = None
-    store.setValue("lastConfigInUse", True)
+    _set_claims(store, [pid for pid in claims if pid not in gone and pid != os.getpid()] + [os.getpid()])
     store.sync()  # on disk now: a session that hangs never writes it later
     return config, note
+
+
+def release_last_config(store: QSettings) -> None:
+    """A clean close: this process no longer holds the remembered config's "in use" mark."""
+    _set_claims(store, [pid for pid in _claims(store) if pid != os.getpid()])
+
+
+def _claims(store: QSettings) -> list[int]:
+    """The process IDs holding the "in use" mark. An older version's mark (true) names none: it counts as one gone."""
+    value = store.value(IN_USE, "[]")
+    if value in (True, "true"):
+        return [0]
+    try:
+        pids = json.loads(value) if isinstance(value, str) else None
+        return [int(pid) for pid in pids] if isinstance(pids, list) else []
+    except (ValueError, TypeError):
+        return []
+
+
+def _set_claims(store: QSettings, pids: list[int]) -> None:
+    store.setValue(IN_USE, json.dumps(pids))
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` is still there (on Windows, where os.kill would end it, never: as if it were gone)."""
+    if pid <= 0 or os.name == "nt":
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+class Replace(enum.Enum):
+    """How `Experiments.replace_experiment` went: its action ran NOW (nothing unsaved, or Discard), runs
+    AFTER_SAVE (Save: once the file is written), or the user CANCELLED (nothing changes)."""
+
+    NOW = "now"
+    AFTER_SAVE = "after save"
+    CANCELLED = "cancelled"
 
 
 class Experiments(QObject):
@@ -273,35 +256,35 @@ class Experiments(QObject):
             dialog.deleteLater()
 
     # --- unsaved work --------------------------------------------------------------------------
-    def replace_experiment(self, action: Callable[[], object], doing: str = "closing") -> bool:
+    def replace_experiment(self, action: Callable[[Replace], object], doing: str = "closing") -> Replace:
         """Run `action`, which replaces the experiment on show, once its unsaved work is saved or given up.
 
         With unsaved work this asks as closing does: Save saves first and runs `action` once the file is
         written (never, if saving fails: the warning says the work is still open), Discard runs it now,
-        Cancel keeps everything as it is. True: `action` ran or will run after the save; False: cancelled.
+        Cancel keeps everything as it is. Returns how it went, and `action` is given the same answer.
         """
         if not self.modified:
-            action()
-            return True
+            action(Replace.NOW)
+            return Replace.NOW
         self.unsaved_question = f"Save the changes to this experiment before {doing}?"
         try:
             answer = self.ask_unsaved()
         finally:
             self.unsaved_question = ""
         if answer == QMessageBox.StandardButton.Discard:
-            action()
-            return True
+            action(Replace.NOW)
+            return Replace.NOW
         if answer != QMessageBox.StandardButton.Save:
-            return False
+            return Replace.CANCELLED
         self.window.pause()  # nothing more to save after the state the thread sends next
         path = self.path
         if path is None:
             path = self._ask_save_path()
             if path is None:
-                return False
-        self._after_save = action
+                return Replace.CANCELLED
+        self._after_save = functools.partial(action, Replace.AFTER_SAVE)
         self.save_to(path)
-        return True
+        return Replace.AFTER_SAVE
 
     # --- saving ------------------------------------------------------------------------------
     def save(self) -> None:
@@ -312,8 +295,8 @@ class Experiments(QObject):
 
     def _ask_save_path(self) -> Path | None:
         start = str(self.path or Path.home() / default_name(self.window.controls.config()))
-        path, _ = self.choose_file("Save experiment", start, FILTER, save=True)
-        return Path(path if Path(path).suffix else path + SUFFIX) if path else None
+        path, _ = self.choose_file("Save experiment", start, FILTER, save=True)  # the dialog adds .bplab to a bare name
+        return Path(path) if path else None
 
     def save_as_dialog(self) -> None:
         path = self._ask_save_path()
@@ -338,7 +321,7 @@ class Experiments(QObject):
             save_experiment(path, Experiment(window.shown_config(), state, window.curves.history, path.stem))
         except OSError as err:
             self._after_save = None
-            self.warn(f"Could not save {path.name}: {err.strerror or err}. The experiment is still open; nothing was lost.")
+            self.warn(f"Could not save {path.name}: {error_reason(err)}. The experiment is still open; nothing was lost.")
             return
         self.path = path
         self.set_modified(False)
@@ -366,22 +349,16 @@ class Experiments(QObject):
         except ExperimentError as err:
             if not path.exists():
                 self.forget(str(path))
-            self.warn(f"Could not open {path.name}: {reason(err, path.name)}")
+            self.warn(f"Could not open {err.name}: {err.reason}")
             return False
-        if not self.modified:
-            self._show(path, experiment)
-            return True
-        opened = []
 
-        def show() -> None:
-            if self.modified:  # discarded
+        def show(how: Replace) -> None:
+            if how is Replace.NOW:
                 self._show(path, experiment)
-                opened.append(True)
             else:  # saved first: read the file again, in case that save was to this very file
                 self.open(path)
 
-        self.replace_experiment(show, f"opening {path.name}")
-        return bool(opened)
+        return self.replace_experiment(show, f"opening {path.name}") is Replace.NOW
 
     def _show(self, path: Path, experiment: Experiment) -> None:
         self.window.show_experiment(experiment)
@@ -395,22 +372,18 @@ class Experiments(QObject):
     def export_figure_dialog(self, figure: str) -> None:
         filters = "PNG image (*.png)" if figure == "window" else "PNG image (*.png);;SVG drawing (*.svg)"
         base = (self.path.stem if self.path else "backprop-lab") + f"-{figure}.png"
-        path, chosen = self.choose_file("Export figure", str(Path.home() / base), filters, save=True)
-        if path:
-            kind = (
-                "svg"
-                if path.lower().endswith(".svg") or (chosen.startswith("SVG") and not path.lower().endswith(".png"))
-                else "png"
-            )
-            self.export_figure(figure, path, kind)
+        path, _ = self.choose_file("Export figure", str(Path.home() / base), filters, save=True)
+        if path:  # the kind its name says (the dialog adds the chosen filter's suffix to a bare name); others are refused
+            kind = Path(path).suffix.lower().lstrip(".")
+            self.export_figure(figure, path, kind if kind in FIGURE_KINDS else "png")
 
     def export_figure(self, figure: str, path: str, kind: str) -> None:
         from .export import export_view
 
         try:
             export_view(self.window, figure, path, kind)
-        except (OSError, ValueError) as err:  # an OSError's text would name write_atomically's temporary file
-            self.warn(f"Could not export {Path(path).name}: {getattr(err, 'strerror', None) or err}")
+        except (OSError, ValueError) as err:
+            self.warn(f"Could not export {Path(path).name}: {error_reason(err)}")
 
     def export_data_dialog(self, what: str) -> None:
         suffix = ".json" if what == "params-json" else ".csv"
@@ -430,14 +403,14 @@ class Experiments(QObject):
         try:
             write_atomically(path, text.encode())
         except OSError as err:
-            self.warn(f"Could not export {Path(path).name}: {err.strerror or err}")
+            self.warn(f"Could not export {Path(path).name}: {error_reason(err)}")
 
     # --- settings -----------------------------------------------------------------------------
     def restore_defaults(self) -> None:
         """Put back the notebook's settings, which restarts training: asks first about unsaved work."""
         self.replace_experiment(self._restore_defaults, "restoring the notebook's defaults")
 
-    def _restore_defaults(self) -> None:
+    def _restore_defaults(self, _how: Replace) -> None:
         self.window.controls.set_config(TrainConfig())
         self.window.controls.configChanged.emit(TrainConfig())
         self.window.controls.restore_run_defaults()  # the speed and stop rule that show the notebook's run unfold
@@ -445,7 +418,7 @@ class Experiments(QObject):
     def remember_window(self) -> None:
         store = settings()
         store.setValue("lastConfig", json.dumps(self.window.controls.config().to_dict()))
-        store.setValue("lastConfigInUse", False)  # a clean close (see claim_last_config)
+        release_last_config(store)  # a clean close (see claim_last_config)
         store.setValue("geometry", self.window.saveGeometry())
         store.setValue("mainSplitter", self.window.main_splitter.saveState())
         store.setValue("bottomSplitter", self.window.bottom_splitter.saveState())
@@ -467,15 +440,9 @@ class Experiments(QObject):
     # --- closing ------------------------------------------------------------------------------
     def may_close(self) -> bool:
         """Ask about unsaved work. True: close now; False: stay open (cancelled, or saving first)."""
-        if not self.modified:
-            return True
-        close_now = []
 
-        def close() -> None:
-            if self.modified:  # discarded: this close goes ahead
-                close_now.append(True)
-            else:  # saved: close again, now that nothing is unsaved
+        def close(how: Replace) -> None:
+            if how is Replace.AFTER_SAVE:  # saved: close again, now that nothing is unsaved
                 self.window.close()
 
-        self.replace_experiment(close, "closing")
-        return bool(close_now)
+        return self.replace_experiment(close, "closing") is Replace.NOW

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpli
 from engine import XOR_INPUTS, XOR_TARGETS, Params
 from engine.inspect import SampleTrace
 
-from .inspector import place, progress, trace_html
+from .inspector import place, place_at, progress, trace_html
 from .network_views import HiddenUnitMaps, NetworkDiagram
 from .style import sample_label
 from .worker import HIDDEN_AXIS
@@ -31,8 +31,7 @@ NEXT, STEPPED = 0, N_SAMPLES + 1  # the picker's entries besides the inputs (ent
 
 def is_current(trace: SampleTrace, params: Params, epoch: int, position: int) -> bool:
     """The stepped `trace` made the latest update: training stands where it left it, at its weights."""
-    after = (trace.epoch + 1, 0) if trace.samples_done + 1 == N_SAMPLES else (trace.epoch, trace.samples_done + 1)
-    if after != (epoch, position) or len(params) != len(trace.params_after):
+    if trace.after != (epoch, position) or len(params) != len(trace.params_after):
         return False
     return all(np.array_equal(W, W1) and np.array_equal(b, b1) for (W, b), (W1, b1) in zip(params, trace.params_after))
 
@@ -136,7 +135,7 @@ class InspectView(QWidget):
         steppable = config.batch_size_for(N_SAMPLES) == 1
         next_text = "the next sample to be trained"
         if steppable:
-            next_text += f": sample {position + 1} of {N_SAMPLES} of epoch {epoch + 1:,}"
+            next_text += f": {place_at(epoch, position, N_SAMPLES)}"
         combo.setItemText(NEXT, next_text)
         stepped = self.stepped
         combo.model().item(STEPPED).setEnabled(stepped is not None)
@@ -153,7 +152,7 @@ class InspectView(QWidget):
         entry, preview = combo.currentIndex(), self.preview
         if entry == STEPPED:
             self.trace = stepped
-        elif preview is not None and (preview.next_up or not steppable if entry == NEXT else preview.index == entry - 1):
+        elif preview is not None and ((preview.next_up or not steppable) if entry == NEXT else preview.index == entry - 1):
             self.trace = preview
         else:
             self.trace = None  # the worker's answer to the choice is on its way; the panel keeps the last one

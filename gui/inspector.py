@@ -79,16 +79,19 @@ def progress(epoch: int, samples_done: int, n_samples: int = 4) -> str:
     return f"after epoch {epoch:,}" if epoch else "initial (epoch 0)"
 
 
+def place_at(epoch: int, samples_done: int, n_samples: int = 4) -> str:
+    """'sample 2 of 4 of epoch 4': the sample trained next where training stands `progress(epoch, samples_done)`."""
+    return f"sample {samples_done + 1} of {n_samples} of epoch {epoch + 1:,}"
+
+
 def place(trace: SampleTrace, n_samples: int = 4) -> str:
-    """'sample 2 of 4 of epoch 4': a stepped (or next) sample's position in its epoch's order."""
-    return f"sample {trace.samples_done + 1} of {n_samples} of epoch {trace.epoch + 1:,}"
+    """`place_at` for a stepped (or next) sample: its position in its epoch's order."""
+    return place_at(trace.epoch, trace.samples_done, n_samples)
 
 
 def weights_after(trace: SampleTrace, n_samples: int = 4) -> str:
     """`progress` at the weights after the trace's update."""
-    if trace.samples_done + 1 == n_samples:
-        return progress(trace.epoch + 1, 0, n_samples)
-    return progress(trace.epoch, trace.samples_done + 1, n_samples)
+    return progress(*trace.after, n_samples)
 
 
 def trace_heading(trace: SampleTrace, n_samples: int = 4) -> tuple[str, str]:

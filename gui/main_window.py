@@ -15,7 +15,7 @@ from engine import XOR_INPUTS, XOR_TARGETS, Params, TrainConfig
 from .compare_view import CompareView
 from .controls import ControlPanel
 from .curves import CurvesPanel
-from .experiments import Experiments
+from .experiments import Experiments, Replace
 from .inspect_view import InspectView
 from .inspector import progress
 from .maps import DecisionMap, WeightHeatmaps
@@ -166,7 +166,6 @@ class MainWindow(QMainWindow):
         self.thread.set_speed(self.controls.speed())
         self.thread.set_stop_rules(self.controls.stop_rules())
         self._awaiting_load = False
-        self._load_message = ""  # what load_run loaded, shown again when its reset arrives
         self.experiments = Experiments(self)
         self.controls.configChanged.connect(lambda _config: self.experiments.set_modified(True))
         self.experiments.restore_window()
@@ -365,7 +364,7 @@ class MainWindow(QMainWindow):
             self._render()
         else:
             self._schedule_render(time.perf_counter())
-        if len(snap.rows) or (snap.restarted and not snap.keep_history and snap.message.startswith("Reset")):
+        if len(snap.rows) or snap.reset:
             self.experiments.set_modified(True)
         self.snapshotApplied.emit(snap)
 
@@ -488,7 +487,8 @@ class MainWindow(QMainWindow):
         """Show `config` in the Train tab, from epoch 0 (a sweep's run replays exactly), once unsaved work is
         saved or given up; cancelled, everything stays as it was and the status bar says so."""
         label = f"seed {config.seed}, learning rate {config.learning_rate:g}, hidden {config.hidden[0]}, {config.optimizer}"
-        if self.experiments.replace_experiment(lambda: self._load_run(config, label), f"loading the run of {label}"):
+        load = self.experiments.replace_experiment(lambda _how: self._load_run(config, label), f"loading the run of {label}")
+        if load is not Replace.CANCELLED:
             return
         kept = f"Kept the unsaved experiment: the run of {label} was not loaded"
         self.statusBar().showMessage(kept, 10000)
@@ -496,22 +496,13 @@ class MainWindow(QMainWindow):
             self._tab_views["sweep"].message.setText(kept + ".")
 
     def _load_run(self, config: TrainConfig, label: str) -> None:
-        if not self._load_message:
-            self.snapshotApplied.connect(self._show_load_message)
-        self._load_message = f"Loaded {label}: press Play to replay it"
+        message = f"Loaded {label}: press Play to replay it"
         self.controls.set_config(config)
         self.thread.set_config(config)
-        self.thread.reset()
+        self.thread.reset(message)  # the reset's snapshot says it, rather than "Reset to epoch 0"
         self._config_edited(config)
         self.tabs.setCurrentIndex(0)
-        self.statusBar().showMessage(self._load_message, 10000)
-
-    def _show_load_message(self, snap: Snapshot) -> None:
-        """Say what was loaded again once the reset arrives: its "Reset to epoch 0" would replace it."""
-        if snap.restarted and not snap.keep_history and snap.message.startswith("Reset"):
-            self.snapshotApplied.disconnect(self._show_load_message)
-            self.statusBar().showMessage(self._load_message, 10000)
-            self._load_message = ""
+        self.statusBar().showMessage(message, 10000)
 
     def shutdown(self) -> None:
         """Stop and join every background thread (idempotent)."""

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont
 
-from engine import Params
+from engine import Params, decision_grid
 
 from .contour import contour_segments
 from .style import TARGET_COLORS, colormap, nice_ceiling, symmetric_ticks, unit_names
@@ -31,9 +31,8 @@ class DecisionMap(pg.PlotWidget):
         item.setAspectLocked(True)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
-        step = axis[1] - axis[0]
-        self.rect = QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
-        self.image = pg.ImageItem(np.full((len(axis), len(axis)), 0.5), axisOrder="row-major", rect=self.rect)
+        self._set_axis(axis)
+        self.image = pg.ImageItem(np.full((len(axis), len(axis)), 0.5), axisOrder="row-major", rect=self.grid_rect)
         item.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(), label="ŷ", interactive=False,
                                         colorMapMenu=False, width=14)  # fmt: skip
@@ -49,16 +48,19 @@ class DecisionMap(pg.PlotWidget):
         self.setToolTip("Network output over the input square (blue 0, red 1); the black line is ŷ = 0.5. "
                         "Dots are the training inputs, coloured by target.")  # fmt: skip
 
+    def _set_axis(self, axis: np.ndarray) -> None:
+        """The grid the map is drawn on: `axis` along x1 and x2, each point the centre of its pixel."""
+        self.axis = axis
+        self.grid_rect = image_rect(axis)  # not `rect`: that would hide QWidget.rect() from pyqtgraph and Qt
+
     def set_output(self, grid_output: np.ndarray) -> None:
         """grid_output: (n, n), row r at x2 = axis[r], column c at x1 = axis[c]. A big network's map comes on a
-        coarser grid over the same square (`engine.decision_grid(n)`): `axis` and `rect` follow it."""
+        coarser grid over the same square (`engine.decision_grid(n)`): `axis` and `grid_rect` follow it."""
         n = len(grid_output)
         if n != len(self.axis):
-            self.axis = np.linspace(self.axis[0], self.axis[-1], n)  # as decision_grid(n) makes it
-            step = self.axis[1] - self.axis[0]
-            self.rect = QRectF(self.axis[0] - step / 2, self.axis[0] - step / 2, step * n, step * n)
+            self._set_axis(decision_grid(n, self.axis[0], self.axis[-1])[0])
         image = np.nan_to_num(grid_output, nan=0.5)
-        self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0), rect=self.rect)
+        self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0), rect=self.grid_rect)
         self.boundary.setData(*contour_segments(grid_output, self.axis, 0.5))
 
 
@@ -196,6 +198,12 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
             _set_symmetric_levels(self.colorbar, self.level, "weight")
         for (W, b), images, cells in zip(params, self.images, self.texts):
             self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.level, _short)
+
+
+def image_rect(axis: np.ndarray) -> QRectF:
+    """Where an image of len(axis)² pixels sits so that pixel (r, c) is centred on (axis[c], axis[r])."""
+    step = axis[1] - axis[0]
+    return QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
 
 
 def reduced_shape(shape: tuple[int, int]) -> tuple[int, int]:

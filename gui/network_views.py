@@ -6,11 +6,11 @@ import itertools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
 
 from engine import Params
 from engine.inspect import SampleTrace
 
+from .maps import image_rect
 from .style import colormap, unit_names
 
 MAX_DRAWN_UNITS = 12  # units drawn per layer in the diagram (the first ones)
@@ -149,9 +149,7 @@ class HiddenUnitMaps(pg.GraphicsLayoutWidget):
     def _build(self, names: list[str], levels: tuple[float, float]) -> None:
         self.clear()
         self.images, self.names = [], names
-        step = self.axis[1] - self.axis[0]
-        rect = QRectF(self.axis[0] - step / 2, self.axis[0] - step / 2, step * len(self.axis), step * len(self.axis))
-        self.rect = rect
+        rect = self.grid_rect = image_rect(self.axis)  # not `rect`, which is QWidget.rect()
         columns = max(1, int(np.ceil(np.sqrt(len(names)))))
         for k, name in enumerate(names):
             plot = self.addPlot(row=k // columns, col=k % columns)
@@ -184,4 +182,4 @@ class HiddenUnitMaps(pg.GraphicsLayoutWidget):
             self._build(names, levels)
         self.colorbar.setLevels(levels)
         for image, data in zip(self.images, maps):
-            image.setImage(np.nan_to_num(data, nan=0.0), autoLevels=False, levels=levels, rect=self.rect)
+            image.setImage(np.nan_to_num(data, nan=0.0), autoLevels=False, levels=levels, rect=self.grid_rect)

@@ -39,8 +39,9 @@ MAX_PENDING_EPOCHS = 1_000_000  # trained but not yet sent: beyond this, trainin
 # A big network's views stay bounded: the decision map's grid is the finest (up to GRID_AXIS) whose map costs at most
 # MAP_MACS multiply-adds (about 20 ms), never coarser than MIN_GRID; it is computed in pieces of PIECE_MACS, and a
 # request (pause, reset, a new network, closing...) cuts it short. A map dearer than MAP_MACS does not hold up its
-# snapshot: it follows in one of its own. While running, a map or an inspection that took t seconds waits DUTY * t
-# before the next, so that training keeps most of the time.
+# snapshot: it follows in one of its own when paused, and with the next snapshot while running (so that never more
+# than MAX_IN_FLIGHT are in flight). While running, a map or an inspection that took t seconds waits DUTY * t before
+# the next, so that training keeps most of the time.
 MAP_MACS = 20_000_000
 PIECE_MACS = 2_000_000
 MIN_GRID = 19
@@ -73,7 +74,8 @@ class Snapshot:
     first_epoch: epoch number of rows[0]. rows: (k, 1 + n_samples), the loss and then the predictions of
     each epoch trained since the previous snapshot (k may be 0), as `History` stores them. epoch: epochs
     trained in all. restarted: the history starts again (reset, or a new network); initial_params is then set. params: the current
-    ``[(W, b), ...]``. grid_output: (n, n) network output over `GRID_AXIS`², None when not recomputed.
+    ``[(W, b), ...]``. grid_output: (n, n) network output over the axis² of `decision_grid(n)` (`GRID_AXIS` unless
+    the network is big), None when not recomputed.
     """
 
     state: str
@@ -89,6 +91,7 @@ class Snapshot:
     message: str = ""
     initial_params: Params = field(default_factory=list)
     keep_history: bool = False  # restarted from an opened experiment: the window already has its history
+    reset: bool = False  # restarted by Reset (its message says why: "Reset to epoch 0", or what `reset` was given)
     trace: SampleTrace | None = None  # the inspector's sample (a step just made, or the followed input)
     gradient: Params | None = None  # what the gradient heatmaps show
     gradient_label: str = ""
@@ -116,6 +119,7 @@ class _Requests:
     play_pressed: bool = False
     steps: int = 0
     reset: bool = False
+    reset_message: str = ""  # the reset snapshot's message ("": "Reset to epoch 0")
     config: TrainConfig | None = None
     speed: float | None = None  # epochs per second; None: full speed
     rules: StopRules = field(default_factory=StopRules)
@@ -148,7 +152,7 @@ class TrainingThread(RequestThread):
     progress = Signal(str)  # what a long piece of work is doing ("" when it is done), for the status bar
     ONE_SHOT: ClassVar[dict] = {"play_pressed": False, "reset": False, "rules_changed": False, "report": False, "steps": 0,
                                 "config": None, "want_state": False, "load": None, "sample_steps": 0,
-                                "pause_pressed": False}  # fmt: skip
+                                "pause_pressed": False, "reset_message": ""}  # fmt: skip
 
     def __init__(self, config: TrainConfig, parent=None) -> None:
         super().__init__(_Requests(config=config), parent)
@@ -161,10 +165,15 @@ class TrainingThread(RequestThread):
             self._in_flight = max(0, self._in_flight - 1)
             self._wake.wakeAll()  # a thread waiting for the window to catch up
 
-    def _wait_for_window(self, timeout_ms: int = 100) -> None:
-        """Wait (at most `timeout_ms`) until the window takes a snapshot or a request arrives."""
+    def _wait_for_window(self, emit_at: float, timeout_ms: int = 100) -> None:
+        """Wait (at most `timeout_ms`) until another snapshot may go: fewer than MAX_IN_FLIGHT in flight and
+        `emit_at` (a perf_counter time: the rate limit's next slot) reached. A request cuts the wait short."""
         with QMutexLocker(self._mutex):
-            if self._in_flight >= MAX_IN_FLIGHT and not self._interrupting():
+            if self._interrupting():
+                return
+            if self._in_flight < MAX_IN_FLIGHT:
+                timeout_ms = min(timeout_ms, math.ceil((emit_at - time.perf_counter()) * 1000))
+            if timeout_ms > 0:
                 self._wake.wait(self._mutex, timeout_ms)
 
     def _interrupted(self) -> bool:
@@ -218,8 +227,9 @@ class TrainingThread(RequestThread):
             self._req.steps += int(n_epochs)
             self._wake.wakeAll()
 
-    def reset(self) -> None:
-        self._request(reset=True, running=False, steps=0, sample_steps=0)
+    def reset(self, message: str | None = None) -> None:
+        """Back to epoch 0 with the same initial weights; the reset snapshot says `message` (None: "Reset to epoch 0")."""
+        self._request(reset=True, reset_message=message or "", running=False, steps=0, sample_steps=0)
 
     def step_samples(self, n_samples: int = 1) -> None:
         """Pause, then train `n_samples` single samples (sgd mode)."""
@@ -268,6 +278,8 @@ class _Session:
         self.state = READY
         self.last_loss = math.nan
         self.keep_history = False
+        self.was_reset = False  # the next snapshot is a Reset's
+        self.pending_grid: np.ndarray | None = None  # a big network's map computed while running: goes with the next snapshot
         self.generation = 0
         self.inspect_index: int | None = None
         self.stepped_trace: SampleTrace | None = None  # set by a sample step, shown once
@@ -301,7 +313,8 @@ class _Session:
                 self.step_target = None
                 self.step_samples(req.sample_steps)
             elif (self.step_target is not None or req.running) and self.pending_epochs >= MAX_PENDING_EPOCHS:
-                thread._wait_for_window()  # the window is behind: train no further until it takes a snapshot
+                # the window is behind: train no further until it takes a snapshot and the next one may go
+                thread._wait_for_window(self.last_emit + 1.0 / MAX_SNAPSHOTS_PER_SECOND)
             elif self.step_target is not None:
                 self.run_steps()
             elif req.running:
@@ -330,7 +343,7 @@ class _Session:
             self.restart("Network rebuilt (hidden layers, activation, initialisation or seed changed): training restarted")
         if req.reset:
             self.trainer.reset()
-            self.restart("Reset to epoch 0")
+            self.restart(req.reset_message or "Reset to epoch 0", reset=True)
         if req.rules_changed or req.play_pressed:
             self.rules = req.rules
             self.arm_rules()
@@ -346,8 +359,9 @@ class _Session:
                 self.step_target = self.step_from = self.trainer.epoch
             self.step_target += req.steps
 
-    def restart(self, message: str, keep_history: bool = False) -> None:
+    def restart(self, message: str, keep_history: bool = False, reset: bool = False) -> None:
         self.pending, self.pending_epochs, self.restarted, self.message = [], 0, True, message
+        self.was_reset, self.pending_grid = reset, None
         self.step_target = None
         self.restarts += 1
         self.keep_history = keep_history
@@ -473,7 +487,7 @@ class _Session:
             self.state = PAUSED
         running = self.state == RUNNING
         map_wanted = self.map_key != self.weights_key() and (not running or now >= self.map_due)
-        grid = None
+        grid, self.pending_grid = self.pending_grid, None
         if map_wanted and self.trainer.layout.n_params * map_side(self.trainer.layout.n_params) ** 2 <= MAP_MACS:
             grid, map_wanted = self.decision_map(), False
         inspection = (None, None, "", None)
@@ -481,10 +495,12 @@ class _Session:
             inspection = self.inspection()
             self.inspect_due = now + max(INSPECT_SECONDS, DUTY * (time.perf_counter() - now))
         self.send(grid, *inspection)
-        if map_wanted:  # a big network's map: in pieces after the snapshot (a request cuts it short), then sent alone
-            grid = self.decision_map()
-            if grid is not None and self.thread._may_send(True):
+        if map_wanted:  # a big network's map: in pieces after the snapshot (a request cuts it short), then
+            grid = self.decision_map()  # sent alone when paused, else with the next snapshot (at most 2 in flight)
+            if grid is not None and not running and self.thread._may_send(True):
                 self.send(grid, None, None, "", None)
+            elif grid is not None:
+                self.pending_grid = grid
 
     def weights_key(self) -> tuple:
         """Changes whenever the weights do."""
@@ -546,6 +562,7 @@ class _Session:
                 message=self.message,
                 initial_params=trainer.initial_params if self.restarted else [],
                 keep_history=self.keep_history,
+                reset=self.was_reset,
                 trace=trace,
                 gradient=gradient,
                 gradient_label=gradient_label,
@@ -555,6 +572,7 @@ class _Session:
             )
         )
         self.pending, self.pending_epochs, self.restarted, self.message, self.keep_history = [], 0, False, "", False
+        self.was_reset = False
         self.last_emit = now
 
 

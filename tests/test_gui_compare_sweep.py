@@ -4,7 +4,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer
-from engine.compare import Comparison, duplicate_runs, updates_per_epoch
+from engine.compare import Comparison, describe_duplicates, duplicate_runs, updates_per_epoch
 from engine.config import MAX_UNITS
 from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
 
@@ -94,6 +94,18 @@ def test_compare_add_run_never_repeats_a_run_and_duplicates_are_labelled(qtbot):
     qtbot.waitUntil(lambda: not view.runs_note.isVisibleTo(view), timeout=TIMEOUT_MS)
     qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
     assert duplicate_runs(view.editor.configs(view._base)) == []
+
+
+def test_compare_flags_a_minibatch_of_all_samples_as_full_batch_in_the_command_lines_words(qtbot):
+    """Runs 1 (full batch) and 2 (a mini-batch of 4) train bit for bit alike: the note says so as `compare` does."""
+    _window, view = open_compare(qtbot)
+    assert [c.mode for c in view.editor.configs(view._base)] == ["sgd", "batch"]
+    view.editor.cellWidget(0, 0).setCurrentText("minibatch")
+    view.editor.cellWidget(0, 1).setValue(4)
+    qtbot.waitUntil(lambda: view.runs_note.isVisibleTo(view), timeout=TIMEOUT_MS)
+    expected = describe_duplicates(view.editor.configs(view._base), view._base)
+    assert view.runs_note.text() == expected and expected.startswith("Runs 1 and 2 are the same run (full batch): ")
+    qtbot.waitUntil(lambda: view.labels == ["full batch", "full batch (run 2)"], timeout=TIMEOUT_MS)
 
 
 def test_compare_follows_the_train_tab_network(qtbot):

@@ -316,7 +316,7 @@ def test_file_dialogs_never_read_files_to_guess_their_type(qtbot, tmp_path):
     from PySide6.QtCore import QFileInfo
     from PySide6.QtWidgets import QFileIconProvider, QFileSystemModel
 
-    from gui.experiments import NameOnlyIconProvider, file_dialog
+    from gui.dialogs import NameOnlyIconProvider, file_dialog
 
     picture = tmp_path / "picture"  # PNG content, a name that says nothing: only reading it tells
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
@@ -332,9 +332,14 @@ def test_file_dialogs_never_read_files_to_guess_their_type(qtbot, tmp_path):
         assert "PNG" not in model.type(model.index(str(picture)))
 
 
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise\(\)")  # pyqtgraph's Export dialog, offscreen
 def test_every_file_dialog_is_built_by_the_one_helper(qtbot, tmp_path, monkeypatch):
+    """The File menu's dialogs go through `choose_file`, and every plot's right-click Export opens a dialog of
+    `file_dialog` (its icon provider never reads a file: /proc froze the window)."""
+    import pyqtgraph as pg
     from PySide6.QtWidgets import QFileDialog
 
+    from gui.dialogs import NameOnlyIconProvider
     from gui.experiments import Experiments
 
     for name in ("getOpenFileName", "getSaveFileName", "getOpenFileNames", "getExistingDirectory"):
@@ -350,6 +355,59 @@ def test_every_file_dialog_is_built_by_the_one_helper(qtbot, tmp_path, monkeypat
             elif action.text() not in ("&Quit", "Restore &notebook defaults") and action.isEnabled():
                 action.trigger()
     assert {"Open experiment", "Save experiment", "Export figure", "Export data"} <= set(asked)
+    exported = set()
+    for tab in range(window.tabs.count()):  # the other tabs build their views when first shown
+        window.tabs.setCurrentIndex(tab)
+    for view in window.findChildren(pg.GraphicsView):  # every plot, map and diagram, on every tab
+        scene = view.scene()
+        plots = [item for item in scene.items() if isinstance(item, pg.PlotItem)]
+        scene.contextMenuItem = plots[0] if plots else next(iter(scene.items()), None)  # what a right-click leaves
+        scene.showExportDialog()
+        export_dialog = scene.exportDialog
+        qtbot.addWidget(export_dialog)
+        export_dialog.updateItemList(select=plots[0] if plots else None)
+        formats = export_dialog.ui.formatList
+        for row in range(formats.count()):
+            if not plots and formats.item(row).expClass.__name__ == "CSVExporter":
+                continue  # pyqtgraph's CSV is of a plot's data only
+            formats.setCurrentRow(row)
+            export_dialog.ui.exportBtn.click()
+            dialog = export_dialog.currentExporter.fileDialog
+            assert dialog.isVisible() and isinstance(dialog.iconProvider(), NameOnlyIconProvider), formats.item(row).text()
+            dialog.reject()
+            exported.add((view, formats.item(row).text()))
+        export_dialog.close()
+    assert len({view for view, _ in exported}) >= 8
+    exported = {name for _, name in exported}
+    assert {"Image File (PNG, TIF, JPG, ...)", "Scalable Vector Graphics (SVG)", "CSV of original plot data"} <= exported
+
+
+def test_save_as_adds_the_suffix_to_a_bare_name_through_the_dialog(qtbot, tmp_path, monkeypatch):
+    """Typing `mine` in Save experiment as saves mine.bplab: the dialog adds its filter's suffix (Qt's default
+    suffix), so the window no longer appends it by hand; the data exports get theirs the same way."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+
+    from gui.dialogs import file_dialog
+
+    def type_in_the_dialog(name: str) -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QFileDialog)
+        dialog.setDirectory(str(tmp_path))
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(name)
+        dialog.accept()
+
+    window = open_window(qtbot)
+    step(qtbot, window, 5)
+    QTimer.singleShot(0, lambda: type_in_the_dialog("mine"))
+    with qtbot.waitSignal(window.experiments.saved, timeout=TIMEOUT_MS) as saved:
+        window.experiments.save_as_dialog()
+    assert saved.args == [str(tmp_path / "mine.bplab")]
+    for filters, name, want in (("*.csv", "h", "h.csv"), ("All files (*)", "h", "h"), ("*.json", "p.txt", "p.txt")):
+        dialog = file_dialog(None, "Export data", str(tmp_path), filters, save=True)
+        qtbot.addWidget(dialog)
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(name)
+        assert dialog.selectedFiles() == [str(tmp_path / want)]
 
 
 @pytest.mark.parametrize(

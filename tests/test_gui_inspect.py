@@ -49,7 +49,7 @@ def test_shift_right_steps_a_sample_and_every_view_follows(qtbot):
     trainer.run(500)
     expected, _ = trainer.step_sample()
     trace = window.inspect_view.trace
-    assert trace.applied and trace.index == expected.index == 0 and trace.position == 1
+    assert trace.applied and trace.index == expected.index == 0 and trace.samples_done == 0
     assert trace.y_hat == expected.y_hat and trace.loss == expected.loss
     for (gW, gb), (eW, eb) in zip(trace.grads, expected.grads):
         np.testing.assert_array_equal(gW, eW)

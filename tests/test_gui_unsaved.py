@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from engine import TrainConfig, Trainer
 from engine.experiment import Experiment, load_experiment, save_experiment
 from engine.history import History
-from gui.experiments import SUFFIX, Experiments
+from gui.experiments import SUFFIX, Experiments, Replace
 from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
 
 Button = QMessageBox.StandardButton
@@ -29,7 +29,7 @@ def saved_run(path, config: TrainConfig, epochs: int):
 @pytest.fixture
 def answer(monkeypatch, tmp_path):
     """Answer the unsaved-work question with `answer.button` (closing: Discard); Save's file dialog gives
-    tmp_path/mine."""
+    tmp_path/mine.bplab."""
     asked: list[str] = []
 
     def ask(self):
@@ -39,7 +39,7 @@ def answer(monkeypatch, tmp_path):
         return answer.button
 
     monkeypatch.setattr(Experiments, "ask_unsaved", ask)
-    monkeypatch.setattr(Experiments, "choose_file", lambda self, *args, **kwargs: (str(tmp_path / "mine"), ""))
+    monkeypatch.setattr(Experiments, "choose_file", lambda self, *args, **kwargs: (str(tmp_path / f"mine{SUFFIX}"), ""))
     answer.asked = asked
     answer.button = Button.Cancel
     return answer
@@ -71,7 +71,7 @@ def test_file_open_over_unsaved_work_asks_first(qtbot, tmp_path, monkeypatch, an
 
     def choose(self, title, *args, **kwargs):
         dialogs.append(title)
-        return (str(other), "") if title == "Open experiment" else (str(tmp_path / "mine"), "")
+        return (str(other), "") if title == "Open experiment" else (str(tmp_path / f"mine{SUFFIX}"), "")
 
     monkeypatch.setattr(Experiments, "choose_file", choose)
     window.experiments.open_action.trigger()  # File › Open
@@ -148,7 +148,7 @@ def test_sweep_run_clicked_over_unsaved_work_asks_first(qtbot, tmp_path, answer,
     loaded = view.result.config_of(1)
 
     def reset_arrived(snap) -> bool:
-        return snap.restarted and snap.message.startswith("Reset")
+        return snap.reset
 
     if button == Button.Cancel:
         view.load(1)  # what clicking a seed's point does
@@ -158,11 +158,30 @@ def test_sweep_run_clicked_over_unsaved_work_asks_first(qtbot, tmp_path, answer,
         window.tabs.setCurrentIndex(0)
         assert_untouched(qtbot, window, 12)
         return
-    with qtbot.waitSignal(window.snapshotApplied, check_params_cb=reset_arrived, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(window.snapshotApplied, check_params_cb=reset_arrived, timeout=TIMEOUT_MS) as reset:
         view.load(1)
+    assert reset.args[0].message == f"Loaded seed {seed}, learning rate 0.5, hidden 3, sgd: press Play to replay it"
     if button == Button.Save:
         kept = load_experiment(tmp_path / f"mine{SUFFIX}")
         assert kept.config == TrainConfig() and kept.state.epoch == 12
     assert window.controls.config() == loaded and window.epoch == 0 and window.tabs.currentIndex() == 0
-    # the status bar still says what was loaded: the reset's own "Reset to epoch 0" does not replace it
+    # the status bar still says what was loaded: the reset's snapshot says it too, not "Reset to epoch 0"
     assert window.statusBar().currentMessage().startswith(f"Loaded seed {seed}, learning rate 0.5")
+
+
+@pytest.mark.parametrize("button", [Button.Cancel, Button.Discard, Button.Save], ids=["cancel", "discard", "save"])
+def test_replace_experiment_returns_the_answer_and_gives_it_to_the_action(qtbot, answer, button):
+    window = unsaved_window(qtbot)
+    answer.button = button
+    told = []
+    how = window.experiments.replace_experiment(told.append, "testing")
+    assert answer.asked == ["Save the changes to this experiment before testing?"]
+    expected = {Button.Cancel: Replace.CANCELLED, Button.Discard: Replace.NOW, Button.Save: Replace.AFTER_SAVE}[button]
+    assert how is expected
+    if button == Button.Save:  # the action runs once the file is written
+        qtbot.waitUntil(lambda: told == [Replace.AFTER_SAVE], timeout=TIMEOUT_MS)
+        assert not window.isWindowModified()  # nothing unsaved now: the next replacement asks nothing
+        assert window.experiments.replace_experiment(told.append, "testing") is Replace.NOW and told[-1] is Replace.NOW
+        assert len(answer.asked) == 1
+    else:
+        assert told == ([] if button == Button.Cancel else [Replace.NOW])

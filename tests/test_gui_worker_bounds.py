@@ -1,6 +1,11 @@
 """The training thread's work stays bounded: Step N runs in chunks that every request can stop, and a big
 network's views cost a bounded amount each, computed in pieces that a request (or closing) cuts short."""
 
+import json
+import math
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -8,10 +13,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import TrainConfig, Trainer, decision_grid
+from engine import TrainConfig, Trainer, decision_grid, warm_up
 from gui import MainWindow
+from gui.experiments import claim_last_config, settings
 from gui.maps import reduced
-from gui.worker import GRID_AXIS, MAP_MACS, MIN_GRID, map_side
+from gui.worker import GRID_AXIS, MAP_MACS, MAX_IN_FLIGHT, MIN_GRID, RUNNING, TrainingThread, _Session, map_side
 from tests.gui_helpers import (
     TIMEOUT_MS,
     assert_history_matches,
@@ -23,6 +29,8 @@ from tests.gui_helpers import (
 )
 
 HUGE = TrainConfig(hidden=(1024,) * 8)  # the largest network the settings allow: 7,351,297 weights
+BIG = TrainConfig(hidden=(300, 300))  # 91,501 weights: its map (19 x 19 points) costs more than MAP_MACS
+CLOSE_SECONDS = 2  # the issue's bound for closing; training's thread itself is given STOP_TIMEOUT_MS = 1 s
 
 
 def rss_mb() -> float:
@@ -81,7 +89,7 @@ def test_reset_and_close_stop_a_step_n_at_once(qtbot):
     thread = window.thread
     start = time.perf_counter()
     window.close()
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < CLOSE_SECONDS
     assert thread.isFinished()
 
 
@@ -121,7 +129,7 @@ def test_first_units_activations_are_the_full_passes_numbers(hidden):
 
 
 def test_a_big_network_shows_a_coarser_map_that_is_its_predict(qtbot):
-    config = TrainConfig(hidden=(300, 300))  # 91,501 weights: a 121 x 121 map would cost 1.3e9 multiply-adds
+    config = BIG  # a 121 x 121 map would cost 1.3e9 multiply-adds
     side = map_side(91_501)
     assert side < 121
     window = open_window(qtbot, config)
@@ -130,6 +138,10 @@ def test_a_big_network_shows_a_coarser_map_that_is_its_predict(qtbot):
     trainer = Trainer(config)
     np.testing.assert_array_equal(window.decision_map.image.image, trainer.predict(points).reshape(side, side))
     np.testing.assert_array_equal(window.decision_map.axis, decision_grid(side)[0])
+    step = (1.25 + 0.25) / (side - 1)  # each point at the centre of its pixel
+    assert window.decision_map.image.mapRectToParent(window.decision_map.image.boundingRect()).getRect() == pytest.approx(
+        (-0.25 - step / 2, -0.25 - step / 2, 1.5 + step, 1.5 + step)
+    )
     W2 = trainer.params[1][0]  # 300 x 300: shown as 100 x 100 blocks, each as its entry of largest magnitude
     shown = window.heatmaps.images[1][0].image
     assert shown.shape == (100, 100) and shown[0, 0] == W2[:3, :3].flat[np.abs(W2[:3, :3]).argmax()]
@@ -140,6 +152,7 @@ def test_a_big_network_shows_a_coarser_map_that_is_its_predict(qtbot):
 def test_the_largest_network_opens_answers_and_closes_promptly(qtbot):
     """8 x 1024 hidden units: the window is ready within seconds (the map follows in pieces, with progress in the
     status bar), and closing while the map is being computed takes about a second, not minutes."""
+    warm_up()  # the kernels compiled or loaded (a fresh clone's first compile is not what is measured here)
     start = time.perf_counter()
     window = MainWindow(HUGE)
     qtbot.addWidget(window)
@@ -147,26 +160,89 @@ def test_the_largest_network_opens_answers_and_closes_promptly(qtbot):
     messages = []
     window.thread.progress.connect(messages.append)
     wait_ready(qtbot, window)
-    assert time.perf_counter() - start < 20  # before: the first 121 x 121 map alone took about 100 s
+    # before: the first 121 x 121 map alone took about 100 s; now building the network and the first snapshot
+    # take 1-2 s (a generous bound for a slow, busy CI machine)
+    assert time.perf_counter() - start < 15
     qtbot.waitUntil(lambda: any(m.startswith("Computing the decision map") for m in messages), timeout=TIMEOUT_MS)
     assert window.statusBar().currentMessage().startswith("Computing the decision map")
     thread = window.thread
     start = time.perf_counter()
     window.close()
-    assert time.perf_counter() - start < 3
+    # a request cuts the map short between pieces of a few milliseconds; a slow machine may need more than 2 s
+    assert time.perf_counter() - start < CLOSE_SECONDS + 1
     assert thread.isFinished()
 
 
+def test_a_big_networks_map_made_while_running_goes_with_the_next_snapshot():
+    """Back-pressure holds for a big network's map too: made while running, it waits for the next snapshot
+    instead of going in one of its own, so never more than MAX_IN_FLIGHT snapshots are in flight."""
+    thread = TrainingThread(BIG)  # never started: the test plays the training thread's part
+    sent = []
+    thread.snapshot.connect(sent.append)
+    thread._take(block=False)  # its first request, the config, as `run` takes it
+    session = _Session(thread, BIG)
+    session.state = RUNNING
+    thread._in_flight = 1  # the window has not taken the last snapshot in yet
+    session.emit(force=False)
+    assert thread._in_flight == MAX_IN_FLIGHT and len(sent) == 1  # before: the map went too, a third in flight
+    assert sent[0].grid_output is None and session.pending_grid is not None
+    side = map_side(91_501)
+    initial_map = Trainer(BIG).predict(decision_grid(side)[1]).reshape(side, side)
+    session.record(session.trainer.run(2))
+    session.last_emit = -math.inf  # the rate limit would let it go
+    session.emit(force=False)
+    assert len(sent) == 1  # two in flight: the epochs and the map wait for the window
+    thread.snapshot_taken()
+    session.emit(force=False)
+    assert thread._in_flight == MAX_IN_FLIGHT and len(sent) == 2
+    np.testing.assert_array_equal(sent[1].grid_output, initial_map)
+    assert sent[1].epoch == 2 and len(sent[1].rows) == 2 and session.pending_grid is None
+
+
+def test_a_running_big_network_with_a_stalled_window_keeps_two_in_flight(qtbot):
+    window = open_window(qtbot, BIG)
+    window.controls.stop_epoch_check.setChecked(False)
+    in_flight = []  # as each snapshot leaves the training thread
+    window.thread.snapshot.connect(lambda snap: in_flight.append((window.thread._in_flight, snap.grid_output is not None)),
+                                   Qt.ConnectionType.DirectConnection)  # fmt: skip
+    window.play()
+    for _ in range(3):
+        qtbot.waitUntil(lambda: window.state == "Running" and any(has_map for _, has_map in in_flight[5:]), timeout=TIMEOUT_MS)
+        window.thread.wait(300)  # the GUI thread stalls (no events processed) while training goes on
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+    assert max(n for n, _ in in_flight) <= MAX_IN_FLIGHT
+
+
+def test_the_worker_waits_for_the_rate_limits_next_slot_not_in_a_busy_loop():
+    """With the window behind on epochs but fewer than MAX_IN_FLIGHT snapshots in flight, the next snapshot may
+    only go once the rate limit allows: the thread waits for that moment (a request still wakes it)."""
+    thread = TrainingThread(TrainConfig())  # never started: the test calls what its loop calls
+    thread._take(block=False)  # its first request, the config, as `run` takes it
+    start = time.perf_counter()
+    thread._wait_for_window(start + 0.3, timeout_ms=10_000)
+    assert 0.25 < time.perf_counter() - start < 5  # before: returned at once, and the loop spun
+    start = time.perf_counter()
+    thread._wait_for_window(start - 1, timeout_ms=10_000)  # the slot has come: no wait
+    thread._request(report=True)  # a request waiting to be taken: no wait either
+    thread._wait_for_window(start + 10, timeout_ms=10_000)
+    assert time.perf_counter() - start < 5
+
+
+def dead_pid() -> int:
+    """The process ID of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
 def test_remembered_settings_of_a_session_that_did_not_close_are_set_aside(qtbot):
-    import json
-
-    from gui.experiments import claim_last_config, settings
-
     store = settings()
     store.setValue("lastConfig", json.dumps(HUGE.to_dict()))
     store.setValue("lastConfigInUse", False)
     assert claim_last_config() == (HUGE, "")  # the last session closed cleanly: its settings come back
-    config, note = claim_last_config()  # ... but that session never closed (killed, or hung)
+    store.setValue("lastConfigInUse", json.dumps([dead_pid()]))  # ... but that session never closed (killed, or hung)
+    config, note = claim_last_config()
     assert config is None and "did not close normally" in note and "1024,1024" in note
     window = MainWindow(config)
     window.startup_note = note
@@ -176,4 +252,23 @@ def test_remembered_settings_of_a_session_that_did_not_close_are_set_aside(qtbot
     assert window.controls.config() == TrainConfig() and window.statusBar().currentMessage() == note
     window.close()  # a clean close clears the mark: the next launch uses what this one remembers
     assert claim_last_config() == (TrainConfig(), "")
+    store.setValue("lastConfigInUse", False)
+
+
+def test_a_second_window_keeps_the_remembered_settings_of_a_session_still_open():
+    store = settings()
+    store.setValue("lastConfig", json.dumps(BIG.to_dict()))
+    other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        store.setValue("lastConfigInUse", json.dumps([other.pid]))  # another window, open now
+        assert claim_last_config() == (BIG, "")  # before: set aside, as if that window had crashed
+        assert json.loads(store.value("lastConfigInUse")) == [other.pid, os.getpid()]
+        assert claim_last_config() == (BIG, "")  # this process's own mark: a window still open too
+    finally:
+        other.communicate(b"")
+    config, note = claim_last_config()  # that window's process ended without a clean close
+    assert config is None and "did not close normally" in note
+    assert json.loads(store.value("lastConfigInUse")) == [os.getpid()]
+    store.setValue("lastConfigInUse", True)  # an older version's mark names no process: as if it were gone
+    assert claim_last_config()[0] is None
     store.setValue("lastConfigInUse", False)

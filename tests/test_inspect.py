@@ -50,7 +50,8 @@ def test_positions_and_shuffled_order():
     order = np.random.default_rng(3).permutation(4)
     for k in range(4):
         trace, chunk = trainer.step_sample()
-        assert trace.index == order[k] and trace.position == k + 1 and trainer.sample_position == (k + 1) % 4
+        assert trace.index == order[k] and trace.samples_done == k and trainer.sample_position == (k + 1) % 4
+        assert trace.after == ((0, k + 1) if k < 3 else (1, 0))  # where the step left training
         assert (chunk is None) == (k < 3)
 
 
@@ -148,7 +149,8 @@ def test_traces_say_which_sample_and_which_weights(config):
         assert not any(t.next_up for t in others) and all((t.epoch, t.samples_done) == (epoch, done) for t in others)
         trace, _ = trainer.step_sample()
         assert trace.index == index and trace.applied and not trace.next_up
-        assert (trace.epoch, trace.samples_done, trace.position) == (epoch, done, done + 1)
+        assert (trace.epoch, trace.samples_done) == (epoch, done)
+        assert trace.after == (trainer.epoch, trainer.sample_position) == ((epoch, done + 1) if done < 3 else (epoch + 1, 0))
         for (W0, b0), (W1, b1), (P0, c0), (P1, c1) in zip(preview.params_before, preview.params_after, trace.params_before,
                                                           trace.params_after):  # fmt: skip
             np.testing.assert_array_equal(W0, P0)
