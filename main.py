@@ -365,17 +365,27 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 
 def require_writable(parser: argparse.ArgumentParser, args: argparse.Namespace, *options: str) -> None:
-    """Stop with a usage error now, before any work, when an output option's path cannot be written, or when a
-    figure option (--png, --svg) names a file of another kind (e.svg for --png)."""
+    """Stop now, before any work, with a usage error when a figure option (--png, --svg) names a file of another
+    kind (e.svg for --png), or with `refuse_unwritable`'s line when an output option's path cannot be written."""
     for option in options:
         path = getattr(args, option, None)
-        if path:
+        if path and option in FIGURE_KINDS:
             try:
-                check_writable(path)
-                if option in FIGURE_KINDS:
-                    check_figure_path(path, option)
+                check_figure_path(path, option)
             except ValueError as err:
-                parser.error(f"--{option.replace('_', '-')}: {err}")
+                parser.error(f"--{option}: {err}")
+        if path:
+            refuse_unwritable(path)
+
+
+def refuse_unwritable(path: str) -> None:
+    """Exit 2 now, with one line naming `path`, when it cannot be written. Not a usage error (the command was
+    typed right; the file system says no), so it reads like a failed write, without the pointer to --help."""
+    try:
+        check_writable(path)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
 
 
 def available_memory() -> int | None:
@@ -462,7 +472,7 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             experiment = load_experiment(args.load)
         except ExperimentError as err:
-            print(f"error: {err}", file=sys.stderr)  # one line
+            print(f"error: {args.load}: {err.reason}", file=sys.stderr)  # one line, naming the file as given
             return EXIT_USAGE
         structural = [f for f in STRUCTURAL_FIELDS if f in given_options(args)]
         if structural:
@@ -535,7 +545,7 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     try:
         experiment = load_experiment(args.experiment)
     except ExperimentError as err:
-        print(f"error: {err}", file=sys.stderr)  # one line
+        print(f"error: {args.experiment}: {err.reason}", file=sys.stderr)  # one line, naming the file as given
         return EXIT_USAGE
     params = experiment.trainer().params
     writes = (
@@ -715,10 +725,10 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     except ValueError:
         parser.error(f"--size: {args.size!r} is not WIDTHxHEIGHT with each from 200 to 8000, e.g. 1400x900")
     try:
-        check_writable(args.output)
         check_figure_path(args.output, "png")
     except ValueError as err:
         parser.error(str(err))
+    refuse_unwritable(args.output)
 
     def shot(path: str) -> None:
         headless().save_screenshot(config, args.epochs, path, (width, height), tab=args.tab)
@@ -728,7 +738,9 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser, subparsers = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would blame the main parser: name the command whose options they are not
+        (subparsers.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command is None:
             return cmd_gui(None, parser)

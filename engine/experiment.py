@@ -39,7 +39,8 @@ ARRAYS = {
 
 class ExperimentError(ValueError):
     """An experiment file that cannot be read. `name`: the file's name; `reason`: what is wrong, for the user
-    ("no such file", "it is empty"). The message is "NAME: REASON"."""
+    ("no such file", "it is empty"). The message is "NAME: REASON"; the window says "Could not open NAME: REASON"
+    and the command line "error: PATH: REASON" with the path as typed."""
 
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"{name}: {reason}")
@@ -122,6 +123,8 @@ def _load(path: Path) -> Experiment:
         raise ExperimentError(name, "no such file")
     if path.is_dir():
         raise ExperimentError(name, "it is a folder, not an experiment file")
+    if not path.is_file():  # a device or a pipe: reading it could block or never end
+        raise ExperimentError(name, "it is not a regular file")
     size = path.stat().st_size
     if size == 0:
         raise ExperimentError(name, "it is empty")

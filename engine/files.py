@@ -4,6 +4,7 @@ wording of why a write failed."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -18,17 +19,29 @@ from .trainer import XOR_INPUTS, Trainer
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Raise `ValueError` now if a file cannot be written at `path` later (missing folder, a directory...)."""
+    """Raise `ValueError` now if a file cannot be written at `path` later (missing folder, a directory, a device,
+    a folder that takes no new files...): the folder is asked by creating and removing a file in it, as
+    `write_atomically` will (permission bits alone say yes to root in /proc)."""
     target = Path(path)
     if str(path) == "":
         raise ValueError("the output path is empty")
     if target.is_dir():
-        raise ValueError(f"{target} is a directory, not a file")
+        raise ValueError(f"cannot write {target}: it is a directory, not a file")
+    if target.exists() and not target.is_file():
+        raise ValueError(f"cannot write {target}: it is not a regular file (saving would replace it)")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ValueError(f"cannot write {target}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+    if target.exists() and not os.access(target, os.W_OK):
         raise ValueError(f"cannot write {target}: permission denied")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)  # O_CREAT | O_EXCL
+    except OSError as err:
+        reason = f"the folder {folder} takes no new files" if err.errno == errno.ENOENT else error_reason(err).lower()
+        raise ValueError(f"cannot write {target}: {reason}") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
     return target
 
 
@@ -40,7 +53,8 @@ def check_figure_path(path: str | os.PathLike[str], kind: str) -> None:
     if kind not in FIGURE_KINDS:
         raise ValueError(f"cannot save a figure as {kind!r}; choose from {', '.join(FIGURE_KINDS)}")
     if Path(path).suffix.lower() != "." + kind:
-        raise ValueError(f"{path}: a {kind.upper()} file's name must end in .{kind}")
+        article = "an" if kind[0].upper() in "AEFHILMNORSX" else "a"  # as the letter is said: an SVG, a PNG
+        raise ValueError(f"{path}: {article} {kind.upper()} file's name must end in .{kind}")
 
 
 def error_reason(err: Exception) -> str:

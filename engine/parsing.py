@@ -1,7 +1,8 @@
 """The texts people type for settings, read by one rule for the command line and the window.
 
 - A list is items separated by commas; spaces around items do not matter. An empty text or an empty
-  item (``"0.1,,2"``) is refused, never skipped.
+  item (``"0.1,,2"``, ``"0.1,"``) is refused, never skipped; the message says where (between commas, or a
+  comma at the start or end).
 - Learning rates: finite numbers greater than 0.
 - Hidden layers: ``"2"`` or ``"4, 3"``; ``"none"`` (any case) is no hidden layer. Every size is from 1 to
   `MAX_UNITS`: ``0`` is refused, not read as "no hidden layer".
@@ -31,6 +32,12 @@ def parse_list(text: str, convert: Callable[[str], T], what: str) -> tuple[T, ..
     if not text.strip():
         raise ValueError(f"nothing given; give {what}")
     parts = [part.strip() for part in text.split(",")]
+    if not any(parts):
+        raise ValueError(f"{text.strip()!r} is only commas: nothing given; give {what}")
+    if not parts[0]:
+        raise ValueError(f"{text.strip()!r} starts with a comma (an empty item); give {what}")
+    if not parts[-1]:
+        raise ValueError(f"{text.strip()!r} ends with a comma (an empty item); give {what}")
     if not all(parts):
         raise ValueError(f"{text.strip()!r} has an empty item between commas; give {what}")
     return tuple(convert(part) for part in parts)

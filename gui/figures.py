@@ -18,6 +18,7 @@ RUN_COLORS = (*SAMPLE_COLORS, "#5f3dc4", "#2b8a3e")
 X_LABELS = {"epochs": "epoch", "seconds": "seconds in the kernel", "gradient evaluations": "sample-gradient evaluations",
             "updates": "weight updates"}  # fmt: skip
 MIN_PNG_WIDTH = 800
+ASPECT_EDGE = 8  # pixels above and below a plot exported at its aspect ratio (see `fitted_to_aspect`)
 
 
 def png_bytes(image) -> bytes:
@@ -34,16 +35,73 @@ def png_bytes(image) -> bytes:
 
 
 def render_figure(item, kind: str, title: str, width: int = MIN_PNG_WIDTH) -> bytes:
-    """A pyqtgraph item (or scene) as PNG (at least `width` pixels wide) or SVG bytes."""
-    if kind == "svg":
-        from .svg_exporter import QtSVGExporter
+    """A pyqtgraph item (or scene) as PNG (at least `width` pixels wide, everything in it enlarged alike) or SVG
+    bytes. A plot whose aspect ratio is locked (the decision map) is rendered at the shape of the range it asked
+    for, not with the margins its place in the window adds."""
+    with fitted_to_aspect(item):
+        if kind == "svg":
+            from .svg_exporter import QtSVGExporter
 
-        return QtSVGExporter(item, title).render()
-    from pyqtgraph.exporters import ImageExporter
+            return QtSVGExporter(item, title).render()
+        from pyqtgraph.exporters import ImageExporter
 
-    exporter = ImageExporter(item)
-    exporter.parameters()["width"] = max(width, int(exporter.parameters()["width"]))
-    return png_bytes(exporter.export(toBytes=True))
+        exporter = ImageExporter(item)
+        exporter.parameters()["width"] = max(width, int(exporter.parameters()["width"]))
+        with scaled_alike(item):
+            return png_bytes(exporter.export(toBytes=True))
+
+
+@contextmanager
+def scaled_alike(item):
+    """While exported at a larger size, items drawn at a fixed size on screen (pyqtgraph's legends ignore the
+    view's transformations) are enlarged like the axes' text next to them; only those placed in unscaled
+    coordinates, where dropping the flag changes nothing at 1:1 (not a label pinned to a point of the data)."""
+    from PySide6.QtGui import QTransform
+    from PySide6.QtWidgets import QGraphicsItem
+
+    flag = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
+    scene = item if hasattr(item, "items") and not hasattr(item, "scene") else item.scene()
+    fixed = []
+    for child in scene.items():
+        parent = child.parentItem()
+        if child.flags() & flag and (
+            parent is None or parent.sceneTransform().type().value <= QTransform.TransformationType.TxTranslate.value
+        ):
+            fixed.append(child)
+            child.setFlag(flag, False)
+    try:
+        yield
+    finally:
+        for child in fixed:
+            child.setFlag(flag, True)
+
+
+@contextmanager
+def fitted_to_aspect(item):
+    """A plot with a locked aspect ratio laid out, while exported, so that its view box has the shape of the range
+    it asked for (the decision map's square) at the scale it has on screen: its place in the window stretches
+    it, and the locked ratio then shows the stretch as empty axis (y from -1 to 2)."""
+    vb = item.getViewBox() if hasattr(item, "getViewBox") else None
+    ratio = vb.state["aspectLocked"] if vb is not None else False
+    if not ratio or vb.width() <= 0 or vb.height() <= 0:
+        yield
+        return
+    (x0, x1), (y0, y1) = vb.targetRange()
+    geometry, margins = item.geometry(), item.layout.getContentsMargins()
+    scale = min(vb.width() / (x1 - x0), vb.height() * ratio / (y1 - y0))  # pixels per x unit at which the range fits
+    extra_w, extra_h = item.width() - vb.width(), item.height() - vb.height()
+    edge = ASPECT_EDGE - min(margins[1], margins[3], ASPECT_EDGE)  # the end ticks' labels stick out of the view box
+    item.layout.setContentsMargins(margins[0], margins[1] + edge, margins[2], margins[3] + edge)
+    item.resize(extra_w + scale * (x1 - x0), extra_h + 2 * edge + scale * (y1 - y0) / ratio)
+    item.layout.activate()
+    vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+    try:
+        yield
+    finally:
+        item.layout.setContentsMargins(*margins)
+        item.setGeometry(geometry)
+        item.layout.activate()
+        vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)  # the range it asked for, widened again as before
 
 
 @contextmanager

@@ -13,11 +13,16 @@ makes these repairs so that every renderer (Qt's, librsvg, resvg, browsers) draw
   `sans-serif` follow it, so renderers without Qt's aliases still draw the text;
 - lines drawn with 1-pixel (cosmetic) pens inside a scaled group (a curve in data coordinates) get their
   coordinates mapped to pixels: Qt marks them `vector-effect="non-scaling-stroke"`, which renderers
-  without that SVG Tiny 1.2 feature ignore, drawing a stroke as wide as one data unit (a black block).
+  without that SVG Tiny 1.2 feature ignore, drawing a stroke as wide as one data unit (a black block);
+- images that Qt draws unsmoothed (a heatmap's cells, the decision map's grid), which it marks
+  `image-rendering="optimizeSpeed"`, are embedded enlarged by whole factors with nearest-neighbour scaling to
+  at least their size on the page: librsvg ignores `image-rendering` (optimizeSpeed, pixelated, crisp-edges
+  alike) and smoothed a 2×2 heatmap into one gradient.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import importlib.util
 import math
@@ -29,7 +34,7 @@ from pathlib import Path
 from pyqtgraph.exporters import Exporter, MatplotlibExporter, SVGExporter
 from pyqtgraph.parametertree import Parameter
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QFontInfo, QPainter, QPicture
+from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter, QPicture
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QMessageBox
 
@@ -41,6 +46,8 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _SHAPES = {f"{{{SVG_NS}}}{tag}" for tag in ("path", "polyline", "polygon", "line", "rect")}
+_PNG_DATA = "data:image/png;base64,"
+MAX_IMAGE_SIDE = 4096  # an enlarged image's largest side, in pixels
 _PG_EXPORTER = importlib.import_module("pyqtgraph.exporters.Exporter")  # the module: its LastExportDirectory
 
 
@@ -95,8 +102,8 @@ class QtSVGExporter(Exporter):
 
 
 def portable_svg(svg: bytes, width: float, height: float) -> bytes:
-    """Qt's SVG with the size in pixels, fonts with fallbacks and every non-scaling stroke's transform applied to
-    its points."""
+    """Qt's SVG with the size in pixels, fonts with fallbacks, every non-scaling stroke's transform applied to
+    its points and unsmoothed images enlarged to their size on the page."""
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
     root = ET.fromstring(svg)
@@ -112,7 +119,42 @@ def portable_svg(svg: bytes, width: float, height: float) -> bytes:
             if family not in families:
                 families[family] = ", ".join(dict.fromkeys((family, QFontInfo(QFont(family)).family(), "sans-serif")))
             element.set("font-family", families[family])
+    _enlarge_unsmoothed_images(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _enlarge_unsmoothed_images(element: ET.Element, scale: tuple[float, float] = (1.0, 1.0)) -> None:
+    """Replace every embedded PNG under `element` that Qt marked `image-rendering="optimizeSpeed"` by the same
+    picture enlarged with nearest-neighbour scaling, by whole factors, to at least the pixels it covers at one
+    user unit per pixel; `scale` is how much the enclosing transforms enlarge it. Each cell then stays one flat
+    colour in a renderer that smooths images whatever the attribute says: at most a pixel's seam is blended."""
+    matrix = element.get("transform", "")
+    if matrix.startswith("matrix("):
+        a, b, c, d = (float(v) for v in _NUMBER.findall(matrix)[:4])
+        scale = (scale[0] * math.hypot(a, b), scale[1] * math.hypot(c, d))
+    href = f"{{{XLINK_NS}}}href"
+    if element.tag == f"{{{SVG_NS}}}image" and element.get("image-rendering") == "optimizeSpeed":
+        data = element.get(href, "")
+        image = QImage.fromData(base64.b64decode(data[len(_PNG_DATA) :]), "PNG") if data.startswith(_PNG_DATA) else QImage()
+        if not image.isNull():
+            shown = (float(element.get("width", 0)) * scale[0], float(element.get("height", 0)) * scale[1])
+            w, h = image.width(), image.height()
+            fx = max(1, min(math.ceil(shown[0] / w), MAX_IMAGE_SIDE // w))
+            fy = max(1, min(math.ceil(shown[1] / h), MAX_IMAGE_SIDE // h))
+            if fx > 1 or fy > 1:
+                big = image.scaled(w * fx, h * fy, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
+                element.set(href, _PNG_DATA + base64.b64encode(_png(big)).decode("ascii"))
+    for child in element:
+        _enlarge_unsmoothed_images(child, scale)
+
+
+def _png(image: QImage) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
 
 
 def _bake_transform(group: ET.Element) -> None:

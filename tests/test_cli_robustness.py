@@ -2,6 +2,7 @@
 usage errors, failed writes and file modes (issue 9)."""
 
 import ctypes
+import errno
 import io
 import json
 import os
@@ -18,7 +19,7 @@ import pytest
 import main
 from engine import TrainConfig, Trainer
 from engine.experiment import Experiment, load_experiment, save_experiment
-from engine.files import write_atomically, write_json
+from engine.files import check_writable, write_atomically, write_json
 from engine.history import History
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,10 +207,12 @@ def test_progress_goes_to_a_terminals_stderr_only(capsys, monkeypatch):
         (["train", "--hidden", "0"], "--hidden: 0 is not a layer size"),
         (["train", "--hidden", "2,,3"], "--hidden: '2,,3' has an empty item"),
         (["sweep", "--learning-rate", "0.1,,2"], "'0.1,,2' has an empty item"),
-        (["sweep", "--learning-rate", ","], "',' has an empty item"),
+        (["sweep", "--learning-rate", ","], "',' is only commas: nothing given"),
+        (["sweep", "--learning-rate", "0.1,"], "'0.1,' ends with a comma"),
+        (["sweep", "--learning-rate", ",0.1"], "',0.1' starts with a comma"),
         (["sweep", "--hidden", "2,,3"], "'2,,3' has an empty item"),
         (["sweep", "--hidden", "0"], "0 is not a layer size"),
-        (["sweep", "--optimizer", "sgd,"], "'sgd,' has an empty item"),
+        (["sweep", "--optimizer", "sgd,"], "'sgd,' ends with a comma"),
         (["sweep", "--csv", ""], "--csv: empty path"),
         (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--csv", ""], "--csv: empty path"),
         (["export", "", "--params-json", "p.json"], "EXPERIMENT: empty path"),
@@ -242,10 +245,84 @@ def test_write_errors_name_the_users_file(tmp_path):
     assert not any(tmp_path.iterdir())  # no temporary file left behind
 
 
-def test_a_failed_write_on_the_command_line_is_one_line_naming_the_file(capsys):
-    code = main.main(["train", "--epochs", "3", "--log-every", "0", "--json", "/proc/x.json"])
+def test_unrecognized_arguments_name_the_command(capsys):
+    """argparse blamed the main parser for a sub-command's unknown option ("python main.py: error: ...")."""
+    assert usage_error(capsys, "train", "--bogus", "x").splitlines() == [
+        "python main.py train: error: unrecognized arguments: --bogus x",
+        "see 'python main.py train --help'",
+    ]
+    assert usage_error(capsys, "sweep", "--seeds", "1", "--bogus").startswith(
+        "python main.py sweep: error: unrecognized arguments:"
+    )
+    assert usage_error(capsys, "--bogus").splitlines()[1] == "see 'python main.py --help'"
+
+
+def test_a_failed_write_on_the_command_line_is_one_line_naming_the_file(capsys, tmp_path, monkeypatch):
+    """A write that fails after the work (a full disk) is one line naming the file, without the pointer to --help:
+    it is not a usage error."""
+
+    def full_disk(path, _record):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(main, "write_json", full_disk)
+    path = str(tmp_path / "x.json")
+    code = main.main(["train", "--epochs", "3", "--log-every", "0", "--json", path])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("error: could not write /proc/x.json: ") and err.count("\n") == 1
+    assert code == 2 and err == f"error: could not write {path}: No space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder that takes no new files")
+@pytest.mark.parametrize(
+    ("argv", "path"),
+    [
+        (["train", "--epochs", "3", "--save", "/proc/x.bplab"], "/proc/x.bplab"),
+        (["train", "--epochs", "3", "--json", "/proc/x.json"], "/proc/x.json"),
+        (["compare", "--epochs", "3", "--run", "mode=sgd", "--run", "mode=batch", "--png", "/proc/x.png"], "/proc/x.png"),
+        (["compare", "--epochs", "3", "--run", "mode=sgd", "--run", "mode=batch", "--csv", "/proc/x.csv"], "/proc/x.csv"),
+        (["sweep", "--seeds", "2", "--epochs", "3", "--csv", "/proc/s.csv"], "/proc/s.csv"),
+        (["export", "run.bplab", "--history-csv", "/proc/h.csv"], "/proc/h.csv"),
+        (["export", "run.bplab", "--png", "/proc/x.png"], "/proc/x.png"),
+        (["screenshot", "/proc/x.png"], "/proc/x.png"),
+    ],
+)
+def test_unwritable_outputs_are_refused_before_any_work(capsys, argv, path):
+    """/proc passes the permission bits (root may write anywhere) but takes no new file: the commands trained,
+    printed everything and only then failed. Now each stops first, with one line naming the file."""
+    err = usage_error(capsys, *argv)
+    assert err == f"error: cannot write {path}: the folder /proc takes no new files\n"
+    assert capsys.readouterr().out == ""  # nothing trained, nothing printed
+
+
+def test_check_writable_creates_and_removes_a_file_to_ask(tmp_path):
+    assert check_writable(tmp_path / "x.csv") == tmp_path / "x.csv"
+    assert list(tmp_path.iterdir()) == []  # the probe is gone
+    (tmp_path / "x.csv").write_text("old")
+    check_writable(tmp_path / "x.csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"] and (tmp_path / "x.csv").read_text() == "old"
+    for path, reason in ((tmp_path / "no" / "x.csv", "does not exist"), (tmp_path, "it is a directory"),
+                         ("/dev/null", "it is not a regular file")):  # fmt: skip
+        with pytest.raises(ValueError, match=reason):
+            check_writable(path)
+    if Path("/proc/self").is_dir():
+        with pytest.raises(ValueError, match=r"^cannot write /proc/x\.csv: the folder /proc takes no new files$"):
+            check_writable("/proc/x.csv")
+
+
+def test_a_file_that_cannot_be_loaded_is_named_as_given(capsys, tmp_path, monkeypatch):
+    """'--load /proc/kmsg' said "error: kmsg: it is empty"; the path as typed says which file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "empty.bplab").write_bytes(b"")
+    for argv in (["train", "--load", "runs/empty.bplab"], ["export", "runs/empty.bplab", "--params-json", "p.json"]):
+        assert main.main(argv) == 2
+        assert capsys.readouterr().err == "error: runs/empty.bplab: it is empty\n"
+    assert main.main(["train", "--load", "/dev/null"]) == 2  # a device is refused unread (reading could block)
+    assert capsys.readouterr().err == "error: /dev/null: it is not a regular file\n"
+
+
+def test_figure_names_of_the_wrong_kind_say_a_png_and_an_svg(capsys):
+    assert "x.png: an SVG file's name must end in .svg" in usage_error(capsys, "export", "r.bplab", "--svg", "x.png")
+    assert "x.svg: a PNG file's name must end in .png" in usage_error(capsys, "export", "r.bplab", "--png", "x.svg")
 
 
 # --- 14: file modes -----------------------------------------------------------------------------------------

@@ -146,6 +146,145 @@ def test_svg_decision_map_draws_each_input_once(qtbot, tmp_path, renderer):
             assert blobs(np.abs(picture.astype(int) - rgb).sum(axis=2) < 30) == 2, f"{colour}: not one dot per input"
 
 
+def heatmap_plot(qtbot, cells: np.ndarray, size=(240, 200)):
+    """A plot of `cells` as a heatmap drawn as the weight heatmaps are: an ImageItem, one pixel per cell."""
+    import pyqtgraph as pg
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    plot.resize(*size)
+    image = pg.ImageItem(cells, axisOrder="row-major", levels=(0.0, 1.0), lut=pg.colormap.get("viridis").getLookupTable())
+    plot.getPlotItem().addItem(image)
+    plot.getPlotItem().setRange(xRange=(0, cells.shape[1]), yRange=(0, cells.shape[0]), padding=0)
+    for axis in ("left", "bottom"):  # their ticks point into the plot
+        plot.getPlotItem().hideAxis(axis)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot, image
+
+
+def smoothing_ignored(svg: bytes) -> bytes:
+    """`svg` as librsvg reads it: librsvg smooths images whatever their image-rendering says."""
+    return svg.replace(b'image-rendering="optimizeSpeed"', b"")
+
+
+def cell_colours(picture: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int], margin: int = 3):
+    """The distinct colours inside each cell of a `shape` grid drawn over `box` (left, top, right, bottom), keeping
+    `margin` pixels from each cell's edges (where antialiasing may blend two cells)."""
+    left, top, right, bottom = box
+    rows, cols = shape
+    found = {}
+    for r in range(rows):
+        for c in range(cols):
+            x0, x1 = left + (right - left) * c / cols, left + (right - left) * (c + 1) / cols
+            y0, y1 = top + (bottom - top) * r / rows, top + (bottom - top) * (r + 1) / rows
+            inside = picture[int(y0) + margin : int(y1) - margin, int(x0) + margin : int(x1) - margin]
+            found[r, c] = {tuple(p) for p in inside.reshape(-1, 3)}
+    return found
+
+
+@pytest.mark.parametrize("renderer", ["qt", "resvg", "resvg-ignoring-image-rendering"])
+def test_svg_heatmap_cells_stay_flat_colours(qtbot, renderer):
+    """Each cell of a 2×2 heatmap is one flat colour in the SVG, drawn by Qt, by resvg, and by a renderer that
+    smooths images whatever image-rendering says (librsvg: it blended the weight heatmaps into gradients)."""
+    from gui.figures import render_figure
+
+    cells = np.array([[0.0, 1.0], [0.6, 0.3]])
+    plot, image = heatmap_plot(qtbot, cells)
+    item = plot.getPlotItem()
+    svg = render_figure(item, "svg", "heatmap")
+    draw = {"qt": qt_render, "resvg": resvg_render}[renderer.split("-")[0]]
+    picture = draw(smoothing_ignored(svg) if renderer.endswith("image-rendering") else svg)
+    outer, shown = item.sceneBoundingRect(), image.sceneBoundingRect()
+    box = (round(shown.left() - outer.left()), round(shown.top() - outer.top()), round(shown.right() - outer.left()),
+           round(shown.bottom() - outer.top()))  # fmt: skip
+    colours = cell_colours(picture, box, cells.shape)
+    assert all(len(found) == 1 for found in colours.values()), {k: len(v) for k, v in colours.items()}
+    assert len({next(iter(found)) for found in colours.values()}) == 4  # four different cells
+
+
+def test_enlarged_images_are_bounded_and_smoothed_images_are_kept():
+    from gui.svg_exporter import MAX_IMAGE_SIDE, portable_svg
+
+    def image_svg(width: int, height: int, shown: float, rendering: str) -> bytes:
+        picture = QImage(width, height, QImage.Format.Format_RGB32)
+        picture.fill(QColor("red"))
+        from gui.figures import png_bytes
+
+        data = __import__("base64").b64encode(png_bytes(picture)).decode()
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">'
+                f'<g transform="matrix({shown},0,0,{shown},0,0)"><image width="{width}" height="{height}" {rendering} '
+                f'xlink:href="data:image/png;base64,{data}"/></g></svg>').encode()  # fmt: skip
+
+    def embedded(svg: bytes) -> QImage:
+        text = svg.decode()
+        start = text.index("base64,") + len("base64,")
+        return QImage.fromData(__import__("base64").b64decode(text[start : text.index('"', start)]), "PNG")
+
+    enlarged = embedded(portable_svg(image_svg(2, 3, 40.0, 'image-rendering="optimizeSpeed"'), 10, 10))
+    assert (enlarged.width(), enlarged.height()) == (80, 120)  # 40 times: at least one pixel per pixel on the page
+    huge = embedded(portable_svg(image_svg(3, 1, 1e6, 'image-rendering="optimizeSpeed"'), 10, 10))
+    assert huge.width() <= MAX_IMAGE_SIDE and huge.height() <= MAX_IMAGE_SIDE and huge.width() % 3 == 0
+    smooth = embedded(portable_svg(image_svg(2, 3, 40.0, ""), 10, 10))
+    assert (smooth.width(), smooth.height()) == (2, 3)  # Qt drew it smoothed: so may every renderer
+
+
+def test_decision_map_exports_at_the_shape_of_its_square(qtbot, tmp_path):
+    """The map's place in the window is tall; locked to one unit = one unit, it showed x2 from -1 to 2 around the
+    square (800×1007). Exported, the plot is fitted to the square, and the window's view is as it was."""
+    window = open_window(qtbot)
+    step(qtbot, window, 30)
+    item = window.decision_map.getPlotItem()
+    vb = item.getViewBox()
+    before = (item.geometry(), vb.viewRange(), vb.targetRange())
+    assert vb.height() > 1.2 * vb.width()  # the window's layout makes it tall
+    for kind in ("png", "svg"):
+        window.experiments.export_figure("decision-map", str(tmp_path / f"map.{kind}"), kind)
+    # as it was; the y range only up to the left axis's width, which pyqtgraph fits to the labels last drawn
+    assert (item.geometry(), vb.viewRange()[0], vb.targetRange()) == (before[0], before[1][0], before[2])
+    assert vb.viewRange()[1][0] < -1 and vb.viewRange()[1][1] > 2
+    png = QImage(str(tmp_path / "map.png"))
+    assert png.width() == 800 and png.height() < 0.85 * png.width()
+    for picture in (as_array(png), qt_render((tmp_path / "map.svg").read_bytes())):
+        h, w = picture.shape[:2]
+        coloured = picture.max(axis=2).astype(int) - picture.min(axis=2) > 25  # the map (the colour bar is at the right)
+        rows, cols = (
+            np.flatnonzero(coloured[:, : int(0.7 * w)].any(axis=1)),
+            np.flatnonzero(coloured[:, : int(0.7 * w)].any(axis=0)),
+        )
+        height, width = rows[-1] - rows[0], cols[-1] - cols[0]
+        assert abs(height - width) <= 0.05 * width, (height, width)  # the square is square ...
+        assert height > 0.5 * h, (height, h)  # ... and fills most of the picture's height (the axes take the rest)
+
+
+def test_png_legend_is_enlarged_with_the_axes(qtbot):
+    """pyqtgraph draws a legend at a fixed size: a PNG exported larger than the plot on screen had large axis text
+    and a tiny legend. Twice the width, twice the legend."""
+    import pyqtgraph as pg
+
+    from gui.figures import render_figure
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    plot.resize(300, 200)
+    item = plot.getPlotItem()
+    item.addLegend(offset=(10, 10))
+    item.plot([], [], pen=pg.mkPen("k", width=2), name="a legend entry")
+    item.hideAxis("left")
+    item.hideAxis("bottom")
+    plot.show()
+    qtbot.waitExposed(plot)
+
+    def legend_width(width: int) -> int:
+        picture = as_array(QImage.fromData(render_figure(item, "png", "legend", width=width), "PNG"))
+        columns = np.flatnonzero(dark(picture).any(axis=0))
+        return columns[-1] - columns[0]
+
+    small, large = legend_width(300), legend_width(900)
+    assert 2.7 * small <= large <= 3.3 * small, (small, large)
+    assert item.legend.flags() & item.legend.GraphicsItemFlag.ItemIgnoresTransformations  # as it was
+
+
 def test_png_plot_ends_at_the_last_epoch_and_the_view_is_kept(qtbot, tmp_path):
     """The curve reaching the box's right end is checked on the PNG above; here the SVG's form and the view."""
     _, shown, after = export_run(qtbot, tmp_path, ("loss",))

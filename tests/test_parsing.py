@@ -9,6 +9,7 @@ from engine.parsing import (
     parse_hidden,
     parse_layer_sizes,
     parse_learning_rates,
+    parse_list,
     parse_names,
     parse_path,
 )
@@ -33,7 +34,7 @@ def test_hidden_sizes(text, sizes):
         ("2,0", "0 is not a layer size"),
         (str(MAX_UNITS + 1), f"each is from 1 to {MAX_UNITS}"),
         ("2,,3", "'2,,3' has an empty item"),
-        ("2,", "has an empty item"),
+        ("2,", "'2,' ends with a comma"),
         ("2,x", "'x' is not a whole number"),
         (",".join(["2"] * (MAX_HIDDEN_LAYERS + 1)), f"more than {MAX_HIDDEN_LAYERS}"),
     ],
@@ -107,3 +108,16 @@ def test_learning_rates_are_positive_finite_numbers(text, message):
         with pytest.raises(ValueError):
             TrainConfig(learning_rate=value)
     assert TrainConfig(learning_rate=5e-324).learning_rate == parse_learning_rates("5e-324")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0.1,", "'0.1,' ends with a comma (an empty item)"), ("0.1, 2 , ", "'0.1, 2 ,' ends with a comma"),
+     (",0.1", "',0.1' starts with a comma (an empty item)"), ("0.1,,2", "'0.1,,2' has an empty item between commas"),
+     (",", "',' is only commas: nothing given"), (" , ,", "', ,' is only commas"), ("", "nothing given")],
+)  # fmt: skip
+def test_an_empty_item_is_named_where_it_is(text, message):
+    """'0.1,' said "has an empty item between commas"; a comma at the start or the end is named as such."""
+    with pytest.raises(ValueError) as info:
+        parse_list(text, float, "numbers such as 0.1, 2")
+    assert str(info.value).startswith(message) and str(info.value).endswith("; give numbers such as 0.1, 2")
