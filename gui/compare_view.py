@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -47,6 +48,7 @@ from engine.compare import (
 
 from .controls import LogSpinBox
 from .figures import RUN_COLORS, X_LABELS
+from .legends import LegendRow
 from .threads import RequestThread
 
 MAX_EPOCHS = 1_000_000  # compared runs keep every epoch exactly (History's exact part)
@@ -316,7 +318,7 @@ class CompareView(QWidget):
         item.setLogMode(y=True)
         item.getAxis("left").enableAutoSIPrefix(False)
         item.setLabel("left", "loss")
-        item.addLegend(offset=(-10, 10))
+        self.legend = LegendRow(item)  # above the curves, never over them
         self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#868e96", style=Qt.PenStyle.DashLine))
         item.addItem(self.target_line)
         self.curves: list[pg.PlotDataItem] = []
@@ -329,6 +331,12 @@ class CompareView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        # as tall as its rows (at most 6, one line each): at 1366×768 all runs show with no scrolling
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setToolTip("Per run: epochs, updates, gradient evaluations and kernel seconds to reach the target loss")
         self.verdict_label = QLabel()
         self.verdict_label.setObjectName("compareVerdict")
@@ -359,9 +367,9 @@ class CompareView(QWidget):
         box.addStretch(1)
         settings.setMaximumWidth(460)
         right = QVBoxLayout()
-        right.addWidget(self.plot, 3)
+        right.addWidget(self.plot, 1)  # the plot takes the height the sentence and the table leave
         right.addWidget(self.verdict_label)
-        right.addWidget(self.table, 1)
+        right.addWidget(self.table)
         layout = QHBoxLayout(self)
         layout.addWidget(settings)
         layout.addLayout(right, 1)

@@ -1,5 +1,7 @@
 """The Compare and Sweep tabs, driven from the window."""
 
+import itertools
+
 import numpy as np
 from PySide6.QtCore import Qt
 
@@ -199,3 +201,94 @@ def test_sweep_cancel_and_bad_input(qtbot):
     qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
     assert not view.result.complete and 0 < len(view.result) < 20000
     assert "cancelled" in view.message.text()
+
+
+# --- on a 1366×768 screen -------------------------------------------------------------------------------
+SMALL_SCREEN = (1366, 700)  # a 1366×768 screen less a panel and the window's title bar
+
+
+def assert_legend_beside_data(plot) -> None:
+    """The legend lies above the plot area, within the plot and no wider than it: it hides no curve or point."""
+    item = plot.getPlotItem()
+    legend, box = item.legend.sceneBoundingRect(), item.getViewBox().sceneBoundingRect()
+    assert legend.bottom() <= box.top() + 0.5 and not legend.intersected(box).height() > 0.5, (legend, box)
+    assert item.sceneBoundingRect().contains(legend) and legend.width() <= box.width(), (legend, box)
+
+
+def test_compare_shows_all_six_runs_and_a_legend_over_no_curve_at_1366x768(qtbot):
+    window, view = open_compare(qtbot)
+    for _ in range(4):
+        view._add_run()
+    qtbot.waitUntil(lambda: len(view.histories) == 6, timeout=TIMEOUT_MS)
+    view.step_spin.setValue(2000)
+    qtbot.mouseClick(view.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.epoch == 2000 and view.state == "Paused", timeout=TIMEOUT_MS)
+    window.resize(*SMALL_SCREEN)
+    table = view.table
+    last = table.rowViewportPosition(5) + table.rowHeight(5)
+    qtbot.waitUntil(lambda: window.height() == SMALL_SCREEN[1] and table.viewport().height() >= last, timeout=TIMEOUT_MS)
+    assert table.rowCount() == 6 and table.rowViewportPosition(0) == 0  # every run's row on show, none scrolled away
+    assert view.plot.height() >= 250 and view.verdict_label.isVisible()
+    assert view.plot.getPlotItem().legend.labels() == view.labels
+    assert_legend_beside_data(view.plot)
+
+
+def test_legend_row_wraps_its_entries_to_the_plot_width(qtbot):
+    import pyqtgraph as pg
+
+    from gui.legends import LegendRow
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    legend = LegendRow(plot.getPlotItem())
+    for i in range(6):
+        plot.plot([0, 1], [i, i + 1], name=f"run number {i + 1}")
+    plot.resize(1000, 400)
+    plot.show()
+    qtbot.waitUntil(lambda: legend.columnCount == 6, timeout=TIMEOUT_MS)  # one row where they fit
+    qtbot.waitUntil(lambda: assert_legend_beside_data(plot), timeout=TIMEOUT_MS)
+    plot.resize(350, 400)
+    qtbot.waitUntil(lambda: 1 < legend.columnCount < 6, timeout=TIMEOUT_MS)  # more rows, never wider than the plot
+    qtbot.waitUntil(lambda: assert_legend_beside_data(plot), timeout=TIMEOUT_MS)  # once the plot's layout has run
+    assert legend.labels() == [f"run number {i + 1}" for i in range(6)]
+    plot.getPlotItem().clear()
+    assert legend.labels() == []
+
+
+def test_sweep_tab_at_1366x768_legend_hides_no_seed_and_heatmap_labels_fit(qtbot):
+    window = open_window(qtbot)
+    window.resize(*SMALL_SCREEN)
+    window.tabs.setCurrentWidget(window.sweep_view)
+    view = window.sweep_view
+    learning_rates = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30]
+    view.seeds_spin.setValue(5)
+    view.lr_edit.setText(", ".join(f"{lr:g}" for lr in learning_rates))
+    view.hidden_edit.setText("2, 3")
+    view.epochs_spin.setValue(300)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
+    result = view.result
+    qtbot.waitUntil(lambda: assert_legend_beside_data(view.scatter_plot), timeout=TIMEOUT_MS)
+    counts = {name: int(np.sum(result.outcome == name)) for name in set(result.outcome)}
+    assert all(f"{name} ({n:,})" in view.legend.labels() for name, n in counts.items())
+
+    # every seed on show (the empty tab's range is not kept)
+    def seeds_shown():
+        (x0, x1), _ = view.scatter_plot.getPlotItem().getViewBox().viewRange()
+        assert x0 <= result.seed.min() and result.seed.max() <= x1 < result.seed.max() + 5, (x0, x1)
+
+    qtbot.waitUntil(seeds_shown, timeout=TIMEOUT_MS)  # pyqtgraph ranges automatically before it paints
+    # the heatmap's column values never run together ("0.0010.003"): where ten do not fit, every k-th shows
+    hm = view.heatmap.getPlotItem()
+    cell_w, cell_h = view.heat_cell_px()
+    for side, cell, room in (("bottom", cell_w, view.heat_label_width), ("left", cell_h, view.heat_label_height)):
+        axis = hm.getAxis(side)
+        ticks = axis._tickLevels[0]
+        assert ticks and ticks[0][0] == 0.5, ticks
+        for (a, text_a), (b, text_b) in itertools.pairwise(ticks):
+            assert (b - a) * cell >= max(room(axis, text_a), room(axis, text_b)), (side, text_a, text_b, cell)
+    assert len(hm.getAxis("bottom")._tickLevels[0]) < len(learning_rates)  # at 1366 px, ten did not fit
+    for text in view.heat_texts:  # a cell's percentage shows only where it fits
+        if text.isVisible():
+            assert text.textItem.boundingRect().width() <= cell_w
+    assert any(text.isVisible() for text in view.heat_texts)
