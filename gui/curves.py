@@ -124,7 +124,7 @@ class OutputsTable(QTableWidget):
     def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
         super().__init__(len(targets), 5, parent)
         self.setObjectName("outputsTable")
-        self.setHorizontalHeaderLabels(["input", "target", "ŷ during\nepoch", "ŷ now", ""])
+        self.setHorizontalHeaderLabels(["input", "target", "ŷ during\nepoch", "ŷ now", "right"])
         self.horizontalHeaderItem(self.DURING).setToolTip(
             "ŷ as the last epoch computed it for this input, before the input's own update (the notebook's\n"
             "recorded predictions; the last point of the predictions plot)."
@@ -221,7 +221,12 @@ class CurvesPanel(QWidget):
         row.addLayout(loss_box, 5)
         row.addLayout(pred_box, 5)
         row.addLayout(side, 0)
-        self.table.setFixedWidth(self.table.horizontalHeader().length() + 30)
+        # exactly its columns at their widest (a wider table showed an empty column at the right); the ✓ column
+        # takes what narrower numbers leave
+        widest = np.full(len(targets), -0.0001)
+        self.table.update_outputs(widest, widest)
+        self.table.setFixedWidth(self.table.horizontalHeader().length() + 2 * self.table.frameWidth())
+        self.table.horizontalHeader().setStretchLastSection(True)
         header_height = self.table.horizontalHeader().sizeHint().height()  # two lines of text
         self.table.setFixedHeight(self.table.verticalHeader().length() + header_height + 4)
         self._loss_vb = self.loss_plot.getPlotItem().getViewBox()

@@ -35,15 +35,17 @@ DEFAULT_SIZE = QSize(1400, 900)  # the window's size on a fresh profile, when th
 # room for a title bar and borders: the window manager reports the real ones only once the window is shown
 FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
 IN_USE = "lastConfigInUse"  # settings key: the process IDs of the sessions using the remembered config (JSON list)
+SET_ASIDE = "setAsideConfig"  # settings key: the remembered config that a session set aside (see claim_last_config)
+SET_ASIDE_NOTE = "Last session did not close normally: started with the notebook defaults"
 
 
 def settings() -> QSettings:
     return QSettings("Backprop Lab", "Backprop Lab")
 
 
-def last_config() -> TrainConfig | None:
-    """The config the window had when it last closed, if any and still valid."""
-    text = settings().value("lastConfig", "")
+def last_config(key: str = "lastConfig") -> TrainConfig | None:
+    """The config the window had when it last closed, if any and still valid (or the one set aside: SET_ASIDE)."""
+    text = settings().value(key, "")
     try:
         return TrainConfig.from_dict(json.loads(text)) if text else None
     except (ValueError, TypeError):
@@ -79,21 +81,25 @@ def claim_last_config() -> tuple[TrainConfig | None, str]:
     (`release_last_config`). A mark left by a process that is gone means a session did not close normally,
     perhaps because of these very settings (a network too big to be usable, say): this session then starts
     with the notebook's defaults, and the note says so. A mark of a session still open (another window) is no
-    such sign.
+    such sign. The set-aside config stays under SET_ASIDE (`set_aside_config`): Settings › Restore the last
+    session's settings brings it back.
     """
     store = settings()
     config, note = last_config(), ""
     claims = _claims(store)
     gone = [pid for pid in claims if not _running(pid)]
     if config is not None and gone:
-        note = (
-            f"The last session did not close normally: started with the notebook defaults instead of the remembered "
-            f"settings (hidden {','.join(map(str, config.hidden)) or 'none'}, learning rate {config.learning_rate:g})"
-        )
+        note = SET_ASIDE_NOTE  # short enough for the status bar of a small screen; the details are in its tooltip
+        store.setValue(SET_ASIDE, json.dumps(config.to_dict()))
         config = None
     _set_claims(store, [pid for pid in claims if pid not in gone and pid != os.getpid()] + [os.getpid()])
     store.sync()  # on disk now: a session that hangs never writes it later
     return config, note
+
+
+def set_aside_config() -> TrainConfig | None:
+    """The remembered config that `claim_last_config` last set aside, if any."""
+    return last_config(SET_ASIDE)
 
 
 def release_last_config(store: QSettings) -> None:
@@ -199,7 +205,35 @@ class Experiments(QObject):
         self._action(settings_menu, "Restore &notebook defaults", self.restore_defaults,
                      tip="The reference notebook's 2-2-1 sigmoid network, lr 0.1, seed 42 (restarts training); "
                      "1,000 epochs/s, stop at epoch 10,000")  # fmt: skip
+        self.set_aside_action = self._action(settings_menu, "Restore the &last session's settings", self.restore_set_aside)
+        self.offer_set_aside(None)
         self.update_recent_menu()
+
+    def offer_set_aside(self, config: TrainConfig | None) -> str:
+        """Offer (or, None, stop offering) the settings a session that did not close normally left; returns the
+        status bar's tooltip that says what they were."""
+        self._set_aside = config
+        self.set_aside_action.setEnabled(config is not None)
+        if config is None:
+            self.set_aside_action.setStatusTip("Only after a session that did not close normally")
+            return ""
+        hidden = ",".join(map(str, config.hidden)) or "none"
+        tip = (f"The last session did not close normally, perhaps because of its settings (hidden {hidden}, learning "
+               f"rate {config.learning_rate:g}, {config.activation}): they were set aside. "
+               f"Settings › Restore the last session's settings brings them back.")  # fmt: skip
+        self.set_aside_action.setStatusTip(f"Hidden {hidden}, learning rate {config.learning_rate:g} (restarts training)")
+        return tip
+
+    def restore_set_aside(self) -> None:
+        """Put back the settings set aside at the start (asks first about unsaved work)."""
+        config = self._set_aside
+        if config is not None:
+            self.replace_experiment(lambda _how: self._apply_config(config), "restoring the last session's settings")
+
+    def _apply_config(self, config: TrainConfig) -> None:
+        self.window.controls.set_config(config)
+        self.window.controls.configChanged.emit(config)
+        self.window.startup_note = ""
 
     def update_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -8,14 +8,24 @@ from typing import ClassVar
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine import XOR_INPUTS, XOR_TARGETS, Params, TrainConfig
 
 from .compare_view import CompareView
 from .controls import ControlPanel
 from .curves import CurvesPanel
-from .experiments import Experiments, Replace
+from .experiments import Experiments, Replace, set_aside_config
 from .inspect_view import InspectView
 from .inspector import progress
 from .maps import DecisionMap, WeightHeatmaps
@@ -57,7 +67,7 @@ class MainWindow(QMainWindow):
         self._last_inspection: Snapshot | None = None
         self._sample_position = 0
         self._progress_text = ""
-        self.startup_note = ""  # shown in the status bar once training is ready (e.g. remembered settings set aside)
+        self._startup_note = ""
         self._outputs_now: np.ndarray | None = None  # ŷ of each training input at the shown weights
         self._dirty = self._slow_dirty = False
         self._last_render = -1.0  # when the curves were last drawn
@@ -72,9 +82,9 @@ class MainWindow(QMainWindow):
         self.curves = CurvesPanel(XOR_INPUTS, XOR_TARGETS)
         self.decision_map = DecisionMap(GRID_AXIS, XOR_INPUTS, XOR_TARGETS)
         self.heatmaps = WeightHeatmaps()
-        self.banner = QLabel()
+        self.banner = QLabel()  # why training stopped or diverged, in colour, in the status bar (it moves nothing)
         self.banner.setObjectName("messageBanner")
-        self.banner.setWordWrap(True)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.banner.hide()
 
         scroll = QScrollArea()
@@ -92,10 +102,20 @@ class MainWindow(QMainWindow):
         weights_box = QWidget()
         weights_layout = QVBoxLayout(weights_box)
         weights_layout.setContentsMargins(0, 0, 0, 0)
-        weights_layout.addWidget(
-            QLabel("<b>Weights</b> and their <b>gradients</b> &nbsp; rows: units fed; columns: their inputs")
+        weights_head = QHBoxLayout()
+        weights_head.addWidget(
+            QLabel("<b>Weights</b> and their <b>gradients</b> &nbsp; rows: units fed; columns: their inputs"), 1
         )
-        weights_layout.addWidget(self.heatmaps, 1)
+        layers_label = QLabel()
+        layers_label.setObjectName("weightsLayersLabel")
+        self.heatmaps.layersShown.connect(layers_label.setText)  # "layers 3–4 of 9" when they do not all fit
+        weights_head.addWidget(layers_label)
+        weights_layout.addLayout(weights_head)
+        weights_row = QHBoxLayout()
+        weights_row.setSpacing(0)
+        weights_row.addWidget(self.heatmaps, 1)
+        weights_row.addWidget(self.heatmaps.layer_bar)  # scrolls the layers (shown when they do not all fit)
+        weights_layout.addLayout(weights_row, 1)
         self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.bottom_splitter.addWidget(map_box)
         self.bottom_splitter.addWidget(weights_box)
@@ -112,7 +132,6 @@ class MainWindow(QMainWindow):
         self.views_area = right
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.banner)
         right_layout.addWidget(self.main_splitter, 1)
         train_tab = QWidget()
         row = QHBoxLayout(train_tab)
@@ -144,6 +163,7 @@ class MainWindow(QMainWindow):
         for label in (self.state_label, self.epoch_label, self.loss_label, self.rate_label):
             label.setMinimumWidth(110)
             self.statusBar().addPermanentWidget(label)
+        self.statusBar().addWidget(self.banner, 1)  # where messages show: a message hides it until it times out
         # the size: Experiments.restore_window, within the screen
 
         self._add_actions()
@@ -169,6 +189,20 @@ class MainWindow(QMainWindow):
         self.experiments = Experiments(self)
         self.controls.configChanged.connect(lambda _config: self.experiments.set_modified(True))
         self.experiments.restore_window()
+
+    @property
+    def startup_note(self) -> str:
+        """Shown in the status bar once training is ready (e.g. remembered settings set aside)."""
+        return self._startup_note
+
+    @startup_note.setter
+    def startup_note(self, note: str) -> None:
+        self._startup_note = note
+        config = set_aside_config() if note else None
+        tip = self.experiments.offer_set_aside(config)
+        self.statusBar().setToolTip(tip)
+        if self.controls.play_button.isEnabled() and note:
+            self.statusBar().showMessage(note)
 
     def showEvent(self, event) -> None:
         """Start training's thread once the window is up, so its imports and compile come after the first paint."""
@@ -349,15 +383,17 @@ class MainWindow(QMainWindow):
         if running != self._shown_running:
             self._shown_running = running
             self.controls.show_running(running)
-        self._show_status(snap.state, snap.epoch, self.curves.history.last[0], snap.epochs_per_second)
-        if snap.message:
-            self.statusBar().showMessage(snap.message, 0 if snap.state in (DIVERGED, STOPPED) else 6000)
+        self._show_status(snap.state, snap.epoch, self.curves.history.last[0], snap.epochs_per_second, snap.state_text)
         if snap.state in (DIVERGED, STOPPED) and snap.message:
             color = "#c92a2a" if snap.state == DIVERGED else "#2b8a3e"
-            self.banner.setStyleSheet(f"QLabel {{ color: white; background: {color}; padding: 6px; border-radius: 3px; }}")
+            self.banner.setStyleSheet(f"QLabel {{ color: white; background: {color}; padding: 0px 6px; border-radius: 3px; }}")
             self.banner.setText(snap.message)
+            self.banner.setToolTip(snap.message)
+            self.statusBar().clearMessage()
             self.banner.show()
-        elif running:
+        elif snap.message:
+            self.statusBar().showMessage(snap.message, 6000)
+        if running:
             self.banner.hide()
         self._dirty = self._slow_dirty = True
         if not running or self._curves_wait(time.perf_counter()) <= 0:
@@ -449,8 +485,8 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
         self._progress_text = text
 
-    def _show_status(self, state: str, epoch: int, loss: float, rate: float) -> None:
-        self.state_label.setText(f"<b>{state}</b>")
+    def _show_status(self, state: str, epoch: int, loss: float, rate: float, state_text: str = "") -> None:
+        self.state_label.setText(f"<b>{state_text or state}</b>")
         position = getattr(self, "_sample_position", 0)
         # the Inspect tab's words: "Epoch 3 · after sample 1 of 4 of epoch 4"
         self.epoch_label.setText(f"Epoch {epoch:,}" + (f" · {progress(epoch, position)}" if position else ""))
@@ -503,6 +539,8 @@ class MainWindow(QMainWindow):
         self._config_edited(config)
         self.tabs.setCurrentIndex(0)
         self.statusBar().showMessage(message, 10000)
+        if self._tab_views["sweep"] is not None:
+            self._tab_views["sweep"].show_loaded(config)
 
     def shutdown(self) -> None:
         """Stop and join every background thread (idempotent)."""

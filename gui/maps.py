@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QScrollBar
 
 from engine import Params, decision_grid
 
@@ -64,100 +65,241 @@ class DecisionMap(pg.PlotWidget):
         self.boundary.setData(*contour_segments(grid_output, self.axis, 0.5))
 
 
+class UnitAxis(pg.AxisItem):
+    """An axis along a matrix's rows or columns (unit i spans [i, i + 1)) that names units without overprinting:
+    every unit when the names fit, else every k-th (k = 2, 5, 10, 20, … as small as keeps the names apart)."""
+
+    GAP_PX = 6  # between two names
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.enableAutoSIPrefix(False)
+        self.names: list[str] = []
+        self._name_px = 0.0
+
+    def set_names(self, names: list[str]) -> None:
+        if names != self.names:
+            self.names = list(names)
+            metrics = QFontMetricsF(self.style["tickFont"] or QFont())
+            vertical = self.orientation in ("left", "right")
+            self._name_px = metrics.height() if vertical else max((metrics.horizontalAdvance(n) for n in names), default=0)
+            self.picture = None
+            self.update()
+
+    def tickValues(self, minVal, maxVal, size):
+        n = len(self.names)
+        minVal, maxVal = sorted((minVal, maxVal))  # an inverted view box gives them the other way round
+        if not n or size <= 0 or maxVal <= minVal:
+            return []
+        per_unit = size / (maxVal - minVal)  # pixels
+        step = 1
+        while step * per_unit < self._name_px + self.GAP_PX and step < n:
+            step = int(nice_ceiling(step + 1))  # 2, 5, 10, 20, 50, ...
+        units = range(0, n) if step == 1 else range(step - 1, n, step)  # unit 1 (index 0), or units k, 2k, ...
+        return [(step, [u + 0.5 for u in units if minVal <= u + 0.5 <= maxVal])]
+
+    def tickStrings(self, values, scale, spacing):
+        return [self.names[int(v)] if 0 <= int(v) < len(self.names) else "" for v in values]
+
+
+ROW_MIN_HEIGHT = 120  # pixels: a layer's row is never squeezed below this; the layers that do not fit are scrolled to
+KINDS = ("W", "b", "∂W", "∂b")
+COLUMNS = (0, 1, 3, 4)  # the kinds' layout columns: the weights' colour bar is column 2, the gradients' column 5
+
+
+class _LayerRow:
+    """The four plots of one layer's row (W, b, ∂L/∂W, ∂L/∂b), built once and shown for any layer."""
+
+    def __init__(self, font: QFont) -> None:
+        self.font = font
+        self.plots: list[pg.PlotItem] = []
+        self.images: list[pg.ImageItem] = []
+        self.pools: list[list[pg.TextItem]] = [[], [], [], []]  # every text item made for each plot
+        self.cells: list[list[pg.TextItem]] = [[], [], [], []]  # those on show, row by row
+        self.layer = -1
+        for kind in KINDS:
+            plot = pg.PlotItem(axisItems={"left": UnitAxis("left"), "bottom": UnitAxis("bottom")})
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+            plot.getViewBox().invertY(True)
+            if kind.endswith("b"):
+                plot.setMaximumWidth(95)
+            image = pg.ImageItem(np.zeros((1, 1)), axisOrder="row-major")
+            plot.addItem(image)
+            self.plots.append(plot)
+            self.images.append(image)
+
+    def show_layer(self, layer: int, sizes: tuple[int, ...], names: list[list[str]]) -> None:
+        """Titles, axes and cells for `layer` (its images hold zeros until the next data)."""
+        self.layer = layer
+        n_out = sizes[layer + 1]
+        for i, (kind, plot, image) in enumerate(zip(KINDS, self.plots, self.images)):
+            cols = names[layer] if not kind.endswith("b") else ["b"]
+            sup = f"<sup>({layer + 1})</sup>"
+            title = f"{kind}{sup}" if not kind.startswith("∂") else f"∂L/∂{kind[1:]}{sup}"
+            shape = f" &nbsp;({n_out}×{len(cols)})" if not kind.endswith("b") else ""
+            plot.setTitle(f"{title}{shape}", size="9pt")
+            rect = QRectF(0, 0, len(cols), n_out)
+            image.setImage(np.zeros(reduced_shape((n_out, len(cols)))), autoLevels=False, levels=(-1.0, 1.0), rect=rect)
+            plot.getViewBox().setRange(xRange=(0, len(cols)), yRange=(0, n_out), padding=0.02)
+            plot.getAxis("left").set_names(names[layer + 1])
+            plot.getAxis("bottom").set_names(cols)
+            if kind != "W":  # the same rows as W's: named again only when every one is (room for the big ones)
+                plot.showAxis("left", n_out <= MAX_TICKED)
+            annotated = n_out <= MAX_ANNOTATED and len(cols) <= MAX_ANNOTATED
+            needed = n_out * len(cols) if annotated else 0
+            pool = self.pools[i]
+            while len(pool) < needed:
+                text = pg.TextItem("", anchor=(0.5, 0.5), color="#212529")
+                text.setFont(self.font)
+                plot.addItem(text)
+                pool.append(text)
+            for k, text in enumerate(pool):
+                if k < needed:
+                    text.setPos(k % len(cols) + 0.5, k // len(cols) + 0.5)
+                    text.setText("")
+                text.setVisible(k < needed)
+            self.cells[i] = pool[:needed]
+
+
 class WeightHeatmaps(pg.GraphicsLayoutWidget):
-    """For every layer, W (out x in) and b (out x 1) side by side on one symmetric diverging scale.
+    """For every layer, W (out x in) and b (out x 1) side by side on one symmetric diverging scale, then the
+    gradients on theirs: one row per layer, each at least ROW_MIN_HEIGHT pixels tall. The rows that fit are shown;
+    `layer_bar` (a scroll bar for the window to place beside this view) or the mouse wheel scrolls to the others.
+    The rows' plots are built once and reused for any layer and network; the colour bars span the rows on show.
 
     Levels are ±L where L only grows (to the next 1-2-5 step above the largest |weight| seen since the
     last reset), so a colour means the same value from one epoch to the next.
     """
 
+    layersShown = Signal(str)  # "layers 3–4 of 9" when not every layer is on show, else ""
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("weightHeatmaps")
         self.setToolTip("Weights W and biases b of every layer; rows are the units a layer feeds, columns its inputs.")
-        self.images: list[tuple[pg.ImageItem, pg.ImageItem]] = []
-        self.texts: list[tuple[list[pg.TextItem], list[pg.TextItem]]] = []
-        self.grad_images: list[tuple[pg.ImageItem, pg.ImageItem]] = []
-        self.grad_texts: list[tuple[list[pg.TextItem], list[pg.TextItem]]] = []
         self.grad_level = 1.0
-        self.grad_colorbar: pg.ColorBarItem | None = None
         self.gradient_label = ""
         self.level = 1.0
         self.sizes: tuple[int, ...] = ()
-        self.colorbar: pg.ColorBarItem | None = None
-
-    def build(self, sizes: tuple[int, ...]) -> None:
-        """Lay out one row per layer for a network with these layer sizes (input first): W and b, their
-        colour bar, then the gradients ∂L/∂W and ∂L/∂b and theirs."""
-        self.clear()
-        self.sizes = tuple(sizes)
-        self.images, self.texts, self.grad_images, self.grad_texts = [], [], [], []
-        names = unit_names(self.sizes)
-        font = QFont()
-        font.setPointSizeF(8.5)
-        weight_images, grad_images = [], []
-        for layer in range(len(self.sizes) - 1):
-            n_out = self.sizes[layer + 1]
-            row_images, row_texts, grad_row, grad_texts = [], [], [], []
-            for col, (kind, cols) in enumerate(
-                (("W", names[layer]), ("b", ["b"]), ("∂W", names[layer]), ("∂b", ["b"]))
-            ):  # fmt: skip
-                plot = self.addPlot(row=layer, col=col if col < 2 else col + 1)
-                sup = f"<sup>({layer + 1})</sup>"
-                title = f"{kind}{sup}" if not kind.startswith("∂") else f"∂L/∂{kind[1:]}{sup}"
-                shape = f" &nbsp;({n_out}×{len(cols)})" if not kind.endswith("b") else ""
-                plot.setTitle(f"{title}{shape}", size="9pt")
-                plot.setMouseEnabled(x=False, y=False)
-                plot.hideButtons()
-                plot.setMenuEnabled(False)
-                vb = plot.getViewBox()
-                vb.invertY(True)
-                image = pg.ImageItem(np.zeros(reduced_shape((n_out, len(cols)))), axisOrder="row-major")
-                image.setRect(QRectF(0, 0, len(cols), n_out))
-                plot.addItem(image)
-                vb.setRange(xRange=(0, len(cols)), yRange=(0, n_out), padding=0.02)
-                for axis_name, labels in (("left", names[layer + 1]), ("bottom", cols)):
-                    ax = plot.getAxis(axis_name)
-                    if len(labels) <= MAX_TICKED:
-                        ax.setTicks([[(i + 0.5, s) for i, s in enumerate(labels)], []])
-                    else:
-                        ax.setTicks(None)
-                if kind.endswith("b"):
-                    plot.getAxis("left").setStyle(showValues=len(names[layer + 1]) <= MAX_TICKED)
-                    plot.setMaximumWidth(95)
-                cells = []
-                if n_out <= MAX_ANNOTATED and len(cols) <= MAX_ANNOTATED:
-                    for r in range(n_out):
-                        for c in range(len(cols)):
-                            text = pg.TextItem("", anchor=(0.5, 0.5), color="#212529")
-                            text.setFont(font)
-                            text.setPos(c + 0.5, r + 0.5)
-                            plot.addItem(text)
-                            cells.append(text)
-                if col < 2:
-                    row_images.append(image)
-                    row_texts.append(cells)
-                    weight_images.append(image)
-                else:
-                    grad_row.append(image)
-                    grad_texts.append(cells)
-                    grad_images.append(image)
-            self.images.append((row_images[0], row_images[1]))
-            self.texts.append((row_texts[0], row_texts[1]))
-            self.grad_images.append((grad_row[0], grad_row[1]))
-            self.grad_texts.append((grad_texts[0], grad_texts[1]))
-        rows = max(1, len(self.sizes) - 1)
-        self.level = self.grad_level = 1.0
+        self.names: list[list[str]] = []
+        self.first_layer = 0
+        self.rows: list[_LayerRow] = []  # built so far; the first `shown` are on show
+        self.shown = 0
+        self._params: Params = []
+        self._gradient: Params = []
+        self._font = QFont()
+        self._font.setPointSizeF(8.5)
+        self._wheel = 0  # wheel angle not yet turned into a layer
+        self.layer_bar = QScrollBar(Qt.Orientation.Vertical)
+        self.layer_bar.setObjectName("weightsLayerBar")
+        self.layer_bar.setRange(0, 0)
+        self.layer_bar.hide()
+        self.layer_bar.valueChanged.connect(self._scrolled)
         self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colormap(), interactive=False,
                                         colorMapMenu=False, width=11, label="weight")  # fmt: skip
-        self.colorbar.setImageItem(weight_images)
-        self.addItem(self.colorbar, row=0, col=2, rowspan=rows)
         self.grad_colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colormap(), interactive=False,
                                              colorMapMenu=False, width=11, label="gradient")  # fmt: skip
-        self.grad_colorbar.setImageItem(grad_images)
-        self.addItem(self.grad_colorbar, row=0, col=5, rowspan=rows)
         _set_symmetric_levels(self.colorbar, self.level, "weight")
         _set_symmetric_levels(self.grad_colorbar, self.grad_level, "gradient")
+
+    # the shown rows' items, layer `first_layer` first
+    @property
+    def n_layers(self) -> int:
+        return max(0, len(self.sizes) - 1)
+
+    @property
+    def images(self) -> list[tuple[pg.ImageItem, pg.ImageItem]]:
+        return [(row.images[0], row.images[1]) for row in self.rows[: self.shown]]
+
+    @property
+    def grad_images(self) -> list[tuple[pg.ImageItem, pg.ImageItem]]:
+        return [(row.images[2], row.images[3]) for row in self.rows[: self.shown]]
+
+    @property
+    def texts(self) -> list[tuple[list[pg.TextItem], list[pg.TextItem]]]:
+        return [(row.cells[0], row.cells[1]) for row in self.rows[: self.shown]]
+
+    @property
+    def grad_texts(self) -> list[tuple[list[pg.TextItem], list[pg.TextItem]]]:
+        return [(row.cells[2], row.cells[3]) for row in self.rows[: self.shown]]
+
+    def shown_layers(self) -> range:
+        return range(self.first_layer, self.first_layer + self.shown)
+
+    def build(self, sizes: tuple[int, ...]) -> None:
+        """Show a network with these layer sizes (input first) from its first layer; nothing drawn yet."""
+        self.sizes = tuple(sizes)
+        self.names = unit_names(self.sizes)
+        self._params, self._gradient = [], []
+        self.level = self.grad_level = 1.0
+        _set_symmetric_levels(self.colorbar, self.level, "weight")
+        _set_symmetric_levels(self.grad_colorbar, self.grad_level, "gradient")
+        self.first_layer = 0
+        self._fit_rows(force=True)
+
+    def _fit_rows(self, force: bool = False) -> None:
+        """As many rows as fit (at least one), and the scroll bar for the rest."""
+        fit = max(1, self.height() // ROW_MIN_HEIGHT)
+        shown = min(self.n_layers, fit)
+        if shown == self.shown and not force:
+            return
+        self.shown = shown
+        while len(self.rows) < shown:
+            self.rows.append(_LayerRow(self._font))
+            self.colorbar.setImageItem([image for row in self.rows for image in row.images[:2]])
+            self.grad_colorbar.setImageItem([image for row in self.rows for image in row.images[2:]])
+        self.ci.clear()  # keeps the items: they are placed again
+        for r, row in enumerate(self.rows[:shown]):
+            for plot, col in zip(row.plots, COLUMNS):
+                self.ci.addItem(plot, row=r, col=col)
+        if shown:
+            self.ci.addItem(self.colorbar, row=0, col=2, rowspan=shown)
+            self.ci.addItem(self.grad_colorbar, row=0, col=5, rowspan=shown)
+        self.first_layer = min(self.first_layer, self.n_layers - shown)
+        blocked = self.layer_bar.blockSignals(True)
+        self.layer_bar.setRange(0, self.n_layers - shown)
+        self.layer_bar.setPageStep(max(1, shown))
+        self.layer_bar.setValue(self.first_layer)
+        self.layer_bar.blockSignals(blocked)
+        self.layer_bar.setVisible(self.n_layers > shown)
+        self._show_rows()
+
+    def _scrolled(self, first: int) -> None:
+        if first != self.first_layer:
+            self.first_layer = first
+            self._show_rows()
+
+    def _show_rows(self) -> None:
+        """Point the rows at the layers from `first_layer` and draw what is known of them."""
+        for row, layer in zip(self.rows, self.shown_layers()):
+            row.show_layer(layer, self.sizes, self.names)
+        self._draw(self._params, 0, self.level, _short)
+        self._draw(self._gradient, 2, self.grad_level, _tiny)
+        shown = self.shown_layers()
+        text = f"layers {shown[0] + 1}–{shown[-1] + 1} of {self.n_layers}" if self.n_layers > self.shown else ""
+        if self.shown == 1 and text:
+            text = f"layer {shown[0] + 1} of {self.n_layers}"
+        self.layer_bar.setToolTip(f"Showing {text}: scroll (or turn the wheel over the weights) for the others")
+        self.layersShown.emit(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "sizes", ()):  # pyqtgraph calls this from its __init__, before ours
+            self._fit_rows()
+
+    def wheelEvent(self, event) -> None:
+        """The wheel scrolls the layers (one a notch) when not all are on show."""
+        if self.layer_bar.maximum() == 0:
+            super().wheelEvent(event)
+            return
+        self._wheel += event.angleDelta().y()
+        notches = int(self._wheel / 120)
+        if notches:
+            self._wheel -= notches * 120
+            self.layer_bar.setValue(self.layer_bar.value() - notches)
+        event.accept()
 
     def reset_levels(self) -> None:
         self.level = 1.0
@@ -168,36 +310,45 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         biggest = max((float(f.max()) for f in finite if f.size), default=0.0)
         self.grad_level = min(nice_ceiling(biggest), MAX_LEVEL) if biggest > 0 else 1e-12
         self.gradient_label = label
-        if self.grad_colorbar is not None and self.grad_colorbar.levels() != (-self.grad_level, self.grad_level):
+        if self.grad_colorbar.levels() != (-self.grad_level, self.grad_level):
             _set_symmetric_levels(self.grad_colorbar, self.grad_level, "gradient")
         tip = f"Weights W and biases b, then the gradient: {label}"
         if self.toolTip() != tip:
             self.setToolTip(tip)
-        for (W, b), images, cells in zip(gradient, self.grad_images, self.grad_texts):
-            self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.grad_level, _tiny)
-
-    def _show(self, entries, level: float, number) -> None:
-        for matrix, image, cells in entries:
-            shown = reduced(matrix)  # a big layer's 1024 x 1024 weights would cost the window ~30 ms a draw
-            if not (np.isfinite(shown).all() and np.abs(shown).max(initial=0.0) <= level):
-                shown = np.clip(np.nan_to_num(shown, nan=0.0), -level, level)
-            image.setImage(shown, autoLevels=False, levels=(-level, level))  # same shape: the rect set in build holds
-            for text, value in zip(cells, matrix.ravel()):
-                label, color = number(value), ("#f8f9fa" if abs(value) > 0.6 * level else "#212529")
-                if label != text.textItem.toPlainText():  # repaint only the cells whose text changed
-                    text.setText(label)
-                if color != text.color.name():
-                    text.setColor(color)
+        self._gradient = gradient
+        self._draw(gradient, 2, self.grad_level, _tiny)
 
     def set_params(self, params: Params) -> None:
         finite = [np.abs(a[np.isfinite(a)]) for W, b in params for a in (W, b)]
         biggest = max((float(f.max()) for f in finite if f.size), default=0.0)
         if biggest > self.level:
             self.level = min(nice_ceiling(biggest), MAX_LEVEL)
-        if self.colorbar is not None and self.colorbar.levels() != (-self.level, self.level):
+        if self.colorbar.levels() != (-self.level, self.level):
             _set_symmetric_levels(self.colorbar, self.level, "weight")
-        for (W, b), images, cells in zip(params, self.images, self.texts):
-            self._show(((W, images[0], cells[0]), (b.reshape(-1, 1), images[1], cells[1])), self.level, _short)
+        self._params = params
+        self._draw(params, 0, self.level, _short)
+
+    def _draw(self, params: Params, first_col: int, level: float, number) -> None:
+        """The shown layers of `params` (weights, or gradients) into the rows' plots from column `first_col`."""
+        if len(params) != self.n_layers:
+            return  # not yet this network's
+        for row, layer in zip(self.rows, self.shown_layers()):
+            W, b = params[layer]
+            for col, matrix in ((first_col, W), (first_col + 1, b.reshape(-1, 1))):
+                self._show(matrix, row.images[col], row.cells[col], level, number)
+
+    @staticmethod
+    def _show(matrix: np.ndarray, image: pg.ImageItem, cells: list[pg.TextItem], level: float, number) -> None:
+        shown = reduced(matrix)  # a big layer's 1024 x 1024 weights would cost the window ~30 ms a draw
+        if not (np.isfinite(shown).all() and np.abs(shown).max(initial=0.0) <= level):
+            shown = np.clip(np.nan_to_num(shown, nan=0.0), -level, level)
+        image.setImage(shown, autoLevels=False, levels=(-level, level))  # same shape: the rect set in show_layer holds
+        for text, value in zip(cells, matrix.ravel()):
+            label, color = number(value), ("#f8f9fa" if abs(value) > 0.6 * level else "#212529")
+            if label != text.textItem.toPlainText():  # repaint only the cells whose text changed
+                text.setText(label)
+            if color != text.color.name():
+                text.setColor(color)
 
 
 def image_rect(axis: np.ndarray) -> QRectF:

@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QRegularExpression, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtGui import QFontMetricsF, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +34,7 @@ from engine import OPTIMIZERS, TrainConfig, parsing
 from engine.config import MAX_UNITS, ConfigError
 from engine.sweep import MAX_RUNS, SweepResult, SweepSpec, run_sweep
 
+from .legends import LegendRow
 from .threads import RequestThread
 
 AXES = {"learning rate": "learning_rate", "hidden units": "hidden", "optimizer": "optimizer"}
@@ -191,6 +192,8 @@ class SweepView(QWidget):
                                         colorMapMenu=False, width=12, label="solved")  # fmt: skip
         self.heat_bar.setImageItem(self.heat_image, insert_in=hm)
         self.heat_texts: list[pg.TextItem] = []
+        self.heat_labels: tuple[list[str], list[str]] = ([], [])  # the columns' and the rows' values, as shown
+        hm.getViewBox().sigResized.connect(self._fit_heat_labels)
         self.heatmap.scene().sigMouseClicked.connect(self._heatmap_clicked)
 
         self.histogram = pg.PlotWidget()
@@ -201,6 +204,7 @@ class SweepView(QWidget):
         hi.setLabel("left", "runs")
         hi.setTitle("epochs to solve", size="10pt")
         self.hist_curve = hi.plot(stepMode="center", fillLevel=0, brush=(25, 113, 194, 120), pen=pg.mkPen("#1971c2"))
+        hi.setRange(xRange=(0, self.epochs_spin.value()), yRange=(0, 10), padding=0)  # readable axes before a sweep
 
         self.scatter_plot = pg.PlotWidget()
         self.scatter_plot.setObjectName("sweepSeeds")
@@ -211,12 +215,11 @@ class SweepView(QWidget):
         sp.setLabel("bottom", "seed")
         sp.setLabel("left", "final loss")
         sp.setTitle("final loss per seed", size="10pt")
-        # one row across the top, over a band kept free of points (see _draw_runs), so it hides no seed
-        self.legend = sp.addLegend(offset=(-5, 5), brush=pg.mkBrush(255, 255, 255, 235), pen=pg.mkPen("#ced4da"))
-        self.legend.setColumnCount(len(OUTCOME_COLORS))
+        self.legend = LegendRow(sp)  # a row between the title and the points, so it hides no seed
         self.scatter = pg.ScatterPlotItem(size=6, pen=None)
         self.scatter.sigClicked.connect(self._seed_clicked)
         sp.addItem(self.scatter)
+        sp.setRange(xRange=(0, self.seeds_spin.value()), yRange=(-4, 0), padding=0)  # 0.0001 to 1 before a sweep
         self.legend_marks = {
             name: pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(color)) for name, color in OUTCOME_COLORS.items()
         }
@@ -359,12 +362,45 @@ class SweepView(QWidget):
             text.setPos(c + 0.5, r + 0.5)
             hm.addItem(text)
             self.heat_texts.append(text)
-        hm.getAxis("bottom").setTicks([[(i + 0.5, f"{v:g}" if not isinstance(v, str) else v) for i, v in enumerate(xs)], []])
-        hm.getAxis("left").setTicks([[(i + 0.5, f"{v:g}" if not isinstance(v, str) else v) for i, v in enumerate(ys)], []])
+        self.heat_labels = ([f"{v:g}" if not isinstance(v, str) else v for v in xs],
+                            [f"{v:g}" if not isinstance(v, str) else v for v in ys])  # fmt: skip
         hm.setLabel("bottom", x_name)
         hm.setLabel("left", y_name)
         hm.setRange(xRange=(0, len(xs)), yRange=(0, len(ys)), padding=0.02)
+        self._fit_heat_labels()
         self._draw_runs(np.arange(len(result)) if self.selected is None else self.selected)
+
+    def heat_cell_px(self) -> tuple[float, float]:
+        """A heatmap cell's width and height on screen, in pixels."""
+        vb = self.heatmap.getPlotItem().getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        return vb.width() / (x1 - x0), vb.height() / (y1 - y0)
+
+    def _fit_heat_labels(self, *_args) -> None:
+        """Every column's and row's value where they fit, else every k-th (0.001 and 0.003 ran together at ten
+        learning rates); the percentages only in cells that hold them."""
+        if self.result is None:
+            return
+        hm = self.heatmap.getPlotItem()
+        cell_w, cell_h = self.heat_cell_px()
+        for side, labels, cell, need in (("bottom", self.heat_labels[0], cell_w, self.heat_label_width),
+                                         ("left", self.heat_labels[1], cell_h, self.heat_label_height)):  # fmt: skip
+            axis = hm.getAxis(side)
+            room = max(need(axis, text) for text in labels) if labels else 0.0
+            stride = next(k for k in range(1, len(labels) + 1) if k * cell >= room or k == len(labels)) if labels else 1
+            axis.setTicks([[(i + 0.5, text) for i, text in enumerate(labels) if i % stride == 0], []])
+        for text in self.heat_texts:
+            size = text.textItem.boundingRect()
+            text.setVisible(size.width() <= cell_w and size.height() - 8 <= cell_h)  # TextItem adds 4 px each side
+
+    @staticmethod
+    def heat_label_width(axis: pg.AxisItem, text: str) -> float:
+        """The room a column's value needs on the axis: its width and a gap of 8 px."""
+        return QFontMetricsF(axis.style["tickFont"] or axis.font()).horizontalAdvance(text) + 8
+
+    @staticmethod
+    def heat_label_height(axis: pg.AxisItem, _text: str) -> float:
+        return QFontMetricsF(axis.style["tickFont"] or axis.font()).height() + 2
 
     def _legend_counts(self, outcomes: np.ndarray | None) -> None:
         self.legend.clear()
@@ -381,15 +417,17 @@ class SweepView(QWidget):
             self.hist_curve.setData(edges, counts)
         else:
             self.hist_curve.setData([0, 1], [0])
+        self.histogram.getPlotItem().enableAutoRange()  # the empty tab's range set aside
         loss = result.final_loss[rows]
         shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
         brushes = [pg.mkBrush(OUTCOME_COLORS[o]) for o in result.outcome[rows]]
         log_loss = np.log10(np.nan_to_num(shown, nan=1.0))
         self.scatter.setData(x=result.seed[rows].astype(float), y=log_loss, brush=brushes, data=rows)
+        self.scatter_plot.getPlotItem().enableAutoRange(axis="x")
         if len(log_loss):
             lo, hi = float(log_loss.min()), float(log_loss.max())
             span = max(hi - lo, 1.0)
-            self.scatter_plot.getPlotItem().setYRange(lo - 0.05 * span, hi + 0.22 * span, padding=0)  # room for the legend
+            self.scatter_plot.getPlotItem().setYRange(lo - 0.05 * span, hi + 0.05 * span, padding=0)
 
     # --- clicks --------------------------------------------------------------------------------
     def _heatmap_clicked(self, event) -> None:
@@ -420,10 +458,15 @@ class SweepView(QWidget):
     def load(self, row: int) -> None:
         """Load run `row` of the result into the Train tab."""
         config = self.result.config_of(row)
-        outcome = self.result.outcome[row]
+        self._loading = (config, self.result.outcome[row])
+        self.loadRun.emit(config)  # the window may first ask about unsaved work: `show_loaded` once it is loaded
+
+    def show_loaded(self, config) -> None:
+        """The window loaded `config` into the Train tab (after the unsaved-work question, if it asked one)."""
+        loading = getattr(self, "_loading", None)
+        outcome = f": {loading[1]}" if loading is not None and loading[0] == config else ""
         self.message.setText(f"Loaded seed {config.seed} (lr {config.learning_rate:g}, hidden {config.hidden[0]}, "
-                             f"{config.optimizer}): {outcome}. It replays in the Train tab.")  # fmt: skip
-        self.loadRun.emit(config)
+                             f"{config.optimizer}){outcome}. It replays in the Train tab.")  # fmt: skip
 
 
 __all__ = ["SweepThread", "SweepView"]

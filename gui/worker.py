@@ -28,8 +28,11 @@ from .threads import RequestThread
 
 MAX_SNAPSHOTS_PER_SECOND = 40
 MAX_IN_FLIGHT = 2  # snapshots sent but not yet taken in by the window: beyond this, epochs wait for the next one
-CHUNK_SECONDS = 0.025  # at full speed, chunks are sized to take about this long
-MAX_CHUNK_EPOCHS = 1_000_000
+CHUNK_SECONDS = 0.025  # every chunk (Play at any speed, Step N) is sized to take about this long, and at least 1 epoch:
+MAX_CHUNK_EPOCHS = 1_000_000  # requests (Pause...) are taken between chunks, so a big network answers as a small one
+PROMPT_SECONDS = 0.2  # a Step N expected to take longer than this says "Running" before its first chunk
+FOLLOW_SECONDS = 0.05  # when not running, an inspection that took longer than this follows in a snapshot of its own,
+# so that the state (Paused...) shows at once: a big network's (7 million weights) takes about half a second
 MAP_SECONDS = 0.1  # while running, the decision map is recomputed at most this often (the window draws it 10 times a second)
 GRID_AXIS, GRID_POINTS = decision_grid()
 HIDDEN_AXIS, HIDDEN_POINTS = decision_grid(41)  # hidden-unit maps: a coarser grid, one map per unit
@@ -55,7 +58,7 @@ COMPILING, READY, RUNNING, PAUSED, DIVERGED, STOPPED = (
     "Running",
     "Paused",
     "Diverged",
-    "Stopped at target",
+    "Stopped at target",  # the status bar says which rule: `Snapshot.state_text`
 )
 
 
@@ -98,6 +101,7 @@ class Snapshot:
     hidden_maps: np.ndarray | None = None  # (units, n, n) hidden activations over HIDDEN_AXIS²
     sample_position: int = 0  # samples of the current epoch done by sample steps
     outputs: np.ndarray | None = None  # (n_samples,) ŷ of each training input at `params` (rows hold ŷ before updates)
+    state_text: str = ""  # what the status bar says for `state` when it says more ("Stopped: loss < 0.01")
 
     @property
     def loss(self) -> np.ndarray:
@@ -175,6 +179,16 @@ class TrainingThread(RequestThread):
                 timeout_ms = min(timeout_ms, math.ceil((emit_at - time.perf_counter()) * 1000))
             if timeout_ms > 0:
                 self._wake.wait(self._mutex, timeout_ms)
+
+    def _sleep_until(self, due: float) -> None:
+        """Wait until `due` (a perf_counter time) unless a request that needs attention arrives first; the window
+        taking a snapshot in (which also wakes this thread) does not cut the wait short."""
+        with QMutexLocker(self._mutex):
+            while not self._req.urgent():
+                wait_ms = math.ceil((due - time.perf_counter()) * 1000)
+                if wait_ms <= 0:
+                    return
+                self._wake.wait(self._mutex, wait_ms)
 
     def _interrupted(self) -> bool:
         """A request arrived that long work (a big network's map) should make way for."""
@@ -285,7 +299,8 @@ class _Session:
         self.stepped_trace: SampleTrace | None = None  # set by a sample step, shown once
         self.rules = StopRules()
         self.active_rules = StopRules()
-        self.chunk_epochs = 64
+        self.seconds_per_epoch: float | None = None  # as the last chunk took; None: not yet measured for this network
+        self.stop_text = ""  # the status bar's words for STOPPED: which rule fired
         self.next_due = 0.0
         self.last_emit = -math.inf
         self.rate_epochs = 0
@@ -298,6 +313,7 @@ class _Session:
         self.map_key: tuple | None = None  # the weights the window's decision map was computed from
         self.map_due = 0.0  # while running, the next map is not computed before this
         self.inspect_due = 0.0
+        self.inspect_seconds = 0.0  # the last inspection took this long
 
     def loop(self) -> None:
         thread = self.thread
@@ -316,8 +332,10 @@ class _Session:
                 # the window is behind: train no further until it takes a snapshot and the next one may go
                 thread._wait_for_window(self.last_emit + 1.0 / MAX_SNAPSHOTS_PER_SECOND)
             elif self.step_target is not None:
+                self.say_running(self.step_target - self.trainer.epoch)
                 self.run_steps()
             elif req.running:
+                self.say_running(None)
                 self.run_chunk(req.speed)
             elif self.state == RUNNING:  # paused
                 self.state = PAUSED
@@ -334,12 +352,14 @@ class _Session:
             trainer = Trainer(config)
             trainer.restore(state)
             self.trainer = trainer
+            self.seconds_per_epoch = None
             self.restart("Experiment opened", keep_history=True)
             self.last_loss = last_loss
             self.arm_rules()
         if req.config is not None and self.trainer.config.structural_change(req.config):
             _announce_build(self.thread, req.config)
         if req.config is not None and self.trainer.set_config(req.config):
+            self.seconds_per_epoch = None  # a new network: its epochs take another time
             self.restart("Network rebuilt (hidden layers, activation, initialisation or seed changed): training restarted")
         if req.reset:
             self.trainer.reset()
@@ -408,13 +428,43 @@ class _Session:
         self.message = f"Stepped {place(t, self.trainer.n_samples)}: {sample_label(t.x, t.y)}, ŷ was {t.y_hat:.4f}"
         self.check_divergence()
 
+    def say_running(self, epochs: int | None) -> None:
+        """Before the first chunk of a Play (epochs None) or of a Step N of `epochs` expected to take longer than
+        PROMPT_SECONDS, send a snapshot that says "Running": a big network's first chunk may take a while."""
+        if self.state == RUNNING or self.trainer.diverged:
+            return
+        if epochs is not None:
+            if self.seconds_per_epoch is None or epochs * self.seconds_per_epoch <= PROMPT_SECONDS:
+                return
+            done = self.trainer.epoch - self.step_from
+            n = self.step_target - self.step_from
+            self.message = f"Step N: {done:,} of {n:,} epochs ({done / n:.0%}); Pause stops"
+        else:
+            self.message = ""
+        self.state = RUNNING
+        if self.thread._may_send(True):  # nothing trained yet: the views stay as they are (no map, no inspection)
+            self.send(None, None, None, "", None)
+
+    def chunk_size(self) -> int:
+        """Epochs for the next chunk: about CHUNK_SECONDS at the last chunk's seconds per epoch, at least 1 (and 1 while
+        not measured yet), so that a request waits at most about a chunk (or one epoch of a very big network)."""
+        if self.seconds_per_epoch is None:
+            return 1
+        return int(min(MAX_CHUNK_EPOCHS, max(1, CHUNK_SECONDS / max(self.seconds_per_epoch, 1e-9))))
+
+    def timed_run(self, n: int, stop_below: float | None = None):
+        """`Trainer.run`, measuring the seconds per epoch that size the next chunk (`chunk_size`)."""
+        start = time.perf_counter()
+        chunk = self.trainer.run(n, stop_below=stop_below)
+        if len(chunk):
+            self.seconds_per_epoch = (time.perf_counter() - start) / len(chunk)
+        return chunk
+
     def run_steps(self) -> None:
-        """One chunk of a Step N, sized as Play's at full speed (no stop rules): requests are taken between chunks."""
+        """One chunk of a Step N (`chunk_size`, no stop rules): requests are taken between chunks."""
         n = self.step_target - self.step_from
         if not self.trainer.diverged:
-            start = time.perf_counter()
-            chunk = self.trainer.run(min(self.chunk_epochs, self.step_target - self.trainer.epoch))
-            self.fit_chunk(len(chunk), time.perf_counter() - start)
+            chunk = self.timed_run(min(self.chunk_size(), self.step_target - self.trainer.epoch))
             self.record(chunk)
         if self.trainer.epoch >= self.step_target or self.trainer.diverged:
             self.step_target, self.state = None, PAUSED
@@ -425,39 +475,31 @@ class _Session:
             self.message = f"Step N: {done:,} of {n:,} epochs ({done / n:.0%}); Pause stops"
         self.check_divergence()
 
-    def fit_chunk(self, epochs: int, elapsed: float) -> None:
-        """At full speed, size the next chunk to take about CHUNK_SECONDS."""
-        if epochs:
-            self.chunk_epochs = int(min(MAX_CHUNK_EPOCHS, max(1, CHUNK_SECONDS * epochs / max(elapsed, 1e-6))))
-
     def run_chunk(self, speed: float | None) -> None:
         if self.trainer.diverged:
             self.check_divergence()
             return
-        if speed is None:
-            n = self.chunk_epochs
-        else:
-            n = max(1, round(speed / MAX_SNAPSHOTS_PER_SECOND)) if speed > MAX_SNAPSHOTS_PER_SECOND else 1
+        n = self.chunk_size()  # full speed: about CHUNK_SECONDS; a set speed: its share of a snapshot, within that
+        if speed is not None:
+            n = min(n, max(1, round(speed / MAX_SNAPSHOTS_PER_SECOND)) if speed > MAX_SNAPSHOTS_PER_SECOND else 1)
         rules = self.active_rules
         if rules.at_epoch is not None:
             n = min(n, rules.at_epoch - self.trainer.epoch)
         start = time.perf_counter()
-        chunk = self.trainer.run(n, stop_below=rules.below_loss)
-        elapsed = time.perf_counter() - start
+        chunk = self.timed_run(n, stop_below=rules.below_loss)
         self.record(chunk)
-        if speed is None:
-            self.fit_chunk(len(chunk), elapsed)
-        else:
+        if speed is not None:
             self.next_due = max(self.next_due, start) + len(chunk) / speed
         self.state, self.message = RUNNING, ""
         if chunk.reached_target:
-            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,}: loss {self.last_loss:.4g} < {rules.below_loss:g}")
+            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,}: loss {self.last_loss:.4g} < {rules.below_loss:g}",
+                         f"Stopped: loss < {rules.below_loss:g}")  # fmt: skip
         elif rules.at_epoch is not None and self.trainer.epoch >= rules.at_epoch:
-            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,} (stop rule)")
+            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,} (stop rule)", f"Stopped at epoch {self.trainer.epoch:,}")
         self.check_divergence()
 
-    def stop_at(self, message: str) -> None:
-        self.state, self.message = STOPPED, message
+    def stop_at(self, message: str, state_text: str) -> None:
+        self.state, self.message, self.stop_text = STOPPED, message, state_text
         self.thread.stop_running(self.generation)
         self.active_rules = StopRules()
 
@@ -491,16 +533,26 @@ class _Session:
         if map_wanted and self.trainer.layout.n_params * map_side(self.trainer.layout.n_params) ** 2 <= MAP_MACS:
             grid, map_wanted = self.decision_map(), False
         inspection = (None, None, "", None)
-        if not running or now >= self.inspect_due:
-            inspection = self.inspection()
-            self.inspect_due = now + max(INSPECT_SECONDS, DUTY * (time.perf_counter() - now))
+        inspect = not running or now >= self.inspect_due
+        follows = inspect and not running and self.inspect_seconds > FOLLOW_SECONDS  # a big network's: state first
+        if inspect and not follows:
+            inspection = self.timed_inspection()
         self.send(grid, *inspection)
+        if follows and self.thread._may_send(True):
+            self.send(None, *self.timed_inspection())
         if map_wanted:  # a big network's map: in pieces after the snapshot (a request cuts it short), then
             grid = self.decision_map()  # sent alone when paused, else with the next snapshot (at most 2 in flight)
             if grid is not None and not running and self.thread._may_send(True):
                 self.send(grid, None, None, "", None)
             elif grid is not None:
                 self.pending_grid = grid
+
+    def timed_inspection(self) -> tuple:
+        start = time.perf_counter()
+        inspection = self.inspection()
+        self.inspect_seconds = time.perf_counter() - start
+        self.inspect_due = start + max(INSPECT_SECONDS, DUTY * self.inspect_seconds)
+        return inspection
 
     def weights_key(self) -> tuple:
         """Changes whenever the weights do."""
@@ -569,6 +621,7 @@ class _Session:
                 hidden_maps=hidden_maps,
                 sample_position=trainer.sample_position,
                 outputs=trainer.predict(trainer.inputs),
+                state_text=self.stop_text if self.state == STOPPED else "",
             )
         )
         self.pending, self.pending_epochs, self.restarted, self.message, self.keep_history = [], 0, False, "", False

@@ -81,13 +81,24 @@ def test_step_adds_exactly_one_epoch_and_updates_every_view(qtbot):
 
 def assert_views_match(window: MainWindow, trainer) -> None:
     """Heatmap images are the parameters; the decision map is `predict` on its grid."""
-    for (W, b), (w_img, b_img) in zip(trainer.params, window.heatmaps.images):
-        np.testing.assert_array_equal(w_img.image, W)
-        np.testing.assert_array_equal(b_img.image, b)
+    assert_heatmaps_match(window, trainer)
     n = len(window.decision_map.axis)
     np.testing.assert_array_equal(window.decision_map.image.image, trainer.predict(GRID_POINTS).reshape(n, n))
     x1, x2 = GRID_POINTS[n + 3]
     assert (x1, x2) == (window.decision_map.axis[3], window.decision_map.axis[1])
+
+
+def assert_heatmaps_match(window: MainWindow, trainer) -> None:
+    """Heatmap images are the parameters: every layer, scrolled to where they do not all fit."""
+    heatmaps = window.heatmaps
+    assert heatmaps.n_layers == len(trainer.params) and heatmaps.shown >= 1
+    for first in range(heatmaps.n_layers - heatmaps.shown + 1):
+        heatmaps.layer_bar.setValue(first)
+        for layer, (w_img, b_img) in zip(heatmaps.shown_layers(), heatmaps.images):
+            W, b = trainer.params[layer]
+            np.testing.assert_array_equal(w_img.image, W)
+            np.testing.assert_array_equal(b_img.image, b)
+    heatmaps.layer_bar.setValue(0)
 
 
 def test_step_n_and_shortcuts(qtbot):
@@ -168,7 +179,7 @@ def test_structure_change_restarts_and_says_so(qtbot):
     qtbot.waitUntil(lambda: window.epoch == 0 and len(window.params()) == 3, timeout=TIMEOUT_MS)
     assert "restarted" in window.statusBar().currentMessage()
     assert [W.shape for W, _ in window.params()] == [(3, 2), (2, 3), (1, 2)]
-    assert len(window.heatmaps.images) == 3
+    assert window.heatmaps.n_layers == 3
     window.controls.seed_spin.setValue(7)
     qtbot.waitUntil(lambda: window.epoch == 0 and window.controls.play_button.isEnabled(), timeout=TIMEOUT_MS)
     step(qtbot, window, 10)
@@ -212,9 +223,15 @@ def test_stop_rules(qtbot):
     full_speed(window)
     window.controls.stop_epoch_spin.setValue(1234)
     window.controls.stop_epoch_check.setChecked(True)
+    views = window.main_splitter.geometry()
     window.play()
     wait_state(qtbot, window, "Stopped at target")
     assert window.epoch == 1234 and not window.controls.play_button.isChecked()
+    # the status says which rule stopped it (before: "Stopped at target"), and its banner moves nothing (before: the
+    # views moved down by its height)
+    assert window.state_label.text() == "<b>Stopped at epoch 1,234</b>"
+    assert window.banner.isVisibleTo(window) and window.statusBar().isAncestorOf(window.banner)
+    assert window.main_splitter.geometry() == views
     window.controls.stop_epoch_check.setChecked(False)
     window.controls.stop_loss_spin.setValue(0.01)
     window.controls.stop_loss_check.setChecked(True)
@@ -222,7 +239,7 @@ def test_stop_rules(qtbot):
     qtbot.waitUntil(lambda: window.state == "Stopped at target" and window.epoch > 1234, timeout=TIMEOUT_MS)
     _, loss, _ = reference(TrainConfig(), 10000)
     assert window.epoch == int(np.argmax(loss < 0.01)) + 1
-    assert "loss" in window.banner.text()
+    assert "loss" in window.banner.text() and window.state_label.text() == "<b>Stopped: loss < 0.01</b>"
     window.play()  # the rule is met already: Play goes on instead of stopping at once
     qtbot.waitUntil(lambda: window.epoch > 7000, timeout=TIMEOUT_MS)
     window.pause()
@@ -310,7 +327,7 @@ def test_other_depths_show_and_train(qtbot, hidden):
     step(qtbot, window, 20)
     trainer, _, _ = reference(config, 20)
     assert_views_match(window, trainer)
-    assert len(window.heatmaps.images) == len(hidden) + 1
+    assert window.heatmaps.n_layers == len(hidden) + 1
 
 
 def test_loss_plot_log_toggle_and_outputs_table(qtbot):
@@ -344,3 +361,101 @@ def test_a_stalled_window_gets_few_large_snapshots_and_loses_nothing(qtbot):
     wait_state(qtbot, window, "Paused")
     _, loss, preds = reference(TrainConfig(), window.epoch)
     assert_history_matches(window, loss, preds)
+
+
+def test_play_says_running_before_its_first_chunk(qtbot):
+    """A big network's first chunk may take a while: the snapshot that says "Running" goes before it."""
+    window = open_window(qtbot)
+    with qtbot.waitSignal(window.snapshotApplied, check_params_cb=lambda snap: snap.state == "Running",
+                          timeout=TIMEOUT_MS) as running:  # fmt: skip
+        window.play()
+    assert len(running.args[0].rows) == 0 and running.args[0].epoch == 0  # before: after the first chunk's epochs
+    assert window.controls.play_button.text() == "Pause"
+    window.pause()
+    wait_state(qtbot, window, "Paused")
+
+
+def test_a_deep_networks_weights_scroll_by_layer_in_legible_rows(qtbot):
+    """9 layers: as many rows as fit at ROW_MIN_HEIGHT each (before: all 9 squashed to nothing), a scroll bar and
+    the wheel for the others, the colour bars whole, unit names that never overprint; a new network reuses the rows."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    from gui.maps import ROW_MIN_HEIGHT
+
+    window = open_window(qtbot, TrainConfig(hidden=(64,) * 8))
+    window.resize(1366, 740)
+    heatmaps = window.heatmaps
+    qtbot.waitUntil(lambda: heatmaps.shown == max(1, heatmaps.height() // ROW_MIN_HEIGHT), timeout=TIMEOUT_MS)
+    assert heatmaps.n_layers == 9 and 1 <= heatmaps.shown < 9
+    assert heatmaps.layer_bar.isVisibleTo(window) and heatmaps.layer_bar.maximum() == 9 - heatmaps.shown
+    view = heatmaps.viewRect()
+    for bar in (heatmaps.colorbar, heatmaps.grad_colorbar):
+        assert view.contains(bar.sceneBoundingRect()), (bar.sceneBoundingRect(), view)
+    for row in heatmaps.rows[: heatmaps.shown]:
+        for plot in row.plots:
+            assert plot.getViewBox().height() >= 40  # a picture, not a line
+            assert view.contains(plot.sceneBoundingRect())
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                if not axis.isVisible():
+                    continue
+                low, high = sorted(axis.range)
+                size = axis.height() if name == "left" else axis.width()
+                values = [v for _spacing, level in axis.tickValues(low, high, size) for v in level]
+                gaps_px = np.diff(values) * size / (high - low)
+                assert len(values) >= 1 and (gaps_px >= axis._name_px).all(), (name, values, size)
+    step(qtbot, window, 1)
+    trainer, _, _ = reference(TrainConfig(hidden=(64,) * 8), 1)
+    last = heatmaps.n_layers - heatmaps.shown
+    position = heatmaps.mapToGlobal(QPoint(20, 20))
+    for _ in range(last):  # the wheel turns one layer a notch
+        heatmaps.wheelEvent(QWheelEvent(QPointF(20, 20), QPointF(position), QPoint(0, 0), QPoint(0, -120),
+                                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                        Qt.ScrollPhase.NoScrollPhase, False))  # fmt: skip
+    assert heatmaps.first_layer == last and "of 9" in window.findChild(QLabel, "weightsLayersLabel").text()
+    assert_heatmaps_match(window, trainer)
+    rows = list(heatmaps.rows)
+    window.controls.hidden_edit.setText("3, 2")
+    window.controls.hidden_edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: heatmaps.n_layers == 3 and window.controls.play_button.isEnabled(), timeout=TIMEOUT_MS)
+    assert heatmaps.rows[: len(rows)] == rows  # built once, reused
+    assert heatmaps.first_layer == 0
+
+
+def test_outputs_table_has_no_empty_column(qtbot):
+    window = open_window(qtbot)
+    step(qtbot, window, 1)
+    table = window.curves.table
+    header = table.horizontalHeader()
+    assert all(table.horizontalHeaderItem(c).text() for c in range(table.columnCount()))  # the ✓ column's too
+    assert header.length() == table.viewport().width()  # before: 30 px of empty column at the right
+    assert table.item(0, table.MARK).text() in ("✓", "✗")
+
+
+def test_a_sweep_run_says_loaded_only_once_loaded(qtbot, monkeypatch):
+    """Clicking a Sweep run over unsaved work: while the question is open, the Sweep tab does not yet say
+    "Loaded seed …" (it would be wrong after Cancel)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from gui.experiments import Experiments
+
+    window = open_window(qtbot)
+    step(qtbot, window, 3)
+    window.tabs.setCurrentWidget(window.sweep_view)
+    view = window.sweep_view
+    view.seeds_spin.setValue(2)
+    view.epochs_spin.setValue(50)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.result is not None and view.result.complete, timeout=TIMEOUT_MS)
+    seen = []
+
+    def ask(self):
+        seen.append(view.message.text())
+        return QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(Experiments, "ask_unsaved", ask)
+    window.experiments.set_modified(True)
+    view.load(1)
+    assert len(seen) == 1 and "Loaded seed" not in seen[0]
+    assert view.message.text().startswith(f"Loaded seed {view.result.config_of(1).seed} ")

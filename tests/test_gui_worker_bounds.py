@@ -15,9 +15,20 @@ from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer, decision_grid, warm_up
 from gui import MainWindow
-from gui.experiments import claim_last_config, settings
+from gui.experiments import SET_ASIDE_NOTE, claim_last_config, set_aside_config, settings
 from gui.maps import reduced
-from gui.worker import GRID_AXIS, MAP_MACS, MAX_IN_FLIGHT, MIN_GRID, RUNNING, TrainingThread, _Session, map_side
+from gui.worker import (
+    CHUNK_SECONDS,
+    GRID_AXIS,
+    MAP_MACS,
+    MAX_IN_FLIGHT,
+    MIN_GRID,
+    RUNNING,
+    StopRules,
+    TrainingThread,
+    _Session,
+    map_side,
+)
 from tests.gui_helpers import (
     TIMEOUT_MS,
     assert_history_matches,
@@ -143,7 +154,9 @@ def test_a_big_network_shows_a_coarser_map_that_is_its_predict(qtbot):
         (-0.25 - step / 2, -0.25 - step / 2, 1.5 + step, 1.5 + step)
     )
     W2 = trainer.params[1][0]  # 300 x 300: shown as 100 x 100 blocks, each as its entry of largest magnitude
-    shown = window.heatmaps.images[1][0].image
+    window.heatmaps.layer_bar.setValue(1)  # the second layer first, whether or not all rows fit
+    assert window.heatmaps.first_layer == min(1, window.heatmaps.n_layers - window.heatmaps.shown)
+    shown = dict(zip(window.heatmaps.shown_layers(), window.heatmaps.images))[1][0].image
     assert shown.shape == (100, 100) and shown[0, 0] == W2[:3, :3].flat[np.abs(W2[:3, :3]).argmax()]
     np.testing.assert_array_equal(shown, reduced(W2))
     assert np.abs(shown).max() == np.abs(W2).max()
@@ -238,20 +251,37 @@ def dead_pid() -> int:
 
 def test_remembered_settings_of_a_session_that_did_not_close_are_set_aside(qtbot):
     store = settings()
-    store.setValue("lastConfig", json.dumps(HUGE.to_dict()))
+    store.setValue("lastConfig", json.dumps(BIG.to_dict()))
     store.setValue("lastConfigInUse", False)
-    assert claim_last_config() == (HUGE, "")  # the last session closed cleanly: its settings come back
+    assert claim_last_config() == (BIG, "")  # the last session closed cleanly: its settings come back
     store.setValue("lastConfigInUse", json.dumps([dead_pid()]))  # ... but that session never closed (killed, or hung)
     config, note = claim_last_config()
-    assert config is None and "did not close normally" in note and "1024,1024" in note
+    assert config is None and note == SET_ASIDE_NOTE and set_aside_config() == BIG
     window = MainWindow(config)
     window.startup_note = note
     qtbot.addWidget(window)
+    window.resize(1366, 740)
     window.show()
     wait_ready(qtbot, window)
-    assert window.controls.config() == TrainConfig() and window.statusBar().currentMessage() == note
+    status = window.statusBar()
+    assert window.controls.config() == TrainConfig() and status.currentMessage() == note
+    # short enough for a 1366-pixel window's status bar (before: 170 characters, cut off); the details in its tooltip
+    free = status.width() - sum(label.width() for label in (window.state_label, window.epoch_label, window.loss_label,
+                                                             window.rate_label))  # fmt: skip
+    assert status.fontMetrics().horizontalAdvance(note) < free - 20
+    assert "hidden 300,300" in status.toolTip() and "Restore the last session's settings" in status.toolTip()
+    action = window.experiments.set_aside_action
+    assert action.isEnabled()
+    action.trigger()  # Settings › Restore the last session's settings
+    qtbot.waitUntil(lambda: window.shown_config() == BIG, timeout=TIMEOUT_MS)
+    assert window.controls.config() == BIG and not action.isEnabled() and status.toolTip() == ""
+    window.experiments.set_modified(False)
     window.close()  # a clean close clears the mark: the next launch uses what this one remembers
-    assert claim_last_config() == (TrainConfig(), "")
+    assert claim_last_config() == (BIG, "")
+    window = MainWindow(TrainConfig())
+    qtbot.addWidget(window)
+    assert not window.experiments.set_aside_action.isEnabled()  # offered only after a session that did not close
+    window.close()
     store.setValue("lastConfigInUse", False)
 
 
@@ -272,3 +302,44 @@ def test_a_second_window_keeps_the_remembered_settings_of_a_session_still_open()
     store.setValue("lastConfigInUse", True)  # an older version's mark names no process: as if it were gone
     assert claim_last_config()[0] is None
     store.setValue("lastConfigInUse", False)
+
+
+def test_chunks_are_sized_by_time_not_epochs():
+    """About CHUNK_SECONDS at the last chunk's seconds per epoch, at least one epoch, one while not measured:
+    a request waits at most about one chunk, however big the network (before: 64 epochs of 80 ms, 6 s)."""
+    thread = TrainingThread(TrainConfig())  # never started: the test calls what its loop calls
+    thread._take(block=False)
+    session = _Session(thread, TrainConfig())
+    assert session.chunk_size() == 1  # not measured yet
+    session.timed_run(3)
+    assert session.seconds_per_epoch is not None and session.chunk_size() >= 1
+    session.seconds_per_epoch = 0.08  # 8 x 1024 hidden units
+    assert session.chunk_size() == 1
+    session.seconds_per_epoch = 1e-6
+    assert session.chunk_size() == round(CHUNK_SECONDS / 1e-6)
+    session.seconds_per_epoch = 0.08
+    session.rules = session.active_rules = StopRules()
+    epoch = session.trainer.epoch
+    session.run_chunk(speed=1000)  # a set speed's share of a snapshot (25 epochs) stays within the time too
+    assert session.trainer.epoch == epoch + 1
+
+
+def test_play_and_pause_answer_promptly_on_the_largest_network(qtbot):
+    """8 x 1024 hidden units (about 80 ms an epoch): "Running" shows at once and Pause takes effect within about an
+    epoch (before: 8.5 s and 6.1 s, and the epoch jumped from 75 to 150)."""
+    warm_up()
+    window = open_window(qtbot, HUGE)
+    start = time.perf_counter()
+    qtbot.mouseClick(window.controls.play_button, Qt.MouseButton.LeftButton)
+    wait_state(qtbot, window, "Running")
+    assert time.perf_counter() - start < 2
+    qtbot.waitUntil(lambda: window.epoch >= 3, timeout=TIMEOUT_MS)
+    trained = []
+    window.thread.snapshot.connect(lambda snap: trained.append(snap.epoch), Qt.ConnectionType.DirectConnection)
+    start = time.perf_counter()
+    qtbot.mouseClick(window.controls.play_button, Qt.MouseButton.LeftButton)  # Pause
+    at_click = max(trained, default=window.epoch)
+    wait_state(qtbot, window, "Paused")
+    assert time.perf_counter() - start < 3
+    assert window.epoch - at_click <= 2, (at_click, window.epoch)  # at most the chunk under way, one epoch
+    window.close()
