@@ -194,5 +194,7 @@ class InspectView(QWidget):
         if hidden_maps is not None and len(hidden_maps):
             self.hidden_maps.set_maps(np.asarray(hidden_maps), config.layer_sizes, config.activation)
             at = progress(*self._maps_at, N_SAMPLES)
-            self.hidden_label.setText(f"Each hidden unit's activation over the input square, weights {at}")
+            units, shown = sum(config.hidden), len(self.hidden_maps.wanted)
+            which = "Each hidden unit's" if shown == units else f"The first {shown} of {units:,} hidden units':"
+            self.hidden_label.setText(f"{which} activation over the input square, weights {at}")
         self._maps_box.setVisible(bool(config.hidden))

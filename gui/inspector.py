@@ -1,13 +1,15 @@
 """The forward and backward pass of one sample, written as the notebook writes it, with the numbers.
 
 `trace_html` turns an `engine.inspect.SampleTrace` into HTML for a QTextBrowser: each symbol beside its
-value, matrices as small tables with their shapes, each gradient beside its finite-difference estimate
-and their relative difference.
+value, matrices as small tables with their shapes (a big one summarised by its corner, norm, minimum and
+maximum), each gradient beside its finite-difference estimate and their relative difference.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 
 import numpy as np
 
@@ -15,7 +17,9 @@ from engine.inspect import SampleTrace
 
 from .style import sample_label, unit_names
 
-MAX_SHOWN = 12  # rows or columns of a matrix written out; larger ones are cut with a note
+MAX_WRITTEN = 8  # a matrix with at most this many rows and columns is written out whole
+SUMMARY_SHOWN = 4  # of a larger one, at most the first this many rows and columns (see `matrix`)
+MAX_CELLS = 1200  # table cells in the text of one trace, about (see `written_limit`)
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 DERIVATIVE = {"sigmoid": "σ′(z) = v(1 − v)", "tanh": "tanh′(z) = 1 − v²", "relu": "relu′(z) = 1 if z > 0 else 0"}
 ACT = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
@@ -25,8 +29,8 @@ CSS = """
 body { font-family: sans-serif; font-size: 10pt; }
 h3 { margin: 10px 0 4px 0; color: #1f4e9c; }
 table.m { border-collapse: collapse; margin: 2px 0 6px 0; }
-table.m td { font-family: monospace; text-align: right; padding: 1px 6px; border: 1px solid #dee2e6; white-space: nowrap; }
-table.m td.h { color: #868e96; border: none; text-align: center; }
+td.v { font-family: monospace; text-align: right; padding: 1px 6px; border: 1px solid #dee2e6; white-space: nowrap; }
+td.h { color: #868e96; border: none; text-align: center; }
 .eq { font-family: serif; font-size: 11pt; }
 .note { color: #868e96; }
 .ok { color: #2b8a3e; } .bad { color: #c92a2a; }
@@ -49,22 +53,67 @@ def sup(layer: int) -> str:
     return f"⁽{str(layer).translate(SUP)}⁾"
 
 
-def matrix(values: np.ndarray, rows: list[str] | None = None, cols: list[str] | None = None, title: str = "") -> str:
-    """A small table with row and column names and the shape."""
+def matrix(values: np.ndarray, rows: list[str] | None = None, cols: list[str] | None = None, title: str = "",
+           limit: int = MAX_WRITTEN, stats: dict | None = None) -> str:  # fmt: skip
+    """A small table with row and column names and the shape. A matrix with more than `limit` rows or
+    columns is summarised: its first few rows and columns (at most SUMMARY_SHOWN), "…" and "⋮" for the rest,
+    and its norm, minimum and maximum."""
     values = np.atleast_2d(values)
     r, c = values.shape
-    shown = values[:MAX_SHOWN, :MAX_SHOWN]
-    out = [f"<div class='note'>{html.escape(title)} ({r}×{c})</div><table class='m'>"]
-    if cols is not None:
-        heads = "".join(f"<td class='h'>{html.escape(n)}</td>" for n in cols[:MAX_SHOWN])
-        out.append("<tr><td class='h'></td>" + heads + "</tr>")
-    for i in range(shown.shape[0]):
+    cut_r, cut_c = r > limit, c > limit
+    nr, nc = _written(r, limit), _written(c, limit)
+    out = [f"<div class='note'>{html.escape(title)} ({r:,}×{c:,})</div><table class='m'>"]
+    if cols is not None or cut_c:
+        heads = "".join(f"<td class='h'>{html.escape(n)}</td>" for n in (cols or [""] * nc)[:nc])
+        out.append("<tr><td class='h'></td>" + heads + ("<td class='h'>…</td>" if cut_c else "") + "</tr>")
+    for i in range(nr):  # cells of class v, not "table.m td": Qt matches class selectors much faster
         name = f"<td class='h'>{html.escape(rows[i])}</td>" if rows is not None else ""
-        out.append("<tr>" + name + "".join(f"<td>{fmt(v)}</td>" for v in shown[i]) + "</tr>")
+        out.append("<tr>" + name + "".join(f"<td class='v'>{fmt(v)}</td>" for v in values[i, :nc]) + "</tr>")
+    if cut_r:
+        out.append(f"<tr><td class='h' colspan='{nc + (rows is not None)}'>⋮</td></tr>")
     out.append("</table>")
-    if r > MAX_SHOWN or c > MAX_SHOWN:
-        out.append(f"<div class='note'>first {min(r, MAX_SHOWN)}×{min(c, MAX_SHOWN)} shown</div>")
+    if cut_r or cut_c:
+        norm, low, high = _stats(values, {} if stats is None else stats)
+        out.append(f"<div class='note'>first {nr}×{nc} shown; norm {fmt(norm)}, min {fmt(low)}, max {fmt(high)}</div>")
     return "".join(out)
+
+
+def _stats(values: np.ndarray, known: dict) -> tuple[float, float, float]:
+    """Norm, minimum and maximum of `values`, kept in `known` for the same array written again (W before the
+    update is W of the forward pass): a big one's take milliseconds."""
+    array, found = known.get(id(values), (None, None))
+    if array is not values:  # `known` holds each array, so no other takes its id
+        found = float(np.linalg.norm(values)), float(values.min()), float(values.max())
+        known[id(values)] = (values, found)
+    return found
+
+
+def _written(n: int, limit: int) -> int:
+    """How many of a matrix's n rows (or columns) `matrix` writes out."""
+    return n if n <= limit else min(limit, SUMMARY_SHOWN)
+
+
+def _cells(r: int, c: int, limit: int) -> int:
+    """Table cells `matrix` writes for an r×c matrix (with row names, and column names unless c is 1)."""
+    nr, nc = _written(r, limit), _written(c, limit)
+    header = nc + 1 + (c > limit) if c > 1 else 0
+    return header + nr * (nc + 1) + (r > limit)
+
+
+def written_limit(sizes: tuple[int, ...], finite_differences: bool) -> int:
+    """The largest limit for `matrix` (MAX_WRITTEN, or fewer rows and columns for a big or deep network) at
+    which `trace_html` writes at most about MAX_CELLS table cells: Qt lays out each in ~50-100 µs, and the
+    text must not hold up the window."""
+    for limit in (MAX_WRITTEN, 4, 3, 2):
+        cells = 0
+        for n_in, n_out in itertools.pairwise(sizes):
+            # W, ∂W and the update's three (and finite differences'); b, z, v, δ and its two factors, ∂b, the update's
+            # three (and finite differences'); the input
+            cells += (5 + finite_differences) * _cells(n_out, n_in, limit)
+            cells += (10 + finite_differences) * _cells(n_out, 1, limit) + _cells(n_in, 1, limit)
+        if cells <= MAX_CELLS:
+            return limit
+    return limit
 
 
 def side_by_side(*blocks: str) -> str:
@@ -124,6 +173,7 @@ def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
     names = unit_names(sizes)
     n_layers = len(sizes) - 1
     title, detail = trace_heading(trace, n_samples)
+    m = functools.partial(matrix, limit=written_limit(sizes, trace.fd_grads is not None), stats={})
     parts = [CSS, f"<p><b>{html.escape(title)}</b><br>{html.escape(detail)}</p>"]
 
     # forward
@@ -139,11 +189,11 @@ def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
         parts.append(f"<p class='eq'>z{l_} = W{l_} {prev_name} + b{l_},&nbsp;&nbsp; {a_name} = {act_sym}(z{l_})</p>")
         parts.append(
             side_by_side(
-                matrix(W, out_names, in_names, f"W{l_}"),
-                matrix(a_prev.reshape(-1, 1), in_names, None, prev_name),
-                matrix(b, out_names, None, f"b{l_}"),
-                matrix(trace.z[layer].reshape(-1, 1), out_names, None, f"z{l_}"),
-                matrix(trace.a[layer].reshape(-1, 1), out_names, None, a_name),
+                m(W, out_names, in_names, f"W{l_}"),
+                m(a_prev.reshape(-1, 1), in_names, None, prev_name),
+                m(b, out_names, None, f"b{l_}"),
+                m(trace.z[layer].reshape(-1, 1), out_names, None, f"z{l_}"),
+                m(trace.a[layer].reshape(-1, 1), out_names, None, a_name),
             )
         )
         a_prev, prev_name = trace.a[layer], a_name
@@ -178,9 +228,9 @@ def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
         parts.append(f"<p class='eq'>δ{l_} = (W{l_next}ᵀ δ{l_next}) ⊙ {DERIVATIVE[cfg.activation]}</p>")
         parts.append(
             side_by_side(
-                matrix(back.reshape(-1, 1), names[layer + 1], None, f"W{l_next}ᵀ δ{l_next}"),
-                matrix(deriv.reshape(-1, 1), names[layer + 1], None, "derivative"),
-                matrix(trace.delta[layer].reshape(-1, 1), names[layer + 1], None, f"δ{l_}"),
+                m(back.reshape(-1, 1), names[layer + 1], None, f"W{l_next}ᵀ δ{l_next}"),
+                m(deriv.reshape(-1, 1), names[layer + 1], None, "derivative"),
+                m(trace.delta[layer].reshape(-1, 1), names[layer + 1], None, f"δ{l_}"),
             )
         )
 
@@ -192,12 +242,12 @@ def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
         prev = "x" if layer == 0 else f"v{sup(layer)}"
         gW, gb = trace.grads[layer]
         rows, cols = names[layer + 1], names[layer]
-        blocks = [matrix(gW, rows, cols, f"∂L/∂W{l_} = δ{l_} {prev}ᵀ"), matrix(gb, rows, None, f"∂L/∂b{l_} = δ{l_}")]
+        blocks = [m(gW, rows, cols, f"∂L/∂W{l_} = δ{l_} {prev}ᵀ"), m(gb, rows, None, f"∂L/∂b{l_} = δ{l_}")]
         if trace.fd_grads is not None:
             fW, fb = trace.fd_grads[layer]
             rel = max(float(trace.relative_difference(layer, 0).max()), float(trace.relative_difference(layer, 1).max()))
             worst = max(worst, rel)
-            blocks += [matrix(fW, rows, cols, "finite differences, W"), matrix(fb, rows, None, "b")]
+            blocks += [m(fW, rows, cols, "finite differences, W"), m(fb, rows, None, "b")]
         parts.append(side_by_side(*blocks))
         if trace.fd_grads is not None:
             parts.append(f"<p class='note'>layer {layer + 1}: largest relative difference "
@@ -226,14 +276,10 @@ def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
         (W0, b0), (W1, b1) = trace.params_before[layer], trace.params_after[layer]
         parts.append(
             side_by_side(
-                matrix(W0, rows, cols, f"W{l_} before"),
-                matrix(W1 - W0, rows, cols, "step"),
-                matrix(W1, rows, cols, f"W{l_} after"),
+                m(W0, rows, cols, f"W{l_} before"),
+                m(W1 - W0, rows, cols, "step"),
+                m(W1, rows, cols, f"W{l_} after"),
             )
         )
-        parts.append(
-            side_by_side(
-                matrix(b0, rows, None, f"b{l_} before"), matrix(b1 - b0, rows, None, "step"), matrix(b1, rows, None, "after")
-            )
-        )
+        parts.append(side_by_side(m(b0, rows, None, f"b{l_} before"), m(b1 - b0, rows, None, "step"), m(b1, rows, None, "after")))
     return "".join(parts)

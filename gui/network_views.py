@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 
 from engine import Params
 from engine.inspect import SampleTrace
@@ -13,17 +14,31 @@ from engine.inspect import SampleTrace
 from .maps import image_rect
 from .style import colormap, unit_names
 
-MAX_DRAWN_UNITS = 12  # units drawn per layer in the diagram (the first ones)
+MAX_DRAWN_UNITS = 12  # units drawn per layer in the diagram (the first ones) ...
+MAX_DRAWN_EDGES = 160  # ... and fewer in a big network, so that it draws at most this many edges (each an item)
+MAX_SHOWN_MAPS = 9  # hidden-unit maps shown (the first units of the first hidden layers): more do not fit a small screen
+BUILT_PER_TURN = 4  # hidden-unit plots built in one event-loop turn
 MAX_LABELLED_EDGES = 16  # nets with at most this many edges show each weight's value on its edge
 POSITIVE, NEGATIVE = "#d9480f", "#1c7ed6"
 DARK_FILL = 0.179  # below this luminance white text contrasts more than black (WCAG contrast ratios)
+
+
+def drawn_units(sizes: tuple[int, ...]) -> list[int]:
+    """How many units of each layer the diagram draws (the first ones): all, or at most the same number in
+    every layer, as many as keep the edges among them within MAX_DRAWN_EDGES (and MAX_DRAWN_UNITS)."""
+    for cap in range(MAX_DRAWN_UNITS, 1, -1):
+        shown = [min(n, cap) for n in sizes]
+        if sum(a * b for a, b in itertools.pairwise(shown)) <= MAX_DRAWN_EDGES:
+            break
+    return shown
 
 
 class NetworkDiagram(pg.PlotWidget):
     """Inputs, hidden units and the output as nodes, the first unit of each layer on top (x1 above x2);
     each weight an edge, red when positive, blue when negative, thicker when larger, with its value written
     on it when the net is small. Nodes are filled by their activation for the inspected input, their names
-    black or white by the fill's lightness. Hovering a node or an edge shows its value."""
+    black or white by the fill's lightness. Hovering a node or an edge shows its value. A big network's
+    layers show their first units only (see `drawn_units`), and how many more there are."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -42,7 +57,9 @@ class NetworkDiagram(pg.PlotWidget):
         self.node_labels: list[pg.TextItem] = []  # one per node, in the order of `nodes`
         self.edge_labels: list[pg.TextItem] = []  # one per edge, in the order of `edges` (small nets only)
         self.sizes: tuple[int, ...] = ()
+        self.shown: list[int] = []  # units drawn per layer (see `drawn_units`)
         self.positions: list[np.ndarray] = []
+        self._drawn: tuple | None = None  # the (params, trace) on show
         item.addItem(self.nodes)
         self.setToolTip("")
 
@@ -54,7 +71,7 @@ class NetworkDiagram(pg.PlotWidget):
             item.removeItem(label)
         self.edges, self.labels, self.node_labels, self.edge_labels = [], [], [], []
         self.sizes = tuple(sizes)
-        shown = [min(n, MAX_DRAWN_UNITS) for n in sizes]
+        shown = self.shown = drawn_units(sizes)
         self.positions = [np.column_stack([np.full(n, float(i)), (n - 1) / 2 - np.arange(n)]) for i, n in enumerate(shown)]
         labelled = sum(a * b for a, b in itertools.pairwise(shown)) <= MAX_LABELLED_EDGES
         names = unit_names(self.sizes)
@@ -82,8 +99,8 @@ class NetworkDiagram(pg.PlotWidget):
                 item.addItem(label)
                 self.labels.append(label)
                 self.node_labels.append(label)
-            if sizes[layer] > MAX_DRAWN_UNITS:
-                more = pg.TextItem(f"+{sizes[layer] - MAX_DRAWN_UNITS} more", anchor=(0.5, 0), color="#868e96")
+            if sizes[layer] > len(pos):
+                more = pg.TextItem(f"⋮\n{sizes[layer] - len(pos):,}\nmore", anchor=(0.5, 0), color="#868e96")
                 more.setPos(layer, pos[:, 1].min() - 0.6)
                 item.addItem(more)
                 self.labels.append(more)
@@ -91,10 +108,14 @@ class NetworkDiagram(pg.PlotWidget):
         item.setRange(xRange=(-0.4, len(sizes) - 0.6), yRange=(-top - 0.4, top), padding=0)
 
     def set_state(self, params: Params, trace: SampleTrace | None) -> None:
+        if self._drawn is not None and self._drawn[0] is params and self._drawn[1] is trace:
+            return  # on show
+        self._drawn = (params, trace)
         sizes = tuple([params[0][0].shape[1]] + [W.shape[0] for W, _ in params])
         if sizes != self.sizes:
             self._layout(sizes)
-        biggest = max((float(np.nanmax(np.abs(W))) for W, _ in params if W.size), default=1.0) or 1.0
+        drawn = [W[: self.shown[k + 1], : self.shown[k]] for k, (W, _) in enumerate(params)]  # the weights drawn
+        biggest = max((float(np.nanmax(np.abs(W))) for W in drawn if W.size), default=1.0) or 1.0
         names = unit_names(sizes)
         for layer, j, i, edge in self.edges:
             w = float(params[layer][0][j, i])
@@ -134,52 +155,85 @@ def _luminance(color) -> float:
 
 
 class HiddenUnitMaps(pg.GraphicsLayoutWidget):
-    """Each hidden unit's activation over the input square, like TensorFlow Playground's neurons."""
+    """Each hidden unit's activation over the input square, like TensorFlow Playground's neurons: the first
+    MAX_SHOWN_MAPS hidden units. Their plots are built once and reused for any network; new data only sets
+    the images (and the titles when the units change)."""
 
     def __init__(self, axis: np.ndarray, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("hiddenUnitMaps")
         self.setToolTip("Each hidden unit's activation over the input square (x1 to the right, x2 up)")
         self.axis = axis
-        self.images: list[pg.ImageItem] = []
-        self.names: list[str] = []
-        self.colorbar: pg.ColorBarItem | None = None
-        self._shape: tuple = ()
-
-    def _build(self, names: list[str], levels: tuple[float, float]) -> None:
-        self.clear()
-        self.images, self.names = [], names
-        rect = self.grid_rect = image_rect(self.axis)  # not `rect`, which is QWidget.rect()
-        columns = max(1, int(np.ceil(np.sqrt(len(names)))))
-        for k, name in enumerate(names):
-            plot = self.addPlot(row=k // columns, col=k % columns)
-            plot.setTitle(name, size="9pt")
-            for side, label in (("bottom", "x1"), ("left", "x2")):
-                axis = plot.getAxis(side)
-                axis.setTicks([[(0.0, "0"), (1.0, "1")]])
-                axis.setLabel(label)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            plot.setMenuEnabled(False)
-            plot.setAspectLocked(True)
-            image = pg.ImageItem(np.zeros((len(self.axis), len(self.axis))), axisOrder="row-major", rect=rect)
-            plot.addItem(image)
-            plot.setRange(rect=rect, padding=0)
-            self.images.append(image)
-        self.colorbar = pg.ColorBarItem(values=levels, colorMap=colormap(), interactive=False, colorMapMenu=False,
+        self.grid_rect = image_rect(axis)  # not `rect`, which is QWidget.rect()
+        self.plots: list[pg.PlotItem] = []  # every plot built so far; the first len(names) are on show
+        self.pool: list[pg.ImageItem] = []  # their images
+        self.names: list[str] = []  # the units on show
+        self.wanted: list[str] = []  # the units to show (the same once their plots are built)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(), interactive=False, colorMapMenu=False,
                                         width=10, label="activation")  # fmt: skip
+        self._levels = (0.0, 1.0)
+        self._drawn = None  # the maps on show
+        self._more = QTimer(self)  # builds the plots still missing in the next event-loop turn
+        self._more.setSingleShot(True)
+        self._more.setInterval(0)
+        self._more.timeout.connect(self._build_more)
+
+    @property
+    def images(self) -> list[pg.ImageItem]:
+        """The images on show, one per unit in `names`."""
+        return self.pool[: len(self.names)]
+
+    def _plot(self) -> None:
+        plot = pg.PlotItem(enableMenu=False)  # no context menus: the cheapest plot with axes
+        for side, label in (("bottom", "x1"), ("left", "x2")):
+            axis = plot.getAxis(side)
+            axis.setTicks([[(0.0, "0"), (1.0, "1")]])
+            axis.setLabel(label)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setAspectLocked(True)
+        image = pg.ImageItem(np.zeros((len(self.axis), len(self.axis))), axisOrder="row-major", rect=self.grid_rect)
+        plot.addItem(image)
+        plot.setRange(rect=self.grid_rect, padding=0)
+        self.plots.append(plot)
+        self.pool.append(image)
+
+    def _place(self, names: list[str]) -> None:
+        """Lay out the plots of these units in a square grid. Plots never built before are built at most
+        BUILT_PER_TURN at a time (each takes ~10 ms): the units without one yet follow in the next turns."""
+        for _ in range(min(BUILT_PER_TURN, len(names) - len(self.plots))):
+            self._plot()
+        self.names = names[: len(self.plots)]
+        self.ci.clear()  # keeps the items: they are placed again
+        columns = max(1, int(np.ceil(np.sqrt(len(names)))))
+        for k, name in enumerate(self.names):
+            self.plots[k].setTitle(name, size="9pt")
+            self.ci.addItem(self.plots[k], row=k // columns, col=k % columns)
         self.colorbar.setImageItem(self.images)
-        self.addItem(self.colorbar, row=0, col=columns, rowspan=max(1, int(np.ceil(len(names) / columns))))
+        self.ci.addItem(self.colorbar, row=0, col=columns, rowspan=max(1, int(np.ceil(len(names) / columns))))
+        if len(self.names) < len(names):
+            self._more.start()
+
+    def _build_more(self) -> None:
+        maps, sizes, activation = self._drawn
+        self._drawn = None
+        self.set_maps(maps, sizes, activation)
 
     def set_maps(self, maps: np.ndarray, sizes: tuple[int, ...], activation: str) -> None:
-        """maps: (units, n, n), the first hidden units in order, each over axis² (rows x2, columns x1)."""
-        names = [n for layer in unit_names(sizes)[1:-1] for n in layer][: len(maps)]
+        """maps: (units, n, n), the first hidden units in order, each over axis² (rows x2, columns x1); the
+        first MAX_SHOWN_MAPS are shown."""
+        if self._drawn is not None and self._drawn[0] is maps and self._drawn[1:] == (sizes, activation):
+            return  # these maps are on show
+        self._drawn = (maps, sizes, activation)
+        maps = maps[:MAX_SHOWN_MAPS]
+        names = self.wanted = list(itertools.islice((n for layer in unit_names(sizes)[1:-1] for n in layer), len(maps)))
         levels = (-1.0, 1.0) if activation == "tanh" else (0.0, 1.0)
         if activation == "relu":
             levels = (0.0, max(1.0, float(np.nanmax(maps)) if maps.size else 1.0))
-        if (tuple(names), activation) != self._shape:
-            self._shape = (tuple(names), activation)
-            self._build(names, levels)
-        self.colorbar.setLevels(levels)
+        if names != self.names:
+            self._place(names)
+        if levels != self._levels:
+            self._levels = levels
+            self.colorbar.setLevels(levels)
         for image, data in zip(self.images, maps):
             image.setImage(np.nan_to_num(data, nan=0.0), autoLevels=False, levels=levels, rect=self.grid_rect)

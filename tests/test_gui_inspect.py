@@ -5,9 +5,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer
-from gui.inspect_view import NEXT, STEPPED
-from gui.network_views import MAX_LABELLED_EDGES
-from gui.worker import HIDDEN_POINTS
+from gui.inspect_view import NEXT, STEPPED, InspectView
+from gui.inspector import MAX_CELLS, MAX_WRITTEN, fmt, trace_html, written_limit
+from gui.network_views import BUILT_PER_TURN, MAX_DRAWN_EDGES, MAX_DRAWN_UNITS, MAX_LABELLED_EDGES, MAX_SHOWN_MAPS
+from gui.style import unit_names
+from gui.worker import HIDDEN_AXIS, HIDDEN_POINTS, MAX_HIDDEN_MAPS
 from tests.gui_helpers import TIMEOUT_MS, assert_history_matches, assert_params_equal, open_window, reference, step
 
 
@@ -275,3 +277,50 @@ def assert_no_word_broken(document, width: float, phrase: str) -> None:
                 assert start == 0 or not (text[start - 1].isalnum() and text[start].isalnum()), (width, text, start)
         block = block.next()
     assert found
+
+
+@pytest.mark.parametrize("hidden", [(1024,) * 8, (8,) * 8])
+def test_the_inspect_tab_does_bounded_work_for_the_largest_networks(qtbot, hidden):
+    """Issue 9, item 2: with hidden layers 1024 × 8 showing the Inspect tab held the event loop 2.6 s (the text
+    wrote 12×12 corners of every matrix, the diagram drew 1,044 edges, 32 hidden-unit plots were built at once
+    and again for each network). The work of a draw is bounded whatever the network: a short text with each big
+    matrix summarised, a bounded diagram, and the hidden-unit plots built a few at a time, once, then reused."""
+    config = TrainConfig(hidden=hidden)
+    trainer = Trainer(config)
+    trainer.run(1)
+    trace = trainer.inspect_sample(0)
+    html = trace_html(trace)
+    assert len(html) < 70_000 and html.count("<td") < MAX_CELLS + 200
+    assert "shown; norm" in html and "⋮" in html
+    view = InspectView()
+    qtbot.addWidget(view)
+    view.show()
+    maps = np.random.default_rng(0).random((MAX_HIDDEN_MAPS, len(HIDDEN_AXIS), len(HIDDEN_AXIS)))
+    view.show_state(trace, trainer.params, 1, 0, maps, config)
+    diagram, hidden_maps = view.diagram, view.hidden_maps
+    assert len(diagram.edges) <= MAX_DRAWN_EDGES and len(diagram.nodes.data) <= MAX_DRAWN_UNITS * len(config.layer_sizes)
+    assert len(hidden_maps.plots) <= BUILT_PER_TURN  # the rest follow, a few plots in each event-loop turn
+    qtbot.waitUntil(lambda: len(hidden_maps.images) == MAX_SHOWN_MAPS, timeout=TIMEOUT_MS)
+    assert hidden_maps.names == [name for layer in unit_names(config.layer_sizes)[1:-1] for name in layer][:MAX_SHOWN_MAPS]
+    assert f"The first {MAX_SHOWN_MAPS} of {sum(hidden):,} hidden units'" in view.hidden_label.text()
+    for image, data in zip(hidden_maps.images, maps):
+        np.testing.assert_array_equal(image.image, data)
+    plots, edges = list(hidden_maps.plots), [edge for *_, edge in diagram.edges]
+    trainer.run(1)
+    maps = maps[::-1].copy()
+    view.show_state(trainer.inspect_sample(trainer.next_sample_index()), trainer.params, 2, 0, maps, config)
+    assert hidden_maps.plots == plots and [edge for *_, edge in diagram.edges] == edges  # reused, not built again
+    for image, data in zip(hidden_maps.images, maps):
+        np.testing.assert_array_equal(image.image, data)
+    assert "Weights: after epoch 2. The update below is what Step sample will make" in view.text.toPlainText()
+
+
+def test_small_networks_write_every_number():
+    for config in (TrainConfig(), TrainConfig(hidden=(8, 8))):
+        assert written_limit(config.layer_sizes, True) == MAX_WRITTEN
+        trainer = Trainer(config)
+        html = trace_html(trainer.inspect_sample(0))
+        assert "shown;" not in html and "⋮" not in html
+        for W, b in trainer.params:
+            for value in (*W.ravel(), *b.ravel()):
+                assert f">{fmt(value)}</td>" in html
