@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import itertools
+import math
 
 import numpy as np
 
@@ -83,9 +84,18 @@ def _stats(values: np.ndarray, known: dict) -> tuple[float, float, float]:
     update is W of the forward pass): a big one's take milliseconds."""
     array, found = known.get(id(values), (None, None))
     if array is not values:  # `known` holds each array, so no other takes its id
-        found = float(np.linalg.norm(values)), float(values.min()), float(values.max())
+        found = _norm(values), float(values.min()), float(values.max())
         known[id(values)] = (values, found)
     return found
+
+
+def _norm(values: np.ndarray) -> float:
+    """The Euclidean norm without overflow for entries near the float limit (a diverging run's weights): scaled by
+    the largest magnitude first; inf or nan when an entry is."""
+    largest = float(np.abs(values).max()) if values.size else 0.0  # nan when an entry is
+    if not math.isfinite(largest) or largest == 0.0:
+        return largest
+    return largest * float(np.sqrt(np.sum(np.square(values / largest))))  # Python floats: inf past the limit, no warning
 
 
 def _written(n: int, limit: int) -> int:

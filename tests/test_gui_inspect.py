@@ -324,3 +324,13 @@ def test_small_networks_write_every_number():
         for W, b in trainer.params:
             for value in (*W.ravel(), *b.ravel()):
                 assert f">{fmt(value)}</td>" in html
+
+
+def test_a_summary_of_weights_near_the_float_limit_says_their_norm_without_overflow():
+    """A diverging run's weights near 1e308: the summary's norm is scaled, not squared past the limit (the monkey
+    test found NumPy's 'overflow encountered in dot' raised from the Inspect tab's draw)."""
+    from gui.inspector import matrix
+
+    text = matrix(np.full((10, 10), 1e308), title="W")
+    assert "norm inf" in text  # the norm, 1e309, is past the limit: said as inf, with no warning (warnings are errors here)
+    assert "norm 1.0000e+307" in matrix(np.full((10, 10), 1e306))  # 10 × 1e306, exactly, where squaring overflows
