@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self._pending_inspection: Snapshot | None = None
         self._last_inspection: Snapshot | None = None
         self._sample_position = 0
+        self._updates = 0  # weight updates so far, as the last snapshot said
         self._progress_text = ""
         self._startup_note = ""
         self._outputs_now: np.ndarray | None = None  # ŷ of each training input at the shown weights
@@ -367,6 +368,9 @@ class MainWindow(QMainWindow):
             self._pending_grid = snap.grid_output
         if snap.trace is not None or snap.gradient is not None or snap.hidden_maps is not None:
             self._pending_inspection = snap
+        # a sample step changes the weights without completing an epoch (no rows): unsaved work all the same
+        sample_stepped = not snap.restarted and snap.updates != self._updates
+        self._updates = snap.updates
         self._sample_position = snap.sample_position
         self._outputs_now = snap.outputs
         if not self.controls.play_button.isEnabled():  # the first snapshot: the kernels are ready
@@ -400,7 +404,7 @@ class MainWindow(QMainWindow):
             self._render()
         else:
             self._schedule_render(time.perf_counter())
-        if len(snap.rows) or snap.reset:
+        if len(snap.rows) or snap.reset or sample_stepped:
             self.experiments.set_modified(True)
         self.snapshotApplied.emit(snap)
 

@@ -185,3 +185,24 @@ def test_replace_experiment_returns_the_answer_and_gives_it_to_the_action(qtbot,
         assert len(answer.asked) == 1
     else:
         assert told == ([] if button == Button.Cancel else [Replace.NOW])
+
+
+def test_sample_steps_are_unsaved_work_and_a_saved_file_reopens_clean(qtbot, tmp_path):
+    """Two sample steps change the weights without completing an epoch: the title gets its `*` (closing or
+    opening then asks); after saving, and after reopening that file mid-epoch, there is no unsaved work."""
+    window = open_window(qtbot)
+    assert not window.isWindowModified()
+    for n in (1, 2):
+        window.step_sample()
+        qtbot.waitUntil(lambda n=n: window._sample_position == n, timeout=TIMEOUT_MS)
+    assert window.epoch == 0 and window.isWindowModified()
+    path = tmp_path / "mid-epoch.bplab"
+    with qtbot.waitSignal(window.experiments.saved, timeout=TIMEOUT_MS):
+        window.experiments.save_to(path)
+    assert not window.isWindowModified()
+    window.step_sample()
+    qtbot.waitUntil(lambda: window._sample_position == 3, timeout=TIMEOUT_MS)
+    assert window.isWindowModified()
+    assert window.experiments.open(path)
+    qtbot.waitUntil(lambda: window._sample_position == 2 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    assert not window.isWindowModified()
