@@ -90,6 +90,7 @@ def argument(parse):
 parse_hidden = argument(parsing.parse_hidden)
 finite_float = argument(parsing.parse_number)
 learning_rates = argument(parsing.parse_learning_rates)
+learning_rate = argument(parsing.parse_learning_rate)
 int_list = argument(parsing.parse_layer_sizes)
 path_text = argument(parsing.parse_path)
 
@@ -124,7 +125,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, swept: bool = False) -
         g.add_argument(
             "--learning-rate",
             "--lr",
-            type=finite_float,
+            type=learning_rate,
             default=argparse.SUPPRESS,
             metavar="LR",
             help=f"step size, a number > 0 (default {d.learning_rate})",

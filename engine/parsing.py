@@ -74,7 +74,7 @@ def parse_learning_rate(text: str) -> float:
     """A learning rate: a finite number > 0."""
     value = parse_number(text)
     if not value > 0:
-        raise ValueError(f"{value:g} is not allowed; each is a number greater than 0")
+        raise ValueError(f"{text.strip()!r} is not allowed; give a number greater than 0")
     return value
 
 
@@ -85,6 +85,10 @@ def parse_learning_rates(text: str) -> tuple[float, ...]:
 
 def parse_layer_sizes(text: str) -> tuple[int, ...]:
     """Widths of one hidden layer each (a sweep's): '2, 3, 4' -> (2, 3, 4)."""
+    if text.strip().lower() == NO_HIDDEN_LAYER:
+        raise ValueError(
+            f"{text.strip()!r} is not allowed here: each width is one hidden layer, a whole number from 1 to {MAX_UNITS}"
+        )
     return parse_list(text, parse_layer_size, f"widths from 1 to {MAX_UNITS} such as 2, 3, 4")
 
 

@@ -195,6 +195,6 @@ class InspectView(QWidget):
             self.hidden_maps.set_maps(np.asarray(hidden_maps), config.layer_sizes, config.activation)
             at = progress(*self._maps_at, N_SAMPLES)
             units, shown = sum(config.hidden), len(self.hidden_maps.wanted)
-            which = "Each hidden unit's" if shown == units else f"The first {shown} of {units:,} hidden units':"
+            which = "Each hidden unit's" if shown == units else f"The first {shown} of {units:,} hidden units: each one's"
             self.hidden_label.setText(f"{which} activation over the input square, weights {at}")
         self._maps_box.setVisible(bool(config.hidden))

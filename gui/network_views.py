@@ -20,6 +20,10 @@ MAX_SHOWN_MAPS = 9  # hidden-unit maps shown (the first units of the first hidde
 BUILT_PER_TURN = 4  # hidden-unit plots built in one event-loop turn
 MAX_LABELLED_EDGES = 16  # nets with at most this many edges show each weight's value on its edge
 POSITIVE, NEGATIVE = "#d9480f", "#1c7ed6"
+NODE_SIZE = 26  # the diagram's node diameter in pixels
+MORE_POINTS = 7.5  # the font size of the diagram's "⋮ +N" labels, under a layer's units not drawn
+MIN_MAP_PX = 44  # the smallest side of a hidden-unit map's image in pixels: smaller ones do not read
+MAP_TITLE_PX, MAP_AXIS_PX = 22, 52  # a map's title above it; the outer maps' axis (ticks and label) below them
 DARK_FILL = 0.179  # below this luminance white text contrasts more than black (WCAG contrast ratios)
 
 
@@ -51,16 +55,18 @@ class NetworkDiagram(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.setTitle("network: edges red + / blue −, width |w|; nodes: activation", size="9pt")
         self.edges: list[tuple[int, int, int, pg.PlotCurveItem]] = []  # (layer, out unit, in unit, item)
-        self.nodes = pg.ScatterPlotItem(size=26, pen=pg.mkPen("#343a40", width=1), hoverable=True,
+        self.nodes = pg.ScatterPlotItem(size=NODE_SIZE, pen=pg.mkPen("#343a40", width=1), hoverable=True,
                                         tip=lambda x, y, data: data)  # fmt: skip
         self.labels: list[pg.TextItem] = []
         self.node_labels: list[pg.TextItem] = []  # one per node, in the order of `nodes`
         self.edge_labels: list[pg.TextItem] = []  # one per edge, in the order of `edges` (small nets only)
+        self.more_labels: list[pg.TextItem] = []  # "⋮ +N" below each layer with units not drawn
         self.sizes: tuple[int, ...] = ()
         self.shown: list[int] = []  # units drawn per layer (see `drawn_units`)
         self.positions: list[np.ndarray] = []
         self._drawn: tuple | None = None  # the (params, trace) on show
         item.addItem(self.nodes)
+        item.vb.sigResized.connect(self._fit)
         self.setToolTip("")
 
     def _layout(self, sizes: tuple[int, ...]) -> None:
@@ -69,7 +75,7 @@ class NetworkDiagram(pg.PlotWidget):
             item.removeItem(edge)
         for label in self.labels:
             item.removeItem(label)
-        self.edges, self.labels, self.node_labels, self.edge_labels = [], [], [], []
+        self.edges, self.labels, self.node_labels, self.edge_labels, self.more_labels = [], [], [], [], []
         self.sizes = tuple(sizes)
         shown = self.shown = drawn_units(sizes)
         self.positions = [np.column_stack([np.full(n, float(i)), (n - 1) / 2 - np.arange(n)]) for i, n in enumerate(shown)]
@@ -99,13 +105,35 @@ class NetworkDiagram(pg.PlotWidget):
                 item.addItem(label)
                 self.labels.append(label)
                 self.node_labels.append(label)
-            if sizes[layer] > len(pos):
-                more = pg.TextItem(f"⋮\n{sizes[layer] - len(pos):,}\nmore", anchor=(0.5, 0), color="#868e96")
-                more.setPos(layer, pos[:, 1].min() - 0.6)
+            if sizes[layer] > len(pos):  # below the layer's last node, at the bottom edge (see `_fit`)
+                more = pg.TextItem(f"⋮\n+{sizes[layer] - len(pos):,}", anchor=(0.5, 1), color="#868e96")
+                more.setPos(layer, 0.0)  # its height is set by `_fit`
+                font = more.textItem.font()
+                font.setPointSizeF(MORE_POINTS)
+                more.setFont(font)
+                more.setToolTip(f"{sizes[layer] - len(pos):,} more units in this layer, not drawn")
                 item.addItem(more)
                 self.labels.append(more)
+                self.more_labels.append(more)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Show every node, with room below the lowest for the "⋮ +N" labels (their height is in pixels, so
+        the room in data units follows the view's height)."""
+        if not self.positions:
+            return
+        item = self.getPlotItem()
         top = max(len(p) for p in self.positions) / 2 + 0.5
-        item.setRange(xRange=(-0.4, len(sizes) - 0.6), yRange=(-top - 0.4, top), padding=0)
+        lowest = -top + 0.5  # the centre of the lowest node
+        bottom = -top - 0.4
+        if self.more_labels:
+            room = NODE_SIZE / 2 + max(label.boundingRect().height() for label in self.more_labels) + 4  # pixels
+            height = item.vb.height()
+            if height > room:
+                bottom = min(bottom, top - (top - lowest) / (1 - room / height))
+            for label in self.more_labels:
+                label.setPos(label.pos().x(), bottom)
+        item.setRange(xRange=(-0.4, len(self.sizes) - 0.6), yRange=(bottom, top), padding=0)
 
     def set_state(self, params: Params, trace: SampleTrace | None) -> None:
         if self._drawn is not None and self._drawn[0] is params and self._drawn[1] is trace:
@@ -206,9 +234,18 @@ class HiddenUnitMaps(pg.GraphicsLayoutWidget):
         self.names = names[: len(self.plots)]
         self.ci.clear()  # keeps the items: they are placed again
         columns = max(1, int(np.ceil(np.sqrt(len(names)))))
+        rows = max(1, int(np.ceil(len(names) / columns)))
         for k, name in enumerate(self.names):
-            self.plots[k].setTitle(name, size="9pt")
-            self.ci.addItem(self.plots[k], row=k // columns, col=k % columns)
+            plot = self.plots[k]
+            plot.setTitle(name, size="9pt")
+            outer = {"left": k % columns == 0, "bottom": k + columns >= len(names)}  # ticks on the outer maps only
+            for side, label in (("bottom", "x1"), ("left", "x2")):
+                axis = plot.getAxis(side)
+                axis.setStyle(showValues=outer[side])
+                axis.setLabel(label)
+                axis.showLabel(outer[side])  # the inner maps keep their label, hidden
+            self.ci.addItem(plot, row=k // columns, col=k % columns)
+        self.setMinimumHeight(rows * (MIN_MAP_PX + MAP_TITLE_PX) + MAP_AXIS_PX)  # every map keeps a readable size
         self.colorbar.setImageItem(self.images)
         self.ci.addItem(self.colorbar, row=0, col=columns, rowspan=max(1, int(np.ceil(len(names) / columns))))
         if len(self.names) < len(names):

@@ -75,7 +75,7 @@ def test_no_hidden_layer(capsys):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["train", "--learning-rate", "-1"], "--learning-rate: -1.0 is not allowed"),
+        (["train", "--learning-rate", "-1"], "--learning-rate/--lr: '-1' is not allowed"),
         (["train", "--learning-rate", "nan"], "not a finite number"),
         (["train", "--lr", "abc"], "'abc' is not a number"),
         (["train", "--hidden", "2,x"], "--hidden: 'x' is not a whole number"),

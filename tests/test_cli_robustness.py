@@ -366,3 +366,25 @@ def test_saved_files_get_the_umasks_mode_or_keep_the_replaced_files(tmp_path, um
 def test_screenshot_refuses_a_name_that_is_not_png(capsys, tmp_path):
     err = usage_error(capsys, "screenshot", str(tmp_path / "s.jpg"), "--epochs", "1")
     assert "a PNG file's name must end in .png" in err and not (tmp_path / "s.jpg").exists()
+
+
+# --- issue 9 (newcomer): one form for a refused value -------------------------------------------------------
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("train", "--lr", "0"), "--learning-rate/--lr: '0' is not allowed; give a number greater than 0"),
+        (("train", "--lr", "-1"), "--learning-rate/--lr: '-1' is not allowed; give a number greater than 0"),
+        (("train", "--learning-rate", "nan"), "--learning-rate/--lr: 'nan' is not a finite number"),
+        (("sweep", "--lr", "0.1,-1"), "--learning-rate/--lr: '-1' is not allowed; give a number greater than 0"),
+        (
+            ("sweep", "--seeds", "2", "--hidden", "none"),
+            "--hidden: 'none' is not allowed here: each width is one hidden layer, a whole number from 1 to 1024",
+        ),
+    ],
+)
+def test_refused_values_name_the_option_and_echo_the_typed_text(capsys, argv, message):
+    """`train --lr 0` said '--learning-rate: 0.0 is not allowed' and `--lr -1` echoed '-1.0', while `--lr nan` said
+    "--learning-rate/--lr: 'nan' ..."; `sweep --hidden none` said "'none' is not a whole number". Every one now
+    names the option the same way and quotes the value as typed."""
+    err = usage_error(capsys, *argv)
+    assert len(err.splitlines()) == 2 and message in err.splitlines()[0]

@@ -174,8 +174,8 @@ def test_sweep_cancel_and_bad_input(qtbot):
         ("0.1", f"2, {MAX_UNITS + 1}", "Hidden units", f"{MAX_UNITS + 1} is not a layer size: each is from 1 to {MAX_UNITS}"),
         ("0.1", "2,,3", "Hidden units", "empty item"),
         ("0.1", "", "Hidden units", "nothing given"),
-        ("0.1, 0", "2", "Learning rates", "0 is not allowed; each is a number greater than 0"),
-        ("-1", "2", "Learning rates", "-1 is not allowed; each is a number greater than 0"),
+        ("0.1, 0", "2", "Learning rates", "'0' is not allowed; give a number greater than 0"),
+        ("-1", "2", "Learning rates", "'-1' is not allowed; give a number greater than 0"),
         ("1e999", "2", "Learning rates", "'1e999' is not a finite number"),
         ("0.1,,2", "2", "Learning rates", "empty item"),
     ]:

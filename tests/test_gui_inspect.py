@@ -1,13 +1,22 @@
 """Sample stepping and the Inspect tab in the window."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer
 from gui.inspect_view import NEXT, STEPPED, InspectView
 from gui.inspector import MAX_CELLS, MAX_WRITTEN, fmt, trace_html, written_limit
-from gui.network_views import BUILT_PER_TURN, MAX_DRAWN_EDGES, MAX_DRAWN_UNITS, MAX_LABELLED_EDGES, MAX_SHOWN_MAPS
+from gui.network_views import (
+    BUILT_PER_TURN,
+    MAX_DRAWN_EDGES,
+    MAX_DRAWN_UNITS,
+    MAX_LABELLED_EDGES,
+    MAX_SHOWN_MAPS,
+    MIN_MAP_PX,
+    NODE_SIZE,
+)
 from gui.style import unit_names
 from gui.worker import HIDDEN_AXIS, HIDDEN_POINTS, MAX_HIDDEN_MAPS
 from tests.gui_helpers import TIMEOUT_MS, assert_history_matches, assert_params_equal, open_window, reference, step
@@ -302,7 +311,7 @@ def test_the_inspect_tab_does_bounded_work_for_the_largest_networks(qtbot, hidde
     assert len(hidden_maps.plots) <= BUILT_PER_TURN  # the rest follow, a few plots in each event-loop turn
     qtbot.waitUntil(lambda: len(hidden_maps.images) == MAX_SHOWN_MAPS, timeout=TIMEOUT_MS)
     assert hidden_maps.names == [name for layer in unit_names(config.layer_sizes)[1:-1] for name in layer][:MAX_SHOWN_MAPS]
-    assert f"The first {MAX_SHOWN_MAPS} of {sum(hidden):,} hidden units'" in view.hidden_label.text()
+    assert f"The first {MAX_SHOWN_MAPS} of {sum(hidden):,} hidden units: each one's activation" in view.hidden_label.text()
     for image, data in zip(hidden_maps.images, maps):
         np.testing.assert_array_equal(image.image, data)
     plots, edges = list(hidden_maps.plots), [edge for *_, edge in diagram.edges]
@@ -334,3 +343,39 @@ def test_a_summary_of_weights_near_the_float_limit_says_their_norm_without_overf
     text = matrix(np.full((10, 10), 1e308), title="W")
     assert "norm inf" in text  # the norm, 1e309, is past the limit: said as inf, with no warning (warnings are errors here)
     assert "norm 1.0000e+307" in matrix(np.full((10, 10), 1e306))  # 10 × 1e306, exactly, where squaring overflows
+
+
+def test_big_networks_keep_the_maps_readable_and_the_more_labels_inside_the_diagram(qtbot):
+    """Issue 9 (newcomer): with hidden layers 1024 × 8 at 1366×768 the nine hidden-unit maps were ~15 px high
+    with their "0 1" ticks running together, and the diagram's "⋮ 1,020 more" labels were cut off at its
+    bottom and ran into each other. Each map keeps a readable size, only the outer maps carry ticks, and the
+    labels lie inside the diagram, below the nodes, apart."""
+    config = TrainConfig(hidden=(1024,) * 8)
+    trainer = Trainer(config)
+    view = InspectView()
+    qtbot.addWidget(view)
+    view.resize(1340, 640)
+    view.show()
+    maps = np.random.default_rng(0).random((MAX_HIDDEN_MAPS, len(HIDDEN_AXIS), len(HIDDEN_AXIS)))
+    view.show_state(trainer.inspect_sample(0), trainer.params, 0, 0, maps, config)
+    hidden_maps, diagram = view.hidden_maps, view.diagram
+    qtbot.waitUntil(lambda: len(hidden_maps.images) == MAX_SHOWN_MAPS, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: hidden_maps.plots[-1].vb.height() > 0, timeout=TIMEOUT_MS)
+    assert all(p.vb.height() >= MIN_MAP_PX * 0.75 for p in hidden_maps.plots)
+    columns = 3
+    for k, plot in enumerate(hidden_maps.plots[:MAX_SHOWN_MAPS]):
+        assert plot.getAxis("left").style["showValues"] == (k % columns == 0)
+        assert plot.getAxis("bottom").style["showValues"] == (k >= MAX_SHOWN_MAPS - columns)
+    assert "units'" not in view.hidden_label.text()
+    more = diagram.more_labels
+    assert len(more) == len(config.hidden)
+    assert [label.toPlainText() for label in more] == ["⋮\n+1,020"] * len(config.hidden)
+    qtbot.waitUntil(lambda: diagram.getPlotItem().vb.height() > 100, timeout=TIMEOUT_MS)
+    bounds = diagram.getPlotItem().vb.sceneBoundingRect()
+    lowest = min(float(pos[:, 1].min()) for pos in diagram.positions)
+    lowest_node = diagram.getPlotItem().vb.mapViewToScene(pg.Point(0.0, lowest)).y()
+    rects = [label.sceneBoundingRect() for label in more]
+    for k, rect in enumerate(rects):
+        assert bounds.adjusted(-1, -1, 1, 1).contains(rect), (rect, bounds)
+        assert rect.top() >= lowest_node + NODE_SIZE / 2 - 1
+        assert not any(rect.intersects(other) for other in rects[k + 1 :])

@@ -94,8 +94,8 @@ def test_the_window_reads_hidden_layers_by_the_same_rule(qtbot):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("0.1, 0", "0 is not allowed; each is a number greater than 0"), ("-1", "-1 is not allowed; each is a number greater"),
-     ("1e-400", "0 is not allowed"), ("nan", "'nan' is not a finite number"), ("0.1,inf", "'inf' is not a finite number"),
+    [("0.1, 0", "'0' is not allowed; give a number greater than 0"), ("-1", "'-1' is not allowed; give a number greater"),
+     ("1e-400", "'1e-400' is not allowed"), ("nan", "'nan' is not a finite number"), ("0.1,inf", "'inf' is not a finite number"),
      ("0.1,x", "'x' is not a number"), ("0.1,,2", "'0.1,,2' has an empty item"), ("", "nothing given")],
 )  # fmt: skip
 def test_learning_rates_are_positive_finite_numbers(text, message):
