@@ -47,6 +47,7 @@ from engine.compare import (
 )
 
 from .controls import LogSpinBox
+from .curves import LogAxis
 from .figures import RUN_COLORS, X_LABELS
 from .legends import LegendRow
 from .threads import RequestThread
@@ -312,7 +313,7 @@ class CompareView(QWidget):
         self.base_label = QLabel()
         self.base_label.setWordWrap(True)
 
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"left": LogAxis("left")})  # labels that never crowd
         self.plot.setObjectName("comparePlot")
         item = self.plot.getPlotItem()
         item.setLogMode(y=True)

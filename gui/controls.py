@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QPoint, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -99,6 +99,10 @@ class LogSpinBox(QDoubleSpinBox):
         rule = self.range_text()
         self._show_problem(None if good else f"{rule[0].upper()}{rule[1:]}, e.g. 0.1 or 1e-3")
 
+    def has_bad_text(self) -> bool:
+        """Text is being typed that is not (yet) an acceptable value."""
+        return self._typed is not None
+
     def _editing_finished(self) -> None:
         typed, self._typed = self._typed, None
         if typed is None:
@@ -142,7 +146,45 @@ def _error_label(name: str) -> QLabel:
     return label
 
 
+class FloatingError(QLabel):
+    """A field's red message that moves nothing: floated over the form just below `anchor` (not in the layout),
+    and gone after HIDE_MS or as soon as the next valid edit is made (`ControlPanel._edited`)."""
+
+    HIDE_MS = 8000
+
+    def __init__(self, name: str, anchor: QWidget, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.anchor = anchor
+        self.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; background: #fff5f5; border: 1px solid {ERROR_COLOR};"
+                           " border-radius: 3px; padding: 2px 4px; }")  # fmt: skip
+        self.setWordWrap(True)
+        self.hide()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(self.HIDE_MS)
+        self.timer.timeout.connect(self.hide)
+
+    def say(self, text: str) -> None:
+        self.setText(text)
+        if not text:
+            self.timer.stop()
+            self.hide()
+            return
+        parent = self.parentWidget()
+        top = self.anchor.mapTo(parent, QPoint(0, self.anchor.height() + 2)).y()
+        left = 4
+        width = max(80, parent.width() - 2 * left)
+        self.setGeometry(left, top, width, self.heightForWidth(width))
+        self.raise_()
+        self.show()
+        self.timer.start()
+
+
 def _say(label: QLabel, text: str) -> None:
+    if isinstance(label, FloatingError):
+        label.say(text)
+        return
     label.setText(text)
     label.setVisible(bool(text))
 
@@ -257,7 +299,7 @@ class ControlPanel(QWidget):
         self.learning_rate_spin.setToolTip(
             "Learning rate: any number above 0 (type 1e-3 or 1e308). Arrow keys step 1-2-5. Applies from the next chunk."
         )
-        self.learning_rate_error = _error_label("learningRateError")
+        self.learning_rate_error = FloatingError("learningRateError", self.learning_rate_spin, self)
         self.learning_rate_spin.rejected.connect(lambda text: _say(self.learning_rate_error, text))
         self.loss_combo = _combo(
             LOSSES, "lossCombo", "mse: mean (y − ŷ)², updated by the gradient of ½(y − ŷ)²; bce: cross-entropy"
@@ -274,7 +316,6 @@ class ControlPanel(QWidget):
         self.shuffle_check.setObjectName("shuffleCheck")
         self.shuffle_check.setToolTip("Visit the samples in a new seeded order every epoch (sgd and minibatch)")
         form.addRow("Learning rate", self.learning_rate_spin)
-        form.addRow(self.learning_rate_error)
         form.addRow("Loss", self.loss_combo)
         form.addRow("Optimizer", self.optimizer_combo)
         form.addRow("Mode", self.mode_combo)
@@ -302,11 +343,10 @@ class ControlPanel(QWidget):
         self.stop_loss_spin.setObjectName("stopLossSpin")
         self.stop_loss_spin.setValue(DEFAULT_STOP_LOSS)
         self.stop_loss_spin.setToolTip("Loss below which training pauses")
-        self.stop_loss_error = _error_label("stopLossError")
+        self.stop_loss_error = FloatingError("stopLossError", self.stop_loss_spin, self)
         self.stop_loss_spin.rejected.connect(lambda text: _say(self.stop_loss_error, text))
         form.addRow(self.stop_epoch_check, self.stop_epoch_spin)
         form.addRow(self.stop_loss_check, self.stop_loss_spin)
-        form.addRow(self.stop_loss_error)
         layout.addWidget(stop)
         layout.addStretch(1)
 
@@ -392,6 +432,8 @@ class ControlPanel(QWidget):
         self._sync_enabled()
         if self._building:
             return
+        if not self.learning_rate_spin.has_bad_text():  # a valid edit: what was refused before is old news
+            _say(self.learning_rate_error, "")
         try:
             hidden = parse_hidden(self.hidden_edit.text())
         except ValueError as err:
@@ -428,5 +470,7 @@ class ControlPanel(QWidget):
         self.speed_label.setText("full speed" if speed is None else f"{speed:,.0f} epoch/s")
 
     def _rules_edited(self) -> None:
+        if not self.stop_loss_spin.has_bad_text():
+            _say(self.stop_loss_error, "")
         if not self._building:
             self.stopRulesChanged.emit(self.stop_rules())

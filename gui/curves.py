@@ -100,10 +100,12 @@ class PredictionPlot(pg.PlotWidget):
         dashed = pg.mkPen("#868e96", width=1, style=Qt.PenStyle.DashLine)
         for level in (0.0, 1.0):
             item.addItem(pg.InfiniteLine(pos=level, angle=0, pen=dashed, movable=False))
-        item.addItem(
-            pg.InfiniteLine(pos=0.5, angle=0, movable=False, pen=pg.mkPen("#adb5bd", width=1, style=Qt.PenStyle.DotLine),
-                            label="decision 0.5", labelOpts={"position": 0.98, "color": "#868e96", "anchors": [(1, 1), (1, 1)]})
+        self.decision_line = pg.InfiniteLine(
+            pos=0.5, angle=0, movable=False, pen=pg.mkPen("#adb5bd", width=1, style=Qt.PenStyle.DotLine),
+            label="decision 0.5", labelOpts={"position": 0.98, "color": "#868e96", "anchors": [(1, 1), (1, 1)]},
         )  # fmt: skip
+        self.decision_line.setZValue(10)  # the line and its label (a child of it) above the curves, which sit at z 0
+        item.addItem(self.decision_line)
         legend = item.addLegend(offset=(50, 1), labelTextColor="#212529", brush=pg.mkBrush(255, 255, 255, 200),
                                 verSpacing=-6)  # fmt: skip
         legend.setColumnCount(2)

@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         self.rate_label.setObjectName("rateLabel")
         for label in (self.state_label, self.epoch_label, self.loss_label, self.rate_label):
             label.setMinimumWidth(110)
+            label.setContentsMargins(6, 0, 6, 0)  # a gap between one label's text and the next's
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addWidget(self.banner, 1)  # where messages show: a message hides it until it times out
         # the size: Experiments.restore_window, within the screen

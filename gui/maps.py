@@ -17,6 +17,8 @@ MAX_ANNOTATED = 8  # write the value on every cell of matrices up to 8 x 8
 MAX_TICKED = 16  # name every row and column of matrices up to 16 units
 MAX_SHOWN = 128  # a bigger matrix is shown reduced to at most this many rows and columns (see `reduced`)
 MAX_LEVEL = 1e300  # colour scale limit: pyqtgraph computes with the levels' span, which must stay finite
+CELL_AIR_PX = 8  # at least this much of a cell beside its label's box (which has the text document's margins)
+SMALL_POINT_SIZE = 7.0  # a label that does not fit its cell in the usual font tries this one, then is left out
 
 
 class DecisionMap(pg.PlotWidget):
@@ -74,6 +76,7 @@ class UnitAxis(pg.AxisItem):
     def __init__(self, orientation: str) -> None:
         super().__init__(orientation)
         self.enableAutoSIPrefix(False)
+        self.setStyle(tickLength=0)  # no tick marks: beside a row's name and its first cell's "0.71" one reads "-0.71"
         self.names: list[str] = []
         self._name_px = 0.0
 
@@ -110,8 +113,9 @@ COLUMNS = (0, 1, 3, 4)  # the kinds' layout columns: the weights' colour bar is 
 class _LayerRow:
     """The four plots of one layer's row (W, b, ∂L/∂W, ∂L/∂b), built once and shown for any layer."""
 
-    def __init__(self, font: QFont) -> None:
+    def __init__(self, font: QFont, small_font: QFont) -> None:
         self.font = font
+        self.small_font = small_font
         self.plots: list[pg.PlotItem] = []
         self.images: list[pg.ImageItem] = []
         self.pools: list[list[pg.TextItem]] = [[], [], [], []]  # every text item made for each plot
@@ -191,6 +195,8 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         self._gradient: Params = []
         self._font = QFont()
         self._font.setPointSizeF(8.5)
+        self._small_font = QFont(self._font)
+        self._small_font.setPointSizeF(SMALL_POINT_SIZE)
         self._wheel = 0  # wheel angle not yet turned into a layer
         self.layer_bar = QScrollBar(Qt.Orientation.Vertical)
         self.layer_bar.setObjectName("weightsLayerBar")
@@ -247,7 +253,9 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
             return
         self.shown = shown
         while len(self.rows) < shown:
-            self.rows.append(_LayerRow(self._font))
+            self.rows.append(_LayerRow(self._font, self._small_font))
+            for plot in self.rows[-1].plots:  # a cell's label is chosen from its width: again when that changes
+                plot.getViewBox().sigResized.connect(self._redraw)
             self.colorbar.setImageItem([image for row in self.rows for image in row.images[:2]])
             self.grad_colorbar.setImageItem([image for row in self.rows for image in row.images[2:]])
         self.ci.clear()  # keeps the items: they are placed again
@@ -283,6 +291,10 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
             text = f"layer {shown[0] + 1} of {self.n_layers}"
         self.layer_bar.setToolTip(f"Showing {text}: scroll (or turn the wheel over the weights) for the others")
         self.layersShown.emit(text)
+
+    def _redraw(self) -> None:
+        self._draw(self._params, 0, self.level, _short)
+        self._draw(self._gradient, 2, self.grad_level, _tiny)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -335,20 +347,60 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         for row, layer in zip(self.rows, self.shown_layers()):
             W, b = params[layer]
             for col, matrix in ((first_col, W), (first_col + 1, b.reshape(-1, 1))):
-                self._show(matrix, row.images[col], row.cells[col], level, number)
+                self._show(matrix, row.images[col], row.cells[col], level, number, row)
 
     @staticmethod
-    def _show(matrix: np.ndarray, image: pg.ImageItem, cells: list[pg.TextItem], level: float, number) -> None:
+    def _show(matrix: np.ndarray, image: pg.ImageItem, cells: list[pg.TextItem], level: float, number, row) -> None:
         shown = reduced(matrix)  # a big layer's 1024 x 1024 weights would cost the window ~30 ms a draw
         if not (np.isfinite(shown).all() and np.abs(shown).max(initial=0.0) <= level):
             shown = np.clip(np.nan_to_num(shown, nan=0.0), -level, level)
         image.setImage(shown, autoLevels=False, levels=(-level, level))  # same shape: the rect set in show_layer holds
+        if not cells:
+            return
+        fonts = (row.font, row.small_font)
+        metrics = [QFontMetricsF(font) for font in fonts]
+        box = 2 * cells[0].textItem.document().documentMargin() + CELL_AIR_PX  # around the text: margins and air
+        room = _cell_width_px(image) - box
         for text, value in zip(cells, matrix.ravel()):
-            label, color = number(value), ("#f8f9fa" if abs(value) > 0.6 * level else "#212529")
+            label, small = _fitting(_labels(value, number), metrics, room)
+            color = "#f8f9fa" if abs(value) > 0.6 * level else "#212529"
+            if text.textItem.font() != fonts[small]:
+                text.setFont(fonts[small])
             if label != text.textItem.toPlainText():  # repaint only the cells whose text changed
                 text.setText(label)
             if color != text.color.name():
                 text.setColor(color)
+
+
+def _cell_width_px(image: pg.ImageItem) -> float:
+    """How wide one column of `image` (one unit wide in its view) is on screen; 0 before it is laid out."""
+    vb = image.getViewBox()
+    if vb is None:
+        return 0.0
+    x0, x1 = vb.viewRange()[0]
+    return vb.width() / (x1 - x0) if x1 > x0 else 0.0
+
+
+def _labels(value: float, number) -> list[str]:
+    """`number(value)`, then ever shorter ways to write it (fewer digits) for a cell too narrow for it."""
+    labels = [number(value)]
+    if value == 0 or not np.isfinite(value):
+        return labels
+    shorter = [f"{value:.{d}g}" for d in (2, 1)] + [_compact(value, d) for d in (2, 1)]
+    for text in shorter:
+        if "e+" not in text and len(text) < len(labels[-1]):
+            labels.append(text)
+    return labels
+
+
+def _fitting(labels: list[str], metrics: list[QFontMetricsF], room: float) -> tuple[str, int]:
+    """The first of `labels` whose text is at most `room` pixels wide in one of the fonts of `metrics` (the first
+    such font's index), else "" (the cell's colour and the Inspect tab still tell the value)."""
+    for label in labels:  # every digit that fits, in the smaller font if need be, rather than fewer digits
+        for i, m in enumerate(metrics):
+            if m.horizontalAdvance(label) <= room:
+                return label, i
+    return "", 0
 
 
 def image_rect(axis: np.ndarray) -> QRectF:

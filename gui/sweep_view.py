@@ -34,6 +34,7 @@ from engine import OPTIMIZERS, TrainConfig, parsing
 from engine.config import MAX_UNITS, ConfigError
 from engine.sweep import MAX_RUNS, SweepResult, SweepSpec, run_sweep
 
+from .curves import LogAxis
 from .legends import LegendRow
 from .threads import RequestThread
 
@@ -206,7 +207,7 @@ class SweepView(QWidget):
         self.hist_curve = hi.plot(stepMode="center", fillLevel=0, brush=(25, 113, 194, 120), pen=pg.mkPen("#1971c2"))
         hi.setRange(xRange=(0, self.epochs_spin.value()), yRange=(0, 10), padding=0)  # readable axes before a sweep
 
-        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot = pg.PlotWidget(axisItems={"left": LogAxis("left")})  # labels that never crowd
         self.scatter_plot.setObjectName("sweepSeeds")
         self.scatter_plot.setToolTip("Final loss of every seed, coloured by outcome. Click a seed to load its run.")
         sp = self.scatter_plot.getPlotItem()

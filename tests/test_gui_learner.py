@@ -156,3 +156,86 @@ def test_heatmap_cell_labels_are_short_and_fit_their_cells(qtbot):
                 cell_px = vb.width() / (x1 - x0)
                 # "-5.3e-08" was 54 px wide in a 55 px cell: now some air on each side
                 assert text.textItem.boundingRect().width() + 8 <= cell_px, (text.textItem.toPlainText(), cell_px)
+
+
+def _cells_fit(heatmaps) -> list[str]:
+    """Every heatmap label on show, after checking that it fits its cell with air on both sides."""
+    labels = []
+    for texts in heatmaps.texts + heatmaps.grad_texts:
+        for cells in texts:
+            for text in cells:
+                vb = text.getViewBox()
+                x0, x1 = vb.viewRange()[0]
+                cell_px = vb.width() / (x1 - x0)
+                label = text.textItem.toPlainText()
+                assert text.textItem.boundingRect().width() + 8 <= cell_px, (label, cell_px)
+                labels.append(label)
+    return labels
+
+
+def test_heatmap_labels_fit_narrow_cells_and_no_tick_mark_reads_as_a_minus(qtbot):
+    window = open_window(qtbot, TrainConfig(hidden=(3,), learning_rate=0.7))
+    window.resize(1366, 768)
+    step(qtbot, window, 1)
+    heatmaps = window.heatmaps
+    for row in heatmaps.rows[: heatmaps.shown]:
+        for plot in row.plots:
+            for side in ("left", "bottom"):
+                assert plot.getAxis(side).style["tickLength"] == 0  # a tick beside "0.71" read as "-0.71"
+    (W1, b1), (_, b2) = window.params()
+    for w2, gradient in (([0.71, -0.5, 0.33], 0.026), ([16.02, -15.65, -5.33], 0.0263), ([-1234.5, 99.99, -0.004], -7.5e-9)):
+        params = [(W1, b1), (np.array([w2]), b2)]
+        heatmaps.set_params(params)
+        heatmaps.set_gradient([(np.full_like(W, gradient), np.full_like(b, gradient)) for W, b in params], "test")
+        labels = _cells_fit(heatmaps)
+        assert all(label == "" or label.lstrip("-")[0].isdigit() for label in labels), labels
+        w2_labels = [t.textItem.toPlainText() for t in heatmaps.texts[1][0]]
+        assert [label.startswith("-") for label in w2_labels if label] == [v < 0 for v, label in zip(w2, w2_labels) if label]
+    window.resize(900, 600)  # narrower cells: shorter labels (or smaller, or none), never spilling
+    qtbot.waitUntil(lambda: heatmaps.width() < 700, timeout=TIMEOUT_MS)
+    _cells_fit(heatmaps)
+
+
+def test_refused_learning_rate_message_moves_nothing_and_goes_away(qtbot):
+    window = open_window(qtbot)
+    controls = window.controls
+    spin, error = controls.learning_rate_spin, controls.learning_rate_error
+    below = [controls.loss_combo.geometry(), controls.optimizer_combo.geometry()]
+    spin.selectAll()
+    qtbot.keyClicks(spin, "abc")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert error.isVisibleTo(window) and "Kept 0.1" in error.text()
+    assert [controls.loss_combo.geometry(), controls.optimizer_combo.geometry()] == below  # pushed down 34 px before
+    assert error.geometry().top() >= spin.mapTo(controls, spin.rect().bottomLeft()).y()  # below the field, over the form
+    controls.seed_spin.setValue(controls.seed_spin.value() + 1)  # the next valid edit: the old refusal is old news
+    assert not error.isVisibleTo(window)
+    spin.selectAll()
+    qtbot.keyClicks(spin, "-1")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert error.isVisibleTo(window) and error.timer.isActive() and error.timer.interval() == error.HIDE_MS
+    error.timer.setInterval(1)
+    error.timer.start()  # left alone, it goes after a few seconds
+    qtbot.waitUntil(lambda: not error.isVisibleTo(window), timeout=TIMEOUT_MS)
+
+
+def test_sweep_and_compare_log_axes_never_crowd(qtbot):
+    window = open_window(qtbot)
+    for plot in (window._view("sweep").scatter_plot, window._view("compare").plot):
+        axis = plot.getPlotItem().getAxis("left")
+        assert isinstance(axis, LogAxis) and axis.logMode, plot.objectName()  # "0.1 0.09 … 0.05" stacked before
+        for low, high, size in ((-1.3, -1, 150), (-2.05, -1.95, 200), (-4, 0, 160)):
+            assert _label_gaps_px(axis, low, high, size).min() >= LogAxis.MIN_GAP_PX - 1e-9, (plot.objectName(), low, high)
+
+
+def test_decision_label_over_curves_and_status_labels_apart(qtbot):
+    window = open_window(qtbot)
+    plot = window.curves.prediction_plot
+    assert all(plot.decision_line.zValue() > curve.zValue() for curve in plot.curves)
+    window.resize(1366, 768)
+    window.epoch_label.setText("Epoch 0 · after sample 1 of 4 of epoch 1")
+    window.loss_label.setText("Loss –")
+    qtbot.waitUntil(lambda: window.epoch_label.width() >= window.epoch_label.sizeHint().width(), timeout=TIMEOUT_MS)
+    epoch, loss = window.epoch_label, window.loss_label
+    epoch_text_end = epoch.x() + epoch.contentsMargins().left() + epoch.fontMetrics().horizontalAdvance(epoch.text())
+    loss_text_start = loss.x() + loss.contentsMargins().left()
+    assert loss_text_start - epoch_text_end >= 8  # "…of epoch 1Loss –" ran together before
