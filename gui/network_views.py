@@ -24,6 +24,7 @@ NODE_SIZE = 26  # the diagram's node diameter in pixels
 MORE_POINTS = 7.5  # the font size of the diagram's "⋮ +N" labels, under a layer's units not drawn
 MIN_MAP_PX = 44  # the smallest side of a hidden-unit map's image in pixels: smaller ones do not read
 MAP_TITLE_PX, MAP_AXIS_PX = 22, 52  # a map's title above it; the outer maps' axis (ticks and label) below them
+MAP_LEFT_AXIS_PX = 44  # room for a map's tick values and axis label, on every map alike
 DARK_FILL = 0.179  # below this luminance white text contrasts more than black (WCAG contrast ratios)
 
 
@@ -244,6 +245,9 @@ class HiddenUnitMaps(pg.GraphicsLayoutWidget):
                 axis.setStyle(showValues=outer[side])
                 axis.setLabel(label)
                 axis.showLabel(outer[side])  # the inner maps keep their label, hidden
+            # every map's left axis takes the same room, shown or not, so the maps of a row are as large (a row's
+            # bottom axes are alike already: all outer or all inner)
+            plot.getAxis("left").setWidth(MAP_LEFT_AXIS_PX)
             self.ci.addItem(plot, row=k // columns, col=k % columns)
         self.setMinimumHeight(rows * (MIN_MAP_PX + MAP_TITLE_PX) + MAP_AXIS_PX)  # every map keeps a readable size
         self.colorbar.setImageItem(self.images)
