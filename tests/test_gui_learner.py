@@ -189,7 +189,9 @@ def test_heatmap_labels_fit_narrow_cells_and_no_tick_mark_reads_as_a_minus(qtbot
         heatmaps.set_gradient([(np.full_like(W, gradient), np.full_like(b, gradient)) for W, b in params], "test")
         labels = _cells_fit(heatmaps)
         assert all(label == "" or label.lstrip("-")[0].isdigit() for label in labels), labels
-        w2_labels = [t.textItem.toPlainText() for t in heatmaps.texts[1][0]]
+        heatmaps.layer_bar.setValue(heatmaps.n_layers - heatmaps.shown)  # W⁽²⁾ on show, however many rows fit
+        w2_texts = dict(zip(heatmaps.shown_layers(), heatmaps.texts))[1][0]
+        w2_labels = [t.textItem.toPlainText() for t in w2_texts]
         assert [label.startswith("-") for label in w2_labels if label] == [v < 0 for v, label in zip(w2, w2_labels) if label]
     window.resize(900, 600)  # narrower cells: shorter labels (or smaller, or none), never spilling
     qtbot.waitUntil(lambda: heatmaps.width() < 700, timeout=TIMEOUT_MS)
