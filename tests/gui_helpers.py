@@ -70,3 +70,21 @@ def assert_history_matches(window: MainWindow, loss: np.ndarray, predictions: np
         block = rows[first[i] - 1 : last[i]]
         np.testing.assert_array_equal(mins[i], block.min(axis=0))
         np.testing.assert_array_equal(maxs[i], block.max(axis=0))
+
+
+def run_sweep(qtbot, window: MainWindow, seeds: int, epochs: int, learning_rates: str | None = None, hidden: str | None = None):
+    """Run a sweep from the Sweep tab (its own learning rates and hidden widths unless given) with the Run
+    button, wait until it is complete and return the tab."""
+    from PySide6.QtCore import Qt
+
+    window.tabs.setCurrentWidget(window.sweep_view)
+    view = window.sweep_view
+    view.seeds_spin.setValue(seeds)
+    if learning_rates is not None:
+        view.lr_edit.setText(learning_rates)
+    if hidden is not None:
+        view.hidden_edit.setText(hidden)
+    view.epochs_spin.setValue(epochs)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.result is not None and view.result.complete, timeout=TIMEOUT_MS)
+    return view

@@ -17,6 +17,7 @@ from tests.gui_helpers import (
     full_speed,
     open_window,
     reference,
+    run_sweep,
     step,
     wait_epoch,
     wait_state,
@@ -442,12 +443,7 @@ def test_a_sweep_run_says_loaded_only_once_loaded(qtbot, monkeypatch):
 
     window = open_window(qtbot)
     step(qtbot, window, 3)
-    window.tabs.setCurrentWidget(window.sweep_view)
-    view = window.sweep_view
-    view.seeds_spin.setValue(2)
-    view.epochs_spin.setValue(50)
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.result is not None and view.result.complete, timeout=TIMEOUT_MS)
+    view = run_sweep(qtbot, window, seeds=2, epochs=50)
     seen = []
 
     def ask(self):

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from engine import TrainConfig, Trainer
 from engine.compare import Comparison, describe_duplicates, duplicate_runs, updates_per_epoch
 from engine.config import MAX_UNITS
-from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
+from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, run_sweep, step
 
 
 def open_compare(qtbot, config=None):
@@ -119,14 +119,7 @@ def test_compare_follows_the_train_tab_network(qtbot):
 
 def test_sweep_tab_runs_shows_and_loads_a_run(qtbot):
     window = open_window(qtbot)
-    window.tabs.setCurrentWidget(window.sweep_view)
-    view = window.sweep_view
-    view.seeds_spin.setValue(40)
-    view.lr_edit.setText("0.5, 2")
-    view.hidden_edit.setText("2, 3")
-    view.epochs_spin.setValue(1500)
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
+    view = run_sweep(qtbot, window, seeds=40, epochs=1500, learning_rates="0.5, 2", hidden="2, 3")
     result = view.result
     assert len(result) == 160 and result.complete and view.progress.value() == 160
     # heatmap: fraction solved per (hidden, learning rate)
@@ -153,12 +146,7 @@ def test_sweep_heatmap_is_empty_with_a_hint_before_any_sweep(qtbot):
     view = window.sweep_view
     assert view.heat_image.image is None  # it was a solid square reading as "0 solved"
     assert view.heat_hint.isVisible() and "Run a sweep" in view.heat_hint.toPlainText()
-    view.seeds_spin.setValue(4)
-    view.lr_edit.setText("0.5")
-    view.hidden_edit.setText("2")
-    view.epochs_spin.setValue(100)
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
+    run_sweep(qtbot, window, seeds=4, epochs=100, learning_rates="0.5", hidden="2")
     assert view.heat_image.image is not None and not view.heat_hint.isVisible()
 
 
@@ -258,15 +246,9 @@ def test_legend_row_wraps_its_entries_to_the_plot_width(qtbot):
 def test_sweep_tab_at_1366x768_legend_hides_no_seed_and_heatmap_labels_fit(qtbot):
     window = open_window(qtbot)
     window.resize(*SMALL_SCREEN)
-    window.tabs.setCurrentWidget(window.sweep_view)
-    view = window.sweep_view
     learning_rates = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30]
-    view.seeds_spin.setValue(5)
-    view.lr_edit.setText(", ".join(f"{lr:g}" for lr in learning_rates))
-    view.hidden_edit.setText("2, 3")
-    view.epochs_spin.setValue(300)
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.result is not None, timeout=TIMEOUT_MS)
+    view = run_sweep(qtbot, window, seeds=5, epochs=300, learning_rates=", ".join(f"{lr:g}" for lr in learning_rates),
+                     hidden="2, 3")  # fmt: skip
     result = view.result
     qtbot.waitUntil(lambda: assert_legend_beside_data(view.scatter_plot), timeout=TIMEOUT_MS)
     counts = {name: int(np.sum(result.outcome == name)) for name in set(result.outcome)}

@@ -4,14 +4,13 @@ Discard goes ahead; Save saves first, then goes ahead."""
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from engine import TrainConfig, Trainer
 from engine.experiment import Experiment, load_experiment, save_experiment
 from engine.history import History
 from gui.experiments import SUFFIX, Experiments, Replace
-from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step
+from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, run_sweep, step
 
 Button = QMessageBox.StandardButton
 OTHER = TrainConfig(seed=7, learning_rate=0.3)
@@ -129,15 +128,7 @@ def test_restore_notebook_defaults_over_unsaved_work_asks_first(qtbot, answer):
 def swept(qtbot):
     """A window with a small sweep done and 12 unsaved epochs in the Train tab."""
     window = unsaved_window(qtbot)
-    window.tabs.setCurrentWidget(window.sweep_view)
-    view = window.sweep_view
-    view.seeds_spin.setValue(4)
-    view.lr_edit.setText("0.5")
-    view.hidden_edit.setText("3")
-    view.epochs_spin.setValue(200)
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.result is not None and view.result.complete, timeout=TIMEOUT_MS)
-    return window, view
+    return window, run_sweep(qtbot, window, seeds=4, epochs=200, learning_rates="0.5", hidden="3")
 
 
 @pytest.mark.parametrize("button", [Button.Cancel, Button.Discard, Button.Save], ids=["cancel", "discard", "save"])
