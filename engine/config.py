@@ -12,6 +12,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+from .features import DEFAULT_FEATURES, FEATURES
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("mse", "bce")
 MODES = ("sgd", "minibatch", "batch")
@@ -22,9 +24,10 @@ MAX_HIDDEN_LAYERS = 8
 MAX_UNITS = 1024
 MAX_BATCH_SIZE = 1 << 20
 MAX_SEED = 2**32 - 1  # np.random.seed accepts 0 .. 2**32 - 1
+MAX_REGULARISATION = 10.0  # λ for L1 and L2; beyond this the penalty swamps any loss
 
 # Fields that define the network function or its starting point: changing one restarts training.
-STRUCTURAL_FIELDS = ("hidden", "activation", "init", "seed")
+STRUCTURAL_FIELDS = ("features", "hidden", "activation", "init", "seed")
 
 
 def _is_int(value: Any) -> bool:
@@ -64,6 +67,8 @@ class TrainConfig:
     seed: seeds the initial weights and the shuffle order, 0 <= seed < 2**32.
     optimizer: ``"sgd"`` (the notebook's rule), ``"momentum"`` or ``"adam"``.
     momentum, beta1, beta2, eps: optimizer coefficients (PyTorch's names and defaults).
+    features: the network's inputs, names from `engine.features.FEATURES`, kept in the registry's order.
+    l2, l1: regularisation rates λ >= 0 on the weights (not the biases); 0 turns each off.
     """
 
     hidden: tuple[int, ...] = (2,)
@@ -80,6 +85,9 @@ class TrainConfig:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    l2: float = 0.0
+    l1: float = 0.0
 
     def __post_init__(self) -> None:
         hidden = self.hidden
@@ -130,10 +138,25 @@ class TrainConfig:
             raise _fail("eps", self.eps, "it must be a finite number > 0")
         object.__setattr__(self, "eps", float(self.eps))
 
+        features = self.features
+        if isinstance(features, str) or not hasattr(features, "__iter__"):
+            raise _fail("features", features, "give a sequence of feature names such as ('x1', 'x2')")
+        features = tuple(features)
+        unknown = any(not isinstance(f, str) or f not in FEATURES for f in features)
+        if not features or unknown or len(set(features)) != len(features):
+            raise _fail("features", self.features, "give one or more different names of " + ", ".join(FEATURES))
+        object.__setattr__(self, "features", tuple(f for f in FEATURES if f in features))
+
+        for field in ("l2", "l1"):
+            value = getattr(self, field)
+            if not _is_real(value) or not 0.0 <= value <= MAX_REGULARISATION:
+                raise _fail(field, value, f"it must be a number from 0 to {MAX_REGULARISATION:g}")
+            object.__setattr__(self, field, float(value))
+
     @property
     def layer_sizes(self) -> tuple[int, ...]:
-        """Units per layer from input to output: ``(2, *hidden, 1)``."""
-        return (2, *self.hidden, 1)
+        """Units per layer from input to output: ``(len(features), *hidden, 1)``."""
+        return (len(self.features), *self.hidden, 1)
 
     @property
     def effective_batch_size(self) -> int:
@@ -181,6 +204,7 @@ class TrainConfig:
         """JSON-ready dictionary of every field (``hidden`` as a list)."""
         data = dataclasses.asdict(self)
         data["hidden"] = list(self.hidden)
+        data["features"] = list(self.features)
         return data
 
     @classmethod
@@ -195,6 +219,8 @@ class TrainConfig:
         values = dict(data)
         if isinstance(values.get("hidden"), list):
             values["hidden"] = tuple(values["hidden"])
+        if isinstance(values.get("features"), list):
+            values["features"] = tuple(values["features"])
         return cls(**values)
 
     def structural_change(self, other: TrainConfig) -> list[str]:
