@@ -38,6 +38,40 @@ FEATURES: dict[str, Feature] = {
 DEFAULT_FEATURES = ("x1", "x2")
 
 
+# How people write features, normalised by `_key`: the registry's names, the labels, and the usual spellings.
+_SUBSCRIPTS = str.maketrans({"₁": "1", "₂": "2", "²": "^2", "·": "*", "×": "*", "⋅": "*"})
+_ALIASES = {
+    "x1^2": "x1sq",
+    "x1**2": "x1sq",
+    "x1*x1": "x1sq",
+    "x1x1": "x1sq",
+    "x2^2": "x2sq",
+    "x2**2": "x2sq",
+    "x2*x2": "x2sq",
+    "x2x2": "x2sq",
+    "x1*x2": "x1x2",
+    "x2*x1": "x1x2",
+    "x2x1": "x1x2",
+    "sin(x1)": "sinx1",
+    "sin(x2)": "sinx2",
+}
+
+
+def _key(text: str) -> str:
+    return "".join(text.translate(_SUBSCRIPTS).lower().split())
+
+
+def feature_name(text: str) -> str:
+    """The registry name of one feature as typed: 'x1x2', 'X1*x2', 'x₁·x₂', 'x1^2', 'x1²', 'sin(x1)', 'sin x1'
+    (case and spaces ignored). Raises `ValueError` naming what was typed and listing the valid names. A list of
+    features is read by `engine.parsing` (its list rule) with this for each item."""
+    key = _key(text)
+    name = key if key in FEATURES else _ALIASES.get(key)
+    if name is None:
+        raise ValueError(f"{text.strip()!r} is not a feature; choose from {', '.join(FEATURES)}")
+    return name
+
+
 def is_identity(features: tuple[str, ...]) -> bool:
     """True when the features are the raw inputs (x1, x2): no transform is needed."""
     return tuple(features) == DEFAULT_FEATURES
