@@ -4,14 +4,16 @@
 """
 
 from .config import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, TrainConfig
+from .datasets import XOR_INPUTS, XOR_TARGETS
 from .history import History
 from .network import Layout, Params
-from .trainer import XOR_INPUTS, XOR_TARGETS, Chunk, Trainer, TrainerState, decision_grid, warm_up
+from .trainer import METRIC_COLUMNS, Chunk, Trainer, TrainerState, decision_grid, warm_up
 
 __all__ = [
     "ACTIVATIONS",
     "INITS",
     "LOSSES",
+    "METRIC_COLUMNS",
     "MODES",
     "OPTIMIZERS",
     "XOR_INPUTS",

@@ -2,8 +2,7 @@
 
 SIGMOID, TANH, RELU = 0, 1, 2
 MSE, BCE = 0, 1
-OPT_SGD, OPT_MOMENTUM, OPT_ADAM = 0, 1, 2
+OPT_SGD, OPT_MOMENTUM, OPT_ADAM = 0, 1, 2  # kernel steps (`engine._kernels.apply_update`); names: `engine.optimizers`
 
 ACTIVATION_CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
 LOSS_CODES = {"mse": MSE, "bce": BCE}
-OPTIMIZER_CODES = {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "adam": OPT_ADAM}

@@ -18,17 +18,19 @@ RELATIVE_FLOOR = 1e-8
 class SampleTrace:
     """One sample through the network, as the notebook writes it.
 
-    index: the sample's row in the training data (None for another input). applied: the update was made
+    index: the sample's row in the training points (None for another point). x: the raw point (x1, x2), (2,);
+    features_in: the feature vector the network was fed, (len(config.features),). applied: the update was made
     (a sample step); otherwise it shows what the update would be. n_samples: samples in an epoch.
     epoch, samples_done: where training stood at the weights before the update (params_before): `epoch`
     epochs completed, then `samples_done` samples of epoch ``epoch + 1``; a sample step's sample is sample
     ``samples_done + 1`` of epoch ``epoch + 1``, and `after` is where it left training. next_up: an
     inspection of the sample the next sample step trains (its update is exactly that step's).
     z, a, delta: per layer after the input (hidden layers, then the output), each (units,).
-    grads: per layer (∂W (out, in), ∂b (out, 1)) of `objective`.
+    grads: per layer (∂W (out, in), ∂b (out, 1)) of `objective`: the gradient the update uses, the regularisers'
+    λ2·W + λ1·sign(W) included.
     fd_grads: the same by central finite differences (None for networks over MAX_FD_PARAMS parameters).
     loss: the reported loss, (y - ŷ)² for mse; objective: what the update descends, ½(y - ŷ)² for mse,
-    the cross-entropy for bce.
+    the cross-entropy for bce, plus the penalty (λ2/2)·Σw² + λ1·Σ|w| when the config regularises.
     """
 
     index: int | None
@@ -50,6 +52,7 @@ class SampleTrace:
     epoch: int = 0
     samples_done: int = 0
     next_up: bool = False
+    features_in: np.ndarray | None = None
 
     @property
     def after(self) -> tuple[int, int]:

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codes import ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES
 from .config import TrainConfig
+from .datasets import Dataset, make_dataset
+from .features import feature_matrix
 from .inspect import FD_STEP, MAX_FD_PARAMS, SampleTrace
+from .kernel_args import KernelSettings, encode
 from .network import Layout, Params, initial_theta
 
-XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
-for _arr in (XOR_INPUTS, XOR_TARGETS):
-    _arr.flags.writeable = False
+# A row of History and of `Chunk.rows()`: these four columns, then the recorded predictions (if any).
+METRIC_COLUMNS = ("loss", "test_loss", "train_accuracy", "test_accuracy")
 
-MAX_CHUNK_EPOCHS = 10_000_000  # one run() call allocates (n_epochs, 1 + n_samples) float64
+MAX_CHUNK_EPOCHS = 10_000_000  # one run() call allocates (n_epochs, 4 + n_predictions) float64
 _SHUFFLE_SLAB = 1 << 16  # epochs of shuffle orders drawn per kernel call
 
 
@@ -40,11 +40,13 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
 class Chunk:
     """What one `Trainer.run` call trained. Arrays are read-only.
 
-    epochs: (n,) 1-based epoch numbers. loss: (n,) epoch losses. predictions: (n, n_samples) every
-    sample's ŷ in dataset order (for XOR the 4 inputs (0,0), (0,1), (1,0), (1,1)), from the forward pass
-    that the epoch's loss comes from. diverged: the last epoch's loss is not finite (or training had
-    already diverged, and the chunk is empty). reached_target: the chunk ended early because the last
-    epoch's loss fell below `run`'s ``stop_below``.
+    epochs: (n,) 1-based epoch numbers. loss: (n,) epoch losses (the training loss: the mean per-sample loss of
+    the epoch's forward passes). predictions: (n, n_train) every training point's ŷ in dataset order (for XOR
+    the 4 inputs (0,0), (0,1), (1,0), (1,1)), from the forward pass that the epoch's loss comes from, when the
+    data `records_predictions`; (n, 0) otherwise. metrics: (n, 3) test loss, train accuracy, test accuracy at
+    each epoch's final weights (`METRIC_COLUMNS[1:]`; the test columns are NaN without a test set).
+    diverged: the last epoch's loss is not finite (or training had already diverged, and the chunk is empty).
+    reached_target: the chunk ended early because the last epoch's loss fell below `run`'s ``stop_below``.
     """
 
     epochs: np.ndarray
@@ -52,9 +54,26 @@ class Chunk:
     predictions: np.ndarray
     diverged: bool
     reached_target: bool = False
+    metrics: np.ndarray = dataclasses.field(default_factory=lambda: _readonly(np.empty((0, 3))))
 
     def __len__(self) -> int:
         return len(self.epochs)
+
+    def rows(self) -> np.ndarray:
+        """History rows, (n, 4 + n_predictions): `METRIC_COLUMNS`, then the predictions."""
+        return np.column_stack([self.loss, self.metrics, self.predictions])
+
+    @staticmethod
+    def join(first: Chunk, second: Chunk) -> Chunk:
+        """`first` followed by `second` (its flags are the result's)."""
+        return Chunk(
+            epochs=_readonly(np.concatenate([first.epochs, second.epochs])),
+            loss=_readonly(np.concatenate([first.loss, second.loss])),
+            predictions=_readonly(np.concatenate([first.predictions, second.predictions])),
+            diverged=second.diverged,
+            reached_target=second.reached_target,
+            metrics=_readonly(np.concatenate([first.metrics, second.metrics])),
+        )
 
 
 @dataclass(frozen=True)
@@ -74,16 +93,19 @@ class TrainerState:
 
 
 class Trainer:
-    """Trains a network on XOR (or on given data) with the settings of a `TrainConfig`.
+    """Trains a network on a `Dataset`'s training points with the settings of a `TrainConfig`.
 
-    inputs: (n_samples, 2) and targets: (n_samples,) in [0, 1] replace the XOR data.
-    initial_params: ``[(W, b), ...]`` to start from instead of the config's initialisation.
+    data: the dataset (default: the notebook's XOR, `make_dataset()`). inputs: (n, 2) and targets: (n,) in
+    [0, 1] instead: a dataset named "custom", all of it for training. initial_params: ``[(W, b), ...]`` to start
+    from instead of the config's initialisation. Points go through the config's features
+    (`engine.features.feature_matrix`) before the network sees them.
     """
 
     def __init__(
         self,
         config: TrainConfig | None = None,
         *,
+        data: Dataset | None = None,
         inputs: np.ndarray | None = None,
         targets: np.ndarray | None = None,
         initial_params: Params | None = None,
@@ -91,14 +113,27 @@ class Trainer:
         self._config = TrainConfig() if config is None else config
         if not isinstance(self._config, TrainConfig):
             raise TypeError(f"config must be a TrainConfig, got {type(self._config).__name__}")
-        self._inputs, self._targets = _check_data(inputs, targets)
+        self._data = _check_data(data, inputs, targets)
+        self._inputs = _readonly(np.ascontiguousarray(self._data.train_inputs, dtype=np.float64))
+        self._targets = _readonly(np.ascontiguousarray(self._data.train_targets, dtype=np.float64))
+        self._test_targets = _readonly(np.ascontiguousarray(self._data.test_targets, dtype=np.float64))
+        self._records = bool(self._data.records_predictions)
+        self._shuffle_key: tuple | None = None
+        self._shuffle_value = False
         self._layout = Layout.from_sizes(self._config.layer_sizes)
+        self._featurize()
         if initial_params is None:
             self._initial_theta = initial_theta(self._config, self._layout)
         else:
             self._initial_theta = self._layout.flatten(initial_params)
         _readonly(self._initial_theta)
         self.reset()
+
+    def _featurize(self) -> None:
+        """The training and test points as the network sees them: (n, len(features)) feature matrices."""
+        features = self._config.features
+        self._train_X = _readonly(feature_matrix(self._inputs, features).copy())
+        self._test_X = _readonly(feature_matrix(self._data.test_inputs, features).copy())
 
     # --- state -----------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -119,8 +154,8 @@ class Trainer:
     def set_config(self, config: TrainConfig) -> bool:
         """Use `config` from the next epoch on. Returns True when training restarted.
 
-        learning rate, loss, mode, batch size, shuffle and optimizer settings apply live; a change of
-        hidden sizes, activation, initialisation or seed builds the new network and resets.
+        learning rate, loss, mode, batch size, shuffle, optimizer and regularisation settings apply live; a
+        change of features, hidden sizes, activation, initialisation or seed builds the new network and resets.
         """
         if not isinstance(config, TrainConfig):
             raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
@@ -128,6 +163,7 @@ class Trainer:
         self._config = config
         if structural:
             self._layout = Layout.from_sizes(config.layer_sizes)
+            self._featurize()
             self._initial_theta = _readonly(initial_theta(config, self._layout))
             self.reset()
         return bool(structural)
@@ -151,12 +187,23 @@ class Trainer:
         return self._layout
 
     @property
+    def data(self) -> Dataset:
+        """The dataset: training and test points."""
+        return self._data
+
+    @property
     def n_samples(self) -> int:
+        """Training points (samples per epoch)."""
         return self._inputs.shape[0]
 
     @property
+    def n_predictions(self) -> int:
+        """Predictions recorded per epoch: every training point's when the data `records_predictions`, else 0."""
+        return self.n_samples if self._records else 0
+
+    @property
     def inputs(self) -> np.ndarray:
-        """Training inputs, (n_samples, 2), read-only."""
+        """Training points, raw (x1, x2): (n_samples, 2), read-only."""
         return self._inputs
 
     @property
@@ -195,7 +242,7 @@ class Trainer:
         )
 
     def restore(self, state: TrainerState) -> None:
-        """Continue from `state` (taken from a trainer with the same config); raises ValueError on a mismatch."""
+        """Continue from `state` (taken from a trainer with the same config and data); raises ValueError on a mismatch."""
         n = self._layout.n_params
         for name in ("theta", "initial_theta", "opt_m", "opt_v"):
             arr = getattr(state, name)
@@ -206,6 +253,7 @@ class Trainer:
             rng.bit_generator.state = state.rng_state
         except (TypeError, ValueError, KeyError) as err:
             raise ValueError(f"the shuffle generator's state is not valid: {err}") from None
+        partial = _check_partial(state.partial, self.n_samples)
         self._initial_theta = _readonly(state.initial_theta.copy())
         self._theta = state.theta.copy()
         self._opt_m = state.opt_m.copy()
@@ -214,11 +262,11 @@ class Trainer:
         self._epoch = int(state.epoch)
         self._diverged = bool(state.diverged)
         self._shuffle_rng = rng
-        self._partial = _check_partial(state.partial, self.n_samples)
+        self._partial = partial
 
     # --- training --------------------------------------------------------------------------------
     def run(self, n_epochs: int, stop_below: float | None = None) -> Chunk:
-        """Train `n_epochs` more epochs and return them.
+        """Train `n_epochs` more epochs and return them, with their metrics.
 
         Fewer epochs are run when the loss stops being finite, or when `stop_below` is given and an
         epoch's loss is below it (that epoch is the chunk's last).
@@ -235,33 +283,28 @@ class Trainer:
             finished = self._finish_epoch()  # a sample-stepped epoch in progress ends first
             if finished.diverged or n_epochs == 1 or finished.loss[0] < target:
                 return finished
-            rest = self.run(n_epochs - 1, stop_below)
-            return Chunk(
-                epochs=_readonly(np.concatenate([finished.epochs, rest.epochs])),
-                loss=_readonly(np.concatenate([finished.loss, rest.loss])),
-                predictions=_readonly(np.concatenate([finished.predictions, rest.predictions])),
-                diverged=rest.diverged,
-                reached_target=rest.reached_target,
-            )
+            return Chunk.join(finished, self.run(n_epochs - 1, stop_below))
         n = self.n_samples
         if self._diverged:
             n_epochs = 0
         loss = np.empty(n_epochs)
-        predictions = np.empty((n_epochs, n))
+        predictions = np.empty((n_epochs, self.n_predictions))
+        metrics = np.empty((n_epochs, 3))
         done = 0
         if self._shuffles():
             while done < n_epochs and not self._diverged:
                 slab = min(_SHUFFLE_SLAB, n_epochs - done)
                 rng_state = self._shuffle_rng.bit_generator.state
                 orders = self._draw_orders(slab)
-                ran = self._train(orders, loss[done : done + slab], predictions[done : done + slab], target)
+                part = slice(done, done + slab)
+                ran = self._train(orders, loss[part], predictions[part], metrics[part], target)
                 done += ran
                 if ran < slab:  # stopped early: leave the generator where `ran` epochs leave it
                     self._shuffle_rng.bit_generator.state = rng_state
                     self._draw_orders(ran)
                     break
         elif n_epochs:
-            done = self._train(np.empty((0, n), dtype=np.int64), loss, predictions, target)
+            done = self._train(np.empty((0, n), dtype=np.int64), loss, predictions, metrics, target)
         first = self._epoch + 1
         self._epoch += done
         return Chunk(
@@ -270,6 +313,7 @@ class Trainer:
             predictions=_readonly(predictions[:done]),
             diverged=self._diverged,
             reached_target=bool(done and not self._diverged and loss[done - 1] < target),
+            metrics=_readonly(metrics[:done]),
         )
 
     # --- sample by sample ----------------------------------------------------------------------------
@@ -329,77 +373,111 @@ class Trainer:
         self._epoch += 1
         if not np.isfinite(loss):
             self._diverged = True
+        preds = part["predictions"]
+        test_loss, test_accuracy = self._evaluate_on(self._test_X, self._test_targets)
+        if self._records:
+            train_accuracy = kernels().recorded_accuracy(preds, self._targets)
+        else:
+            train_accuracy = self._evaluate_on(self._train_X, self._targets)[1]
         return Chunk(
             epochs=_readonly(np.array([self._epoch], dtype=np.int64)),
             loss=_readonly(np.array([loss])),
-            predictions=_readonly(part["predictions"].reshape(1, -1).copy()),
+            predictions=_readonly(preds.reshape(1, -1)[:, : self.n_predictions].copy()),
             diverged=self._diverged,
+            metrics=_readonly(np.array([[test_loss, train_accuracy, test_accuracy]])),
         )
 
+    # --- inspection ----------------------------------------------------------------------------------
     def inspect_sample(self, index: int | None = None, x: np.ndarray | None = None, y: float | None = None) -> SampleTrace:
-        """The trace of training sample `index` (or of input `x` with target `y`) at the current weights,
-        with the update it would make, without making it. When it is the sample `step_sample` trains next,
+        """The trace of training point `index` (or, as `inspect_point`, of point `x` with target `y`) at the current
+        weights, with the update it would make, without making it. When it is the sample `step_sample` trains next,
         the trace says so (next_up) and its update is exactly that step's."""
-        if index is not None:
-            if not 0 <= index < self.n_samples:
-                raise ValueError(f"sample index must be 0 .. {self.n_samples - 1}, got {index}")
-            x, y = self._inputs[index], float(self._targets[index])
-        elif x is None or y is None:
-            raise ValueError("give a sample index, or an input x and a target y")
-        x = _check_inputs(np.asarray(x, dtype=np.float64).reshape(1, -1))[0]
-        trace = self._trace(x, float(y), index, apply=False)
-        if index is not None and self.can_step_samples and index == self.next_sample_index():
+        if index is None:
+            if x is None or y is None:
+                raise ValueError("give a sample index, or an input x and a target y")
+            return self.inspect_point(x, y)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < self.n_samples:
+            raise ValueError(f"sample index must be 0 .. {self.n_samples - 1}, got {index!r}")
+        index = int(index)
+        trace = self._trace(self._inputs[index], float(self._targets[index]), index, apply=False)
+        if self.can_step_samples and index == self.next_sample_index():
             trace = dataclasses.replace(trace, next_up=True)
         return trace
 
+    def inspect_point(self, x: np.ndarray, y: float) -> SampleTrace:
+        """The trace of any point x (2,) raw (x1, x2) with target y in [0, 1] (a test point, say) at the current
+        weights, with the update a training step on it would make, without making it (index None)."""
+        x = _check_inputs(np.asarray(x, dtype=np.float64).reshape(1, -1))[0]
+        y = float(y)
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"the target must be within [0, 1], got {y}")
+        return self._trace(x, y, None, apply=False)
+
     def gradient(self) -> Params:
-        """Mean over the training samples of the per-sample gradient at the current weights, per layer."""
-        K = kernels()
-        lay = self._layout
-        sizes, w_off, b_off = lay.kernel_args
+        """Mean over the training points of the per-sample gradient at the current weights (regularisers included), per
+        layer."""
+        K, lay, s = kernels(), self._layout, self._settings()
         acts, zs, deltas = (np.empty(lay.n_units) for _ in range(3))
         total, grad = np.zeros(lay.n_params), np.empty(lay.n_params)
-        cfg = self._config
         scratch = (np.zeros(lay.n_params), np.zeros(lay.n_params), np.zeros(1, dtype=np.int64))
         for i in range(self.n_samples):
-            K.sample_step(self._theta, sizes, w_off, b_off, self._inputs[i], float(self._targets[i]),
-                          ACTIVATION_CODES[cfg.activation], LOSS_CODES[cfg.loss], cfg.learning_rate,
-                          OPTIMIZER_CODES[cfg.optimizer], _coef(cfg), *scratch, False, acts, zs, deltas, grad)  # fmt: skip
+            K.sample_step(self._theta, *lay.kernel_args, self._train_X[i], float(self._targets[i]), s.activation, s.loss,
+                          s.learning_rate, s.optimizer, s.coef, s.l2, s.l1, *scratch, False, acts, zs, deltas, grad)  # fmt: skip
             total += grad
         return lay.copies(total / self.n_samples)
 
+    def evaluate(self) -> dict[str, float]:
+        """train_loss, test_loss, train_accuracy, test_accuracy at the current weights (mean reported loss and fraction
+        classified right; the test values are NaN without a test set)."""
+        train_loss, train_accuracy = self._evaluate_on(self._train_X, self._targets)
+        test_loss, test_accuracy = self._evaluate_on(self._test_X, self._test_targets)
+        return {
+            "train_loss": float(train_loss),
+            "test_loss": float(test_loss),
+            "train_accuracy": float(train_accuracy),
+            "test_accuracy": float(test_accuracy),
+        }
+
+    def _settings(self) -> KernelSettings:
+        return encode(self._config, self.n_samples)
+
+    def _evaluate_on(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+        """(mean reported loss, accuracy) over feature rows X with targets Y at the current weights; NaNs for none."""
+        s = self._settings()
+        return kernels().evaluate(self._theta, *self._layout.kernel_args, X, Y, s.activation, s.loss)
+
     def _trace(self, x: np.ndarray, y: float, index: int | None, apply: bool) -> SampleTrace:
         K = kernels()
-        cfg, lay = self._config, self._layout
+        cfg, lay, s = self._config, self._layout, self._settings()
         sizes, w_off, b_off = lay.kernel_args
+        features_in = feature_matrix(x.reshape(1, -1), cfg.features)[0].copy()
         acts, zs, deltas = (np.empty(lay.n_units) for _ in range(3))
         grad = np.empty(lay.n_params)
-        before = lay.copies(self._theta)
+        before = self._theta.copy()
         if apply:
             theta, opt = self._theta, (self._opt_m, self._opt_v, self._opt_t)
         else:  # show the update on copies
             theta, opt = self._theta.copy(), (self._opt_m.copy(), self._opt_v.copy(), self._opt_t.copy())
-        loss = K.sample_step(theta, sizes, w_off, b_off, np.ascontiguousarray(x), y, ACTIVATION_CODES[cfg.activation],
-                             LOSS_CODES[cfg.loss], cfg.learning_rate, OPTIMIZER_CODES[cfg.optimizer], _coef(cfg), *opt,
-                             True, acts, zs, deltas, grad)  # fmt: skip
+        loss = K.sample_step(theta, sizes, w_off, b_off, features_in, y, s.activation, s.loss, s.learning_rate, s.optimizer,
+                             s.coef, s.l2, s.l1, *opt, True, acts, zs, deltas, grad)  # fmt: skip
         fd = None
         if lay.n_params <= MAX_FD_PARAMS:
             fd_flat = np.empty(lay.n_params)
-            probe = np.array(before_flat := lay.flatten(before))
-            K.finite_difference_gradient(probe, sizes, w_off, b_off, np.ascontiguousarray(x), y,
-                                         ACTIVATION_CODES[cfg.activation], LOSS_CODES[cfg.loss], FD_STEP, fd_flat)  # fmt: skip
-            del before_flat
+            K.finite_difference_gradient(before.copy(), sizes, w_off, b_off, features_in, y, s.activation, s.loss, s.l2, s.l1,
+                                         FD_STEP, fd_flat)  # fmt: skip
             fd = lay.copies(fd_flat)
         bounds = np.cumsum([0, *lay.sizes[1:]])
         per_layer = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
         y_hat = float(acts[-1])
         objective = 0.5 * (y - y_hat) ** 2 if cfg.loss == "mse" else float(loss)
+        if s.l2 or s.l1:
+            objective += float(K.penalty(before, sizes, w_off, b_off, s.l2, s.l1))
         return SampleTrace(
             index=index, x=np.array(x, dtype=np.float64), y=y, applied=apply, n_samples=self.n_samples, config=cfg,
-            params_before=before, params_after=lay.copies(theta), z=[zs[s].copy() for s in per_layer],
-            a=[acts[s].copy() for s in per_layer], delta=[deltas[s].copy() for s in per_layer], grads=lay.copies(grad),
+            params_before=lay.copies(before), params_after=lay.copies(theta), z=[zs[sl].copy() for sl in per_layer],
+            a=[acts[sl].copy() for sl in per_layer], delta=[deltas[sl].copy() for sl in per_layer], grads=lay.copies(grad),
             fd_grads=fd, y_hat=y_hat, loss=float(loss), objective=float(objective), epoch=self._epoch,
-            samples_done=self.sample_position,
+            samples_done=self.sample_position, features_in=features_in,
         )  # fmt: skip
 
     def _draw_orders(self, n_epochs: int) -> np.ndarray:
@@ -408,34 +486,34 @@ class Trainer:
         return self._shuffle_rng.permuted(np.tile(np.arange(self.n_samples, dtype=np.int64), (n_epochs, 1)), axis=1)
 
     def _shuffles(self) -> bool:
-        return self._config.canonical(self.n_samples).shuffle
+        """Whether epochs visit the samples in a shuffled order (`TrainConfig.canonical`'s rule, kept per config:
+        building the canonical config costs more than a short chunk's training)."""
+        key = (self._config, self.n_samples)
+        if self._shuffle_key != key:
+            self._shuffle_key, self._shuffle_value = key, self._config.canonical(self.n_samples).shuffle
+        return self._shuffle_value
 
-    def _train(self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray, stop_below: float) -> int:
+    def _train(
+        self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray, metrics: np.ndarray, stop_below: float
+    ) -> int:
         """One kernel call over ``len(loss)`` epochs; returns the epochs done and notes divergence."""
-        cfg = self._config
-        coef = _coef(cfg)
-        common = (
-            self._inputs, self._targets, orders, loss, predictions,
-            ACTIVATION_CODES[cfg.activation], LOSS_CODES[cfg.loss], cfg.batch_size_for(self.n_samples),
-            cfg.learning_rate, OPTIMIZER_CODES[cfg.optimizer], coef, self._opt_m, self._opt_v, self._opt_t, stop_below,
+        done = kernels().train(
+            self._theta, *self._layout.kernel_args, self._train_X, self._targets, orders, loss, predictions, self._test_X,
+            self._test_targets, metrics, *self._settings(), self._opt_m, self._opt_v, self._opt_t, stop_below,
         )  # fmt: skip
-        K = kernels()
-        if len(cfg.hidden) == 1:
-            done = K.train_one_hidden(self._theta, cfg.hidden[0], *common)
-        else:
-            done = K.train_deep(self._theta, *self._layout.kernel_args, *common)
         if done and not np.isfinite(loss[done - 1]):
             self._diverged = True
         return done
 
     # --- evaluation ------------------------------------------------------------------------------
-    def activations(self, X: np.ndarray, units: int | None = None) -> np.ndarray:
-        """Every unit's activation for each row of X, (m, n_units): hidden layers in order, output last.
+    def activations(self, points: np.ndarray, units: int | None = None) -> np.ndarray:
+        """Every unit's activation for each point, (m, n_units): hidden layers in order, output last.
 
+        points: (m, 2) raw (x1, x2); they go through the config's features first.
         units: only the first `units` units, (m, units), bit for bit the same numbers, computing only the
         layers (and the rows of the last of them) that they need: cheap for a big network's first units.
         """
-        X = _check_inputs(X)
+        X = feature_matrix(_check_inputs(points), self._config.features)
         layout, theta = self._layout, self._theta
         if units is not None:
             if not 0 <= units <= layout.n_units:
@@ -443,12 +521,12 @@ class Trainer:
             if units < layout.n_units:
                 layout, theta = _first_units(layout, theta, units)
         out = np.empty((X.shape[0], layout.n_units))
-        kernels().forward_all(theta, *layout.kernel_args, X, ACTIVATION_CODES[self._config.activation], out)
+        kernels().forward_all(theta, *layout.kernel_args, X, self._settings().activation, out)
         return out if units is None or units == out.shape[1] else out[:, :units]
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """The network's output ŷ for each row of X: X (m, 2) -> (m,)."""
-        return self.activations(X)[:, -1].copy()
+    def predict(self, points: np.ndarray) -> np.ndarray:
+        """The network's output ŷ for each point: points (m, 2) raw (x1, x2) -> (m,)."""
+        return self.activations(points)[:, -1].copy()
 
 
 def _first_units(layout: Layout, theta: np.ndarray, units: int) -> tuple[Layout, np.ndarray]:
@@ -463,13 +541,8 @@ def _first_units(layout: Layout, theta: np.ndarray, units: int) -> tuple[Layout,
     for layer, n_out in enumerate(keep):
         n_in, w0, b0 = int(layout.sizes[layer]), int(layout.w_offsets[layer]), int(layout.b_offsets[layer])
         parts += [theta[w0 : w0 + n_out * n_in], theta[b0 : b0 + n_out]]  # W's first rows are contiguous
-    parts.append(np.zeros((keep[-1] if keep else 2) + 1))
-    return Layout.from_sizes((2, *keep, 1)), np.concatenate(parts)
-
-
-def _coef(cfg: TrainConfig) -> np.ndarray:
-    """The optimizer coefficients as the kernels take them: (momentum, beta1, beta2, eps)."""
-    return np.array([cfg.momentum, cfg.beta1, cfg.beta2, cfg.eps])
+    parts.append(np.zeros((keep[-1] if keep else int(layout.sizes[0])) + 1))
+    return Layout.from_sizes((int(layout.sizes[0]), *keep, 1)), np.concatenate(parts)
 
 
 def _copy_partial(partial: dict) -> dict:
@@ -499,18 +572,21 @@ def _check_inputs(X: np.ndarray) -> np.ndarray:
     return X
 
 
-def _check_data(inputs: np.ndarray | None, targets: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(data: Dataset | None, inputs: np.ndarray | None, targets: np.ndarray | None) -> Dataset:
+    """The dataset a Trainer trains on: `data`, the "custom" dataset of inputs and targets, or XOR."""
+    if data is not None:
+        if inputs is not None or targets is not None:
+            raise ValueError("give data, or inputs and targets, not both")
+        if not isinstance(data, Dataset):
+            raise TypeError(f"data must be a Dataset, got {type(data).__name__}")
+        if data.n_train == 0:
+            raise ValueError("the dataset has no training points")
+        return data
     if inputs is None and targets is None:
-        return XOR_INPUTS, XOR_TARGETS
+        return make_dataset()
     if inputs is None or targets is None:
         raise ValueError("give both inputs and targets, or neither (XOR)")
-    X = _check_inputs(inputs).copy()
-    y = np.array(targets, dtype=np.float64).reshape(-1)
-    if X.shape[0] == 0 or y.shape != (X.shape[0],):
-        raise ValueError(f"need one target per input row, got inputs {X.shape} and targets {np.shape(targets)}")
-    if not (np.isfinite(X).all() and ((y >= 0) & (y <= 1)).all()):
-        raise ValueError("inputs must be finite and targets within [0, 1]")
-    return _readonly(X), _readonly(y)
+    return Dataset.from_arrays(inputs, targets)
 
 
 def warm_up() -> None:
@@ -518,7 +594,8 @@ def warm_up() -> None:
     for hidden in ((2,), (2, 2)):
         trainer = Trainer(TrainConfig(hidden=hidden))
         trainer.run(1)
-        trainer.predict(XOR_INPUTS)
+        trainer.predict(trainer.data.inputs)
+        trainer.evaluate()
     # History's min/max kernel, for its own writable arrays and for a snapshot's read-only rows (Numba
     # types them apart): otherwise the window's thread loads each from the cache on first use, mid-run.
     rows, out = np.zeros((2, 5)), np.empty((1, 5))
