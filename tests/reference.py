@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 
 from engine import TrainConfig
+from engine.features import FEATURES
 
 
 def notebook_params(seed: int, sizes: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -20,6 +21,22 @@ def notebook_params(seed: int, sizes: tuple[int, ...]) -> list[tuple[np.ndarray,
         return [(np.random.rand(n_out, n_in), np.random.rand(n_out, 1)) for n_in, n_out in itertools.pairwise(sizes)]
     finally:
         np.random.set_state(state)
+
+
+def features(points: np.ndarray, names) -> np.ndarray:
+    """points (m, 2) -> (m, len(names)): each named feature's formula applied to the columns x1, x2."""
+    points = np.asarray(points, float)
+    return np.column_stack([FEATURES[name].compute(points[:, 0], points[:, 1]) for name in names])
+
+
+def penalty_grad(W: np.ndarray, cfg: TrainConfig) -> np.ndarray:
+    """λ2·W + λ1·sign(W): the regularisers' gradient (weights only)."""
+    return cfg.l2 * W + cfg.l1 * np.sign(W)
+
+
+def penalty(params, cfg: TrainConfig) -> float:
+    """(λ2/2)·Σw² + λ1·Σ|w| over the weights."""
+    return sum(0.5 * cfg.l2 * np.sum(W**2) + cfg.l1 * np.sum(np.abs(W)) for W, _ in params)
 
 
 def act(z: np.ndarray, kind: str) -> np.ndarray:
@@ -70,13 +87,17 @@ def sample_gradients(params, x, y, cfg: TrainConfig):
 
 
 class TwinTrainer:
-    """Epoch by epoch, sample by sample, with optimizer state as plain arrays."""
+    """Epoch by epoch, sample by sample, with optimizer state as plain arrays. inputs are raw points (n, 2): the
+    twin applies the config's features. test_inputs, test_targets: the test points for the metrics."""
 
-    def __init__(self, cfg: TrainConfig, params, inputs, targets):
+    def __init__(self, cfg: TrainConfig, params, inputs, targets, test_inputs=None, test_targets=None, step=None):
         self.cfg = cfg
         self.params = [(W.copy(), b.copy()) for W, b in params]
-        self.inputs = np.asarray(inputs, float)
+        self.inputs = features(inputs, cfg.features)
         self.targets = np.asarray(targets, float)
+        self.test_inputs = features(np.empty((0, 2)) if test_inputs is None else test_inputs, cfg.features)
+        self.test_targets = np.empty(0) if test_targets is None else np.asarray(test_targets, float)
+        self.step_rule = step  # an optimizer's rule (m, v, g, t) -> p's decrement; None: by cfg.optimizer
         self.m = [(np.zeros_like(W), np.zeros_like(b)) for W, b in self.params]
         self.v = [(np.zeros_like(W), np.zeros_like(b)) for W, b in self.params]
         self.t = 0
@@ -89,7 +110,11 @@ class TwinTrainer:
             for k in (0, 1):  # W, then b
                 p, m, v = self.params[layer][k], self.m[layer][k], self.v[layer][k]
                 g = grads[layer][k] / count
-                if cfg.optimizer == "sgd":
+                if k == 0 and (cfg.l2 or cfg.l1):
+                    g = g + penalty_grad(p, cfg)
+                if self.step_rule is not None:
+                    p -= self.step_rule(m, v, g, self.t)
+                elif cfg.optimizer == "sgd":
                     p -= cfg.learning_rate * g
                 elif cfg.optimizer == "momentum":
                     m[...] = cfg.momentum * m + g
@@ -126,6 +151,33 @@ class TwinTrainer:
         out = [self.epoch() for _ in range(n_epochs)]
         return np.array([o[0] for o in out]), np.array([o[1] for o in out]).reshape(n_epochs, len(self.targets))
 
+    def run_with_metrics(self, n_epochs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(loss (n,), predictions (n, n_samples), metrics (n, 3)): test loss, train accuracy, test accuracy at
+        each epoch's final weights (NaN without test points); for data that records predictions (no test points,
+        at most 8 training points) the train accuracy comes from the epoch's predictions, as in the engine."""
+        losses, preds, metrics = [], [], []
+        for _ in range(n_epochs):
+            loss, pred = self.epoch()
+            losses.append(loss)
+            preds.append(pred)
+            test_loss, test_acc = self.loss_and_accuracy(self.test_inputs, self.test_targets)
+            if len(self.test_targets) == 0 and len(self.targets) <= 8:  # records predictions: accuracy from them
+                train_acc = float(np.mean((pred >= 0.5) == (self.targets >= 0.5)))
+            else:
+                train_acc = self.loss_and_accuracy(self.inputs, self.targets)[1]
+            metrics.append((test_loss, train_acc, test_acc))
+        return np.array(losses), np.array(preds).reshape(n_epochs, len(self.targets)), np.array(metrics).reshape(-1, 3)
+
+    def loss_and_accuracy(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+        """Mean reported loss and fraction with (ŷ ≥ 0.5) == (y ≥ 0.5) over feature rows X; NaNs for none."""
+        if len(Y) == 0:
+            return np.nan, np.nan
+        acts, z = forward(self.params, X.T, self.cfg.activation)
+        y_hat, z = acts[-1][0], z[0]
+        losses = [sample_loss(a, b, c, self.cfg.loss) for a, b, c in zip(y_hat, z, Y)]
+        return float(np.mean(losses)), float(np.mean((y_hat >= 0.5) == (Y >= 0.5)))
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        acts, _ = forward(self.params, np.asarray(X, float).T, self.cfg.activation)
+        """ŷ for raw points X (m, 2)."""
+        acts, _ = forward(self.params, features(X, self.cfg.features).T, self.cfg.activation)
         return acts[-1][0]

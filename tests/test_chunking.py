@@ -8,13 +8,14 @@ from engine import TrainConfig, Trainer
 from tests.strategies import configs
 
 
-def run_in_chunks(cfg: TrainConfig, sizes) -> tuple[Trainer, np.ndarray, np.ndarray, np.ndarray]:
-    trainer = Trainer(cfg)
+def run_in_chunks(cfg: TrainConfig, sizes, data=None) -> tuple[Trainer, np.ndarray, np.ndarray, np.ndarray]:
+    """(trainer, epochs, losses, history rows: loss, metrics and predictions)."""
+    trainer = Trainer(cfg, data=data)
     chunks = [trainer.run(n) for n in sizes]
     epochs = np.concatenate([c.epochs for c in chunks])
     loss = np.concatenate([c.loss for c in chunks])
-    preds = np.concatenate([c.predictions for c in chunks])
-    return trainer, epochs, loss, preds
+    rows = np.concatenate([c.rows() for c in chunks])
+    return trainer, epochs, loss, rows
 
 
 def assert_same(a, b):
@@ -117,3 +118,22 @@ def test_stop_below_with_shuffle_slabs():
     assert chunk.reached_target and chunk.loss[-1] < 0.02 <= chunk.loss[:-1].min()
     rest = trainer.run(20000 - trainer.epoch)
     np.testing.assert_array_equal(np.concatenate([chunk.loss, rest.loss]), whole.loss)
+
+
+def test_chunks_and_sample_steps_with_test_metrics():
+    """On data with a test split the metrics too are the same however the run is chunked or sample-stepped."""
+    from tests.test_engine_twin import split_data
+
+    data = split_data()
+    cfg = TrainConfig(hidden=(3, 2), activation="tanh", init="xavier", shuffle=True, seed=5, l2=0.01, l1=0.001)
+    whole = run_in_chunks(cfg, [40], data)
+    assert_same(whole, run_in_chunks(cfg, [7, 0, 1, 20, 12], data))
+    assert whole[3].shape == (40, 4) and np.isfinite(whole[3][:, :4]).all()
+    stepped = Trainer(cfg, data=data)
+    first = stepped.run(3)
+    steps = [stepped.step_sample()[1] for _ in range(stepped.n_samples)]
+    rest = stepped.run(36)
+    rows = np.concatenate([first.rows(), steps[-1].rows(), rest.rows()])
+    assert all(c is None for c in steps[:-1])
+    np.testing.assert_array_equal(rows, whole[3])
+    np.testing.assert_array_equal(stepped.theta, whole[0].theta)

@@ -9,6 +9,7 @@ import pytest
 
 from engine import TrainConfig, Trainer
 from engine.network import Layout
+from tests.reference import penalty
 
 RNG = np.random.default_rng(12)
 DATA = {
@@ -19,24 +20,31 @@ DATA = {
 
 
 def objective(cfg: TrainConfig, layout: Layout, theta: np.ndarray, inputs, targets) -> float:
-    """Mean over samples of ½(y - ŷ)² (mse) or cross-entropy (bce): what the update descends."""
+    """Mean over samples of ½(y - ŷ)² (mse) or cross-entropy (bce), plus (λ2/2)·Σw² + λ1·Σ|w|: what the update
+    descends."""
     trainer = Trainer(cfg, inputs=inputs, targets=targets, initial_params=layout.views(theta))
     y_hat = trainer.predict(inputs)
     if cfg.loss == "mse":
-        return float(np.mean(0.5 * (targets - y_hat) ** 2))
-    return float(np.mean(-(targets * np.log(y_hat) + (1 - targets) * np.log(1 - y_hat))))
+        data = float(np.mean(0.5 * (targets - y_hat) ** 2))
+    else:
+        data = float(np.mean(-(targets * np.log(y_hat) + (1 - targets) * np.log(1 - y_hat))))
+    return data + penalty(layout.views(theta), cfg)
 
 
 @pytest.mark.parametrize("data", sorted(DATA))
 @pytest.mark.parametrize("hidden", [(), (2,), (5,), (3, 4)])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 @pytest.mark.parametrize("loss", ["mse", "bce"])
-def test_update_is_minus_the_gradient(data, hidden, activation, loss):
+@pytest.mark.parametrize("l2, l1", [(0.0, 0.0), (0.1, 0.0), (0.05, 0.02)])
+@pytest.mark.parametrize("features", [("x1", "x2"), ("x1", "x2sq", "x1x2", "sinx1")])
+def test_update_is_minus_the_gradient(data, hidden, activation, loss, l2, l1, features):
     inputs, targets = DATA[data]
     mode = "sgd" if len(targets) == 1 else "batch"  # one sample: the direct per-sample path
-    cfg = TrainConfig(hidden=hidden, activation=activation, loss=loss, learning_rate=1.0, mode=mode)
+    cfg = TrainConfig(hidden=hidden, activation=activation, loss=loss, learning_rate=1.0, mode=mode, l2=l2, l1=l1,
+                      features=features)  # fmt: skip
     layout = Layout.from_sizes(cfg.layer_sizes)
     start = np.random.default_rng(5).normal(0.0, 0.8, size=layout.n_params)  # biases too: no relu kink at z = 0
+    start[np.abs(start) < 0.01] = 0.5  # L1's kink at w = 0: stay away from it
     trainer = Trainer(cfg, inputs=inputs, targets=targets, initial_params=layout.views(start))
     if activation == "relu":
         hidden_acts = trainer.activations(inputs)[:, :-1]
