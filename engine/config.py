@@ -1,4 +1,4 @@
-"""`TrainConfig`: every setting of a training run, validated on construction.
+"""`TrainConfig`: every setting of a training run, validated on construction by the rules of `engine.fields`.
 
 The defaults are the reference notebook's: a 2-2-1 sigmoid network, mean squared error, per-sample
 SGD with learning rate 0.1, weights from ``np.random.seed(42); np.random.rand(...)``.
@@ -7,35 +7,31 @@ SGD with learning rate 0.1, weights from ``np.random.seed(42); np.random.rand(..
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from .features import DEFAULT_FEATURES, FEATURES
+from .features import DEFAULT_FEATURES
+from .fields import (
+    ACTIVATIONS,
+    CONFIG_FIELDS,
+    INITS,
+    LOSSES,
+    MAX_BATCH_SIZE,
+    MAX_HIDDEN_LAYERS,
+    MAX_REGULARISATION,
+    MAX_SEED,
+    MAX_UNITS,
+    MODES,
+    STRUCTURAL_FIELDS,
+    bind_defaults,
+    check_fields,
+)
+from .optimizers import OPTIMIZERS
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
-LOSSES = ("mse", "bce")
-MODES = ("sgd", "minibatch", "batch")
-INITS = ("notebook", "xavier", "he")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-
-MAX_HIDDEN_LAYERS = 8
-MAX_UNITS = 1024
-MAX_BATCH_SIZE = 1 << 20
-MAX_SEED = 2**32 - 1  # np.random.seed accepts 0 .. 2**32 - 1
-MAX_REGULARISATION = 10.0  # λ for L1 and L2; beyond this the penalty swamps any loss
-
-# Fields that define the network function or its starting point: changing one restarts training.
-STRUCTURAL_FIELDS = ("features", "hidden", "activation", "init", "seed")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+__all__ = [
+    "ACTIVATIONS", "CONFIG_FIELDS", "INITS", "LOSSES", "MAX_BATCH_SIZE", "MAX_HIDDEN_LAYERS", "MAX_REGULARISATION",
+    "MAX_SEED", "MAX_UNITS", "MODES", "OPTIMIZERS", "STRUCTURAL_FIELDS", "ConfigError", "TrainConfig",
+]  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -46,10 +42,6 @@ class ConfigError(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"TrainConfig.{field}: {reason}")
         self.field, self.reason = field, reason
-
-
-def _fail(field: str, value: Any, allowed: str) -> ConfigError:
-    return ConfigError(field, f"{value!r} is not allowed; {allowed}")
 
 
 @dataclass(frozen=True)
@@ -65,7 +57,7 @@ class TrainConfig:
     shuffle: visit the samples in a new seeded order each epoch (sgd and minibatch; no effect in batch).
     init: ``"notebook"`` (uniform [0, 1) from ``np.random.seed(seed)``), ``"xavier"`` or ``"he"``.
     seed: seeds the initial weights and the shuffle order, 0 <= seed < 2**32.
-    optimizer: ``"sgd"`` (the notebook's rule), ``"momentum"`` or ``"adam"``.
+    optimizer: a name of `engine.optimizers.OPTIMIZERS`: ``"sgd"`` (the notebook's rule), ``"momentum"``, ``"adam"``...
     momentum, beta1, beta2, eps: optimizer coefficients (PyTorch's names and defaults).
     features: the network's inputs, names from `engine.features.FEATURES`, kept in the registry's order.
     l2, l1: regularisation rates λ >= 0 on the weights (not the biases); 0 turns each off.
@@ -90,78 +82,12 @@ class TrainConfig:
     l1: float = 0.0
 
     def __post_init__(self) -> None:
-        hidden = self.hidden
-        if _is_int(hidden):
-            hidden = (hidden,)
-        if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
-            raise _fail("hidden", self.hidden, "give a sequence of layer sizes such as (2,) or (4, 3)")
-        hidden = tuple(hidden)
-        if len(hidden) > MAX_HIDDEN_LAYERS:
-            raise _fail("hidden", self.hidden, f"at most {MAX_HIDDEN_LAYERS} hidden layers")
-        for size in hidden:
-            if not _is_int(size) or not 1 <= size <= MAX_UNITS:
-                raise _fail("hidden", self.hidden, f"each layer size is an integer from 1 to {MAX_UNITS}")
-        object.__setattr__(self, "hidden", tuple(int(size) for size in hidden))
-
-        for field, allowed in (
-            ("activation", ACTIVATIONS),
-            ("loss", LOSSES),
-            ("mode", MODES),
-            ("init", INITS),
-            ("optimizer", OPTIMIZERS),
-        ):
-            value = getattr(self, field)
-            if not isinstance(value, str) or value not in allowed:
-                raise _fail(field, value, "choose one of " + ", ".join(repr(a) for a in allowed))
-
-        if not _is_real(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
-            raise _fail("learning_rate", self.learning_rate, "it must be a finite number > 0")
-        object.__setattr__(self, "learning_rate", float(self.learning_rate))
-
-        if not _is_int(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise _fail("batch_size", self.batch_size, f"it must be an integer from 1 to {MAX_BATCH_SIZE}")
-        object.__setattr__(self, "batch_size", int(self.batch_size))
-
-        if not isinstance(self.shuffle, bool):
-            raise _fail("shuffle", self.shuffle, "it must be True or False")
-
-        if not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED:
-            raise _fail("seed", self.seed, f"it must be an integer from 0 to {MAX_SEED}")
-        object.__setattr__(self, "seed", int(self.seed))
-
-        for field in ("momentum", "beta1", "beta2"):
-            value = getattr(self, field)
-            if not _is_real(value) or not 0.0 <= value < 1.0:
-                raise _fail(field, value, "it must be a number with 0 <= value < 1")
-            object.__setattr__(self, field, float(value))
-        if not _is_real(self.eps) or not math.isfinite(self.eps) or self.eps <= 0:
-            raise _fail("eps", self.eps, "it must be a finite number > 0")
-        object.__setattr__(self, "eps", float(self.eps))
-
-        features = self.features
-        if isinstance(features, str) or not hasattr(features, "__iter__"):
-            raise _fail("features", features, "give a sequence of feature names such as ('x1', 'x2')")
-        features = tuple(features)
-        unknown = any(not isinstance(f, str) or f not in FEATURES for f in features)
-        if not features or unknown or len(set(features)) != len(features):
-            raise _fail("features", self.features, "give one or more different names of " + ", ".join(FEATURES))
-        object.__setattr__(self, "features", tuple(f for f in FEATURES if f in features))
-
-        for field in ("l2", "l1"):
-            value = getattr(self, field)
-            if not _is_real(value) or not 0.0 <= value <= MAX_REGULARISATION:
-                raise _fail(field, value, f"it must be a number from 0 to {MAX_REGULARISATION:g}")
-            object.__setattr__(self, field, float(value))
+        check_fields(self, CONFIG_FIELDS, ConfigError)  # the rules: engine/fields.py
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
         """Units per layer from input to output: ``(len(features), *hidden, 1)``."""
         return (len(self.features), *self.hidden, 1)
-
-    @property
-    def effective_batch_size(self) -> int:
-        """Samples per update for a dataset of 4 samples in this config's mode (see `batch_size_for`)."""
-        return self.batch_size_for(4)
 
     def batch_size_for(self, n_samples: int) -> int:
         """Samples per update for a dataset of `n_samples` samples: 1 (sgd), `batch_size` or all."""
@@ -179,7 +105,8 @@ class TrainConfig:
         sgd; all samples in dataset order is mode batch; anything else is a mini-batch of `batch_size_for` samples.
         A shuffled mini-batch of all samples stays a mini-batch: its gradient is summed in another order, which can
         differ in the last bits. Settings that the mode or the optimizer ignore take their defaults: batch size
-        outside mini-batch, shuffle in full batch, momentum outside momentum, beta1, beta2 and eps outside adam.
+        outside mini-batch, shuffle in full batch, and every optimizer coefficient that this config's optimizer does
+        not use (`Optimizer.uses`: momentum's momentum, adam's beta1, beta2 and eps).
         """
         size = self.batch_size_for(n_samples)
         shuffled = self.shuffle and self.mode != "batch"
@@ -190,10 +117,9 @@ class TrainConfig:
             "batch_size": size if mode == "minibatch" else default.batch_size,
             "shuffle": shuffled,
         }
-        if self.optimizer != "momentum":
-            changes["momentum"] = default.momentum
-        if self.optimizer != "adam":
-            changes.update(beta1=default.beta1, beta2=default.beta2, eps=default.eps)
+        used = OPTIMIZERS[self.optimizer].uses
+        for name in {name for optimizer in OPTIMIZERS.values() for name in optimizer.uses} - set(used):
+            changes[name] = getattr(default, name)
         return self.replace(**changes)
 
     def replace(self, **changes: Any) -> TrainConfig:
@@ -226,3 +152,6 @@ class TrainConfig:
     def structural_change(self, other: TrainConfig) -> list[str]:
         """The `STRUCTURAL_FIELDS` whose values differ between `self` and `other`."""
         return [f for f in STRUCTURAL_FIELDS if getattr(self, f) != getattr(other, f)]
+
+
+bind_defaults(CONFIG_FIELDS, TrainConfig)

@@ -6,7 +6,10 @@
 - Learning rates: finite numbers greater than 0.
 - Hidden layers: ``"2"`` or ``"4, 3"``; ``"none"`` (any case) is no hidden layer. Every size is from 1 to
   `MAX_UNITS`: ``0`` is refused, not read as "no hidden layer".
+- Feature names: ``"x1, x2, x1x2"``, names of `engine.features.FEATURES`, each once; kept in the registry's order.
 - A path is refused when it is empty.
+- Any setting described in `engine.fields`: `parse_field` reads the text by the field's kind and checks it by the
+  field's rule (the one `TrainConfig` applies), so the command line's options and the window agree.
 
 Every parser raises `ValueError` with a message for the user that quotes what was typed; callers add
 where it was typed (``--hidden``, "Hidden layers").
@@ -18,7 +21,8 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from .config import MAX_HIDDEN_LAYERS, MAX_UNITS
+from .features import FEATURES
+from .fields import BOOL, CHOICE, FLOAT, INT, MAX_HIDDEN_LAYERS, MAX_UNITS, NAMES, PATH, SIZES, Field, FieldError
 
 T = TypeVar("T")
 
@@ -123,3 +127,52 @@ def parse_path(text: str) -> str:
     if not text.strip():
         raise ValueError("empty path; give a file name")
     return text
+
+
+def parse_features(text: str) -> tuple[str, ...]:
+    """Feature names: 'x1, x2, x1x2' -> ('x1', 'x2', 'x1x2'), each a name of `FEATURES` and given once, returned in
+    the registry's order."""
+    names = parse_names(tuple(FEATURES))(text)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{text.strip()!r} names {', '.join(twice)} more than once; give each feature once")
+    return tuple(name for name in FEATURES if name in names)
+
+
+def parse_bool(text: str) -> bool:
+    """'true'/'yes'/'1'/'on' or 'false'/'no'/'0'/'off', any case."""
+    word = text.strip().lower()
+    if word in ("true", "yes", "1", "on"):
+        return True
+    if word in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(f"{text.strip()!r} is not true or false")
+
+
+_READ = {INT: parse_whole, FLOAT: parse_number, SIZES: parse_hidden, NAMES: parse_features, BOOL: parse_bool,
+         PATH: parse_path, CHOICE: str.strip}  # fmt: skip
+
+
+def parse_field(field: Field, text: str):
+    """The value typed for `field`, read by its kind and checked by its rule: `parse_field(points, "5")` raises
+    "'5' is not allowed; it must be an integer from 20 to 2000"."""
+    value = _READ[field.kind](text)
+    try:
+        return field.check(value)
+    except FieldError as err:
+        raise ValueError(f"{text.strip()!r} is not allowed; {err.rule}") from None
+
+
+def format_field(field: Field, value) -> str:
+    """How a value of `field` is typed: the inverse of `parse_field` ((4, 3) -> '4,3', ('x1', 'x2') -> 'x1,x2',
+    0.1 -> '0.1', 1e-08 -> '1e-08')."""
+    if field.kind == SIZES:
+        return format_hidden(value).replace(" ", "")
+    if field.kind == NAMES:
+        return ",".join(value)
+    if field.kind == FLOAT:
+        text = repr(float(value))
+        return text[:-2] if text.endswith(".0") else text
+    if field.kind == BOOL:
+        return "true" if value else "false"
+    return str(value)

@@ -6,7 +6,7 @@ from engine import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, TrainConfig
 
 
 @st.composite
-def configs(draw, max_layers: int = 3, max_units: int = 5, optimizers=OPTIMIZERS) -> TrainConfig:
+def configs(draw, max_layers: int = 3, max_units: int = 5, optimizers=tuple(OPTIMIZERS)) -> TrainConfig:
     return TrainConfig(
         hidden=tuple(draw(st.lists(st.integers(1, max_units), min_size=0, max_size=max_layers))),
         activation=draw(st.sampled_from(ACTIVATIONS)),

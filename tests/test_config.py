@@ -5,8 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine import TrainConfig, Trainer
+from engine import TrainConfig, Trainer, optimizers
 from engine.config import MODES, OPTIMIZERS, ConfigError
+from engine.datasets import DataSpec
+from engine.fields import CONFIG_FIELDS, DATA_FIELDS, STRUCTURAL_FIELDS, Field, FieldError, bind_defaults
 
 
 @pytest.mark.parametrize(
@@ -37,6 +39,13 @@ from engine.config import MODES, OPTIMIZERS, ConfigError
         ({"momentum": 1.0}, "momentum", "0 <= value < 1"),
         ({"beta2": -0.1}, "beta2", "0 <= value < 1"),
         ({"eps": 0.0}, "eps", "finite number > 0"),
+        ({"features": ("x1", "foo")}, "features", "names of x1, x2, x1sq"),
+        ({"features": ()}, "features", "one or more different names"),
+        ({"features": ("x1", "x1")}, "features", "one or more different names"),
+        ({"features": "x1"}, "features", "sequence of feature names"),
+        ({"l2": -0.1}, "l2", "a number from 0 to 10"),
+        ({"l1": 11}, "l1", "a number from 0 to 10"),
+        ({"l1": float("nan")}, "l1", "a number from 0 to 10"),
     ],
 )
 def test_bad_values_are_named(changes, field, hint):
@@ -136,3 +145,64 @@ def test_a_shuffled_minibatch_of_all_samples_is_not_full_batch():
     batch = Trainer(TrainConfig(mode="batch")).run(500).loss
     assert not np.array_equal(shuffled, batch)
     np.testing.assert_allclose(shuffled, batch, rtol=1e-12)
+
+
+def test_every_field_is_described_once_with_its_dataclass_default():
+    """engine/fields.py describes every TrainConfig and DataSpec field; the defaults are the dataclasses' own."""
+    for cls, fields in ((TrainConfig, CONFIG_FIELDS), (DataSpec, DATA_FIELDS)):
+        assert set(fields) == {f.name for f in dataclasses.fields(cls)}
+        for name, field in fields.items():
+            assert field.default == getattr(cls(), name)
+            assert field.label and field.help and field.flag.startswith("--")
+    flags = [f.flag for f in (*CONFIG_FIELDS.values(), *DATA_FIELDS.values())]
+    assert len(set(flags)) == len(flags)
+    assert STRUCTURAL_FIELDS == ("hidden", "activation", "init", "seed", "features")
+
+
+def test_a_field_without_description_is_refused_at_once():
+    @dataclasses.dataclass(frozen=True)
+    class Grown:
+        hidden: tuple[int, ...] = (2,)
+        dropout: float = 0.0
+
+    with pytest.raises(TypeError, match=r"no description of \['dropout'\]"):
+        bind_defaults({"hidden": CONFIG_FIELDS["hidden"]}, Grown)
+
+
+def test_field_rules_drive_validation():
+    """A field's rule is the one TrainConfig applies: the same range, the same words."""
+    rate = CONFIG_FIELDS["learning_rate"]
+    assert rate.check(1) == 1.0 and type(rate.check(1)) is float
+    with pytest.raises(FieldError) as info:
+        rate.check(0.0)
+    with pytest.raises(ConfigError) as config_info:
+        TrainConfig(learning_rate=0.0)
+    assert config_info.value.reason == f"0.0 is not allowed; {info.value.rule}"
+    momentum = Field("x", "float", "X", "x", "training", low=0.0, high=1.0, high_open=True)
+    assert momentum.rule == "it must be a number with 0 <= value < 1" and momentum.check(0.0) == 0.0
+    assert CONFIG_FIELDS["features"].check(["x1x2", "x1"]) == ("x1", "x1x2")  # the registry's order
+    assert DATA_FIELDS["points"].rule == "it must be an integer from 20 to 2000"
+
+
+@pytest.fixture
+def toy_optimizer():
+    """An optimizer registered at run time: adam's kernel step without momentum of the mean (β1 = 0)."""
+    adam = OPTIMIZERS["adam"]
+    toy = optimizers.register_optimizer(
+        optimizers.Optimizer("toyprop", adam.code, lambda c: (c.momentum, 0.0, c.beta2, c.eps), ("beta2", "eps"),
+                             "adam with β1 = 0", "a toy")
+    )  # fmt: skip
+    yield toy
+    del OPTIMIZERS["toyprop"]
+
+
+def test_an_optimizer_registered_at_run_time_is_a_valid_choice_and_canonical_follows_its_uses(toy_optimizer):
+    config = TrainConfig(optimizer="toyprop", momentum=0.5, beta1=0.5, beta2=0.99)
+    assert CONFIG_FIELDS["optimizer"].choices()[-1] == "toyprop"
+    assert config.canonical(4) == TrainConfig(optimizer="toyprop", beta2=0.99)  # momentum, beta1 unused: defaults
+    assert TrainConfig(optimizer="adam", beta1=0.5).canonical(4).beta1 == 0.5
+
+
+def test_the_config_registry_is_the_optimizer_registry():
+    assert OPTIMIZERS is optimizers.OPTIMIZERS and list(OPTIMIZERS)[:3] == ["sgd", "momentum", "adam"]
+    assert not hasattr(TrainConfig, "effective_batch_size")

@@ -1,11 +1,17 @@
 """One rule for typed settings, the same on the command line and in the window (engine.parsing)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine import TrainConfig
 from engine.config import MAX_HIDDEN_LAYERS, MAX_UNITS
+from engine.fields import BOOL, CHOICE, CONFIG_FIELDS, DATA_FIELDS, PATH
 from engine.parsing import (
+    format_field,
     format_hidden,
+    parse_features,
+    parse_field,
     parse_hidden,
     parse_layer_sizes,
     parse_learning_rates,
@@ -121,3 +127,42 @@ def test_an_empty_item_is_named_where_it_is(text, message):
     with pytest.raises(ValueError) as info:
         parse_list(text, float, "numbers such as 0.1, 2")
     assert str(info.value).startswith(message) and str(info.value).endswith("; give numbers such as 0.1, 2")
+
+
+@pytest.mark.parametrize("field", [*CONFIG_FIELDS.values(), *DATA_FIELDS.values()], ids=lambda f: f.name)
+def test_every_field_reads_back_what_it_writes(field):
+    """`format_field` writes a value as it is typed; `parse_field` reads it back, by the field's own rule."""
+    value = field.default if field.kind not in (PATH,) else "data.csv"
+    assert parse_field(field, format_field(field, value)) == value
+    if field.kind == CHOICE:
+        with pytest.raises(ValueError, match="is not allowed; choose one of"):
+            parse_field(field, "nonsense")
+    elif field.kind != BOOL and field.high is not None:
+        with pytest.raises(ValueError, match=f"is not allowed; {field.rule}"):
+            parse_field(field, str(field.high * 2 + 1))
+
+
+def test_features_are_names_given_once_in_the_registry_order():
+    assert parse_features(" x1x2, x1 ") == ("x1", "x1x2")
+    for text, message in (("x1,foo", "'foo' is not one of x1, x2"), ("x2,x2", "names x2 more than once"),
+                          ("", "nothing given"), ("x1,", "ends with a comma")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            parse_features(text)
+    assert parse_field(CONFIG_FIELDS["features"], "sinx2,x1sq") == ("x1sq", "sinx2")
+
+
+NUMBER_TEXT = st.one_of(st.integers(-10, 3000).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                        st.text(alphabet="0123456789.,-+e xnoai", max_size=8))  # fmt: skip
+
+
+@given(name=st.sampled_from([n for n in CONFIG_FIELDS if n not in ("shuffle",)]), text=NUMBER_TEXT)
+def test_what_the_text_rule_accepts_the_config_accepts(name, text):
+    """The command line and the window read a field's text by `parse_field`: a value it returns is one TrainConfig
+    takes unchanged, and a text it refuses gets a one-line reason."""
+    field = CONFIG_FIELDS[name]
+    try:
+        value = parse_field(field, text)
+    except ValueError as err:
+        assert str(err) and "\n" not in str(err)
+        return
+    assert getattr(TrainConfig(**{name: value}), name) == value
