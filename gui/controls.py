@@ -1,21 +1,30 @@
-"""The control panel: run buttons, speed, every `TrainConfig` setting and the stop rules."""
+"""The control panel: run buttons, speed, every setting of `TrainConfig` and of the data, and the stop rules.
+
+The settings' form is generated from `engine.fields` (one `FieldInput` per field: widget, range, tooltip), so the
+window and the command line cannot disagree; the panel adds only the layout, which widgets are enabled or shown,
+and the "Open CSV…" button.
+"""
 
 from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -24,11 +33,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, TrainConfig
-from engine.config import MAX_BATCH_SIZE, MAX_HIDDEN_LAYERS, MAX_UNITS
+from engine import TrainConfig
+from engine.config import MAX_HIDDEN_LAYERS
+from engine.datasets import CSV, DATASETS, DataError, Dataset, DataSpec, load_csv, make_dataset
+from engine.features import FEATURES
+from engine.fields import BOOL, CHOICE, CONFIG_FIELDS, DATA, DATA_FIELDS, FLOAT, INT, NAMES, NETWORK, SIZES, TRAINING, Field
+from engine.optimizers import OPTIMIZERS
 from engine.parsing import format_hidden, parse_hidden  # the command line's rule: "none" is no hidden layer
 
-from .worker import StopRules
+from .dialogs import file_dialog
+from .snapshot import StopRules
 
 # speed slider positions: 1, 2, 5, 10, ... 1,000,000 epochs per second, then full speed
 SPEEDS: tuple[float | None, ...] = (*(m * 10**e for e in range(6) for m in (1, 2, 5)), 1_000_000, None)
@@ -47,6 +61,7 @@ class LogSpinBox(QDoubleSpinBox):
     left so, `rejected` says what was kept (Qt's spin boxes would put the last value back silently)."""
 
     rejected = Signal(str)  # a sentence for the user, "" once the text is good again
+    FIRST_STEP = 1e-4  # up from 0, where 1-2-5 steps have no decade
 
     def __init__(self, minimum: float, maximum: float, parent=None, what: str = "value") -> None:
         super().__init__(parent)
@@ -79,8 +94,9 @@ class LogSpinBox(QDoubleSpinBox):
 
     def range_text(self) -> str:
         low = "0" if self.minimum() <= 2.3e-308 else f"{self.minimum():g}"
-        high = "any finite number" if self.maximum() >= 1.7e308 else f"{self.maximum():g}"
-        return f"{self.what} is a number above {low}" if high.startswith("any") else f"{self.what} is from {low} to {high}"
+        if self.maximum() >= 1.7e308:
+            return f"{self.what} is a number above {low}"
+        return f"{self.what} is from {low} to {self.maximum():g}"
 
     def validate(self, text: str, pos: int):
         """Acceptable: a finite number in range. Anything else is Intermediate, so that it stays visible
@@ -107,8 +123,9 @@ class LogSpinBox(QDoubleSpinBox):
         typed, self._typed = self._typed, None
         if typed is None:
             return
-        self._show_problem(f"“{typed.strip()}” is not allowed: {self.range_text()}. Kept {self.textFromValue(self.value())}.",
-                           border=False)  # fmt: skip
+        rule = self.range_text()
+        rule = rule[0].lower() + rule[1:] if rule[1:2].islower() else rule  # mid-sentence, unless it starts "L2"
+        self._show_problem(f"“{typed.strip()}” is not allowed: {rule}. Kept {self.textFromValue(self.value())}.", border=False)
 
     def _show_problem(self, message: str | None, border: bool = True) -> None:
         self._problem = bool(message)
@@ -124,8 +141,18 @@ class LogSpinBox(QDoubleSpinBox):
     def stepBy(self, steps: int) -> None:
         value = self.value()
         for _ in range(abs(steps)):
+            if value <= 0:  # a range from 0 (a regularisation rate): up from 0 is the first decade's step
+                value = self.FIRST_STEP if steps > 0 else 0.0
+                continue
             value = min(max(_next_125(value, up=steps > 0), self.minimum()), self.maximum())
         self.setValue(value)
+
+
+class ShortSpinBox(QDoubleSpinBox):
+    """A number shown without trailing zeros (0.9, not 0.900000), as it is typed on the command line."""
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.{self.decimals()}f}".rstrip("0").rstrip(".") or "0"
 
 
 def _next_125(value: float, up: bool) -> float:
@@ -197,16 +224,134 @@ def _combo(items: tuple[str, ...], name: str, tip: str) -> QComboBox:
     return box
 
 
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+SUFFIXES = {INT: "Spin", FLOAT: "Spin", CHOICE: "Combo", BOOL: "Check", SIZES: "Edit", NAMES: "Checks"}
+BESIDE = {"l2": "l1"}  # fields shown on one line of the form: the panel fits a 768-pixel screen
+OBJECT_NAMES = {"features": "featureChecks", "name": "datasetCombo"}  # the contract's names that the rule misses
+
+
+def object_name(field: Field) -> str:
+    """The widget's objectName: the field's name in camelCase and the widget's kind ("learningRateSpin")."""
+    return OBJECT_NAMES.get(field.name) or _camel(field.name) + SUFFIXES[field.kind]
+
+
+class FieldInput:
+    """The widget that edits one `Field`, built from its description: a spin box with the field's range (1-2-5
+    steps over decades for `log` fields, percent for `percent` ones), a combo box of its choices, a check box, the
+    hidden layers' line edit, or a group of check boxes (features: at least one stays checked). Its tooltip is the
+    field's help. `value()` reads it (hidden layers may raise `ValueError` with the command line's message),
+    `set_value()` shows a value without deciding anything, `connect(slot)` calls `slot` on every edit."""
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+        self.boxes: dict[str, QCheckBox] = {}
+        self.widget = self._build(field)
+        self.widget.setObjectName(object_name(field))
+        self.widget.setToolTip(f"{field.help[0].upper()}{field.help[1:]} ({field.flag} on the command line)")
+
+    def _build(self, field: Field) -> QWidget:
+        kind = field.kind
+        if kind == INT or (kind == FLOAT and field.percent):
+            scale = 100 if field.percent else 1
+            spin = QSpinBox()
+            spin.setRange(round(field.low * scale), min(round(field.high * scale), MAX_SPIN_INT))
+            spin.setSingleStep(int(field.step))
+            spin.setSuffix(" %" if field.percent else "")
+            spin.setKeyboardTracking(False)  # one edit when the number is typed, not one per digit
+            spin.setGroupSeparatorShown(field.high * scale >= 10_000)
+            self._read = (lambda: spin.value() / 100) if field.percent else spin.value
+            self._show = lambda value: spin.setValue(min(round(value * scale), spin.maximum()))
+            self._signals = [spin.valueChanged]
+            return spin
+        if kind == FLOAT and field.log:
+            low = field.low if not field.low_open else sys.float_info.min
+            spin = LogSpinBox(low, sys.float_info.max if field.high is None else field.high, what=field.label)
+            self._read, self._show, self._signals = spin.value, spin.setValue, [spin.valueChanged]
+            return spin
+        if kind == FLOAT:
+            spin = ShortSpinBox()
+            spin.setDecimals(field.decimals)
+            spin.setRange(field.low, field.high - 10.0**-field.decimals if field.high_open else field.high)
+            spin.setSingleStep(field.step)
+            spin.setKeyboardTracking(False)
+            self._read, self._show, self._signals = spin.value, spin.setValue, [spin.valueChanged]
+            return spin
+        if kind == CHOICE:
+            box = QComboBox()
+            for name in field.choices():
+                box.addItem(name, name)
+            self._read, self._show = box.currentData, lambda value: self._show_choice(box, value)
+            self._signals = [box.currentIndexChanged]
+            return box
+        if kind == BOOL:
+            check = QCheckBox(field.label)
+            self._read, self._show, self._signals = check.isChecked, check.setChecked, [check.toggled]
+            return check
+        if kind == SIZES:
+            edit = QLineEdit()
+            layers = MAX_HIDDEN_LAYERS - 1
+            edit.setValidator(QRegularExpressionValidator(
+                QRegularExpression(rf"^\s*(\d{{1,4}}\s*(,\s*\d{{1,4}}\s*){{0,{layers}}}|[Nn][Oo][Nn][Ee]\s*)?$")))  # fmt: skip
+            self._read, self._show = lambda: parse_hidden(edit.text()), lambda value: edit.setText(format_hidden(value))
+            self._signals = [edit.editingFinished]
+            return edit
+        # NAMES: one check box per feature, in a grid
+        group = QGroupBox(field.label)
+        grid = QGridLayout(group)
+        grid.setContentsMargins(6, 2, 6, 2)
+        grid.setVerticalSpacing(0)
+        for i, feature in enumerate(FEATURES.values()):
+            box = QCheckBox(feature.label)
+            box.setObjectName(f"feature_{feature.name}")
+            box.setToolTip(f"{feature.name}: {feature.label}")
+            box.toggled.connect(self.keep_one_checked)
+            grid.addWidget(box, i // 4, i % 4)
+            self.boxes[feature.name] = box
+        self._read = lambda: tuple(name for name, box in self.boxes.items() if box.isChecked())
+        self._show = lambda names: [box.setChecked(name in names) for name, box in self.boxes.items()]
+        self._signals = [box.toggled for box in self.boxes.values()]
+        return group
+
+    @staticmethod
+    def _show_choice(box: QComboBox, value: str) -> None:
+        if box.findData(value) < 0:  # registered after the form was built (the registries are read live)
+            box.addItem(value, value)
+        box.setCurrentIndex(box.findData(value))
+
+    def keep_one_checked(self) -> None:
+        checked = [box for box in self.boxes.values() if box.isChecked()]
+        for box in self.boxes.values():
+            box.setEnabled(len(checked) != 1 or not box.isChecked())  # the last checked feature cannot be unchecked
+
+    def value(self):
+        return self._read()
+
+    def set_value(self, value) -> None:
+        self._show(value)
+
+    def connect(self, slot) -> None:
+        for signal in self._signals:
+            signal.connect(slot)
+
+
 class ControlPanel(QWidget):
-    """Emits `configChanged` with a valid `TrainConfig` whenever a setting changes."""
+    """Emits `configChanged` with a valid `TrainConfig` whenever a setting changes, and `dataChanged` with the new
+    `Dataset` whenever the data does (a dataset, its parameters, or a CSV file opened with "Open CSV…")."""
 
     configChanged = Signal(object)  # TrainConfig
+    dataChanged = Signal(object)  # engine.datasets.Dataset
     speedChanged = Signal(object)  # epochs per second, or None for full speed
     stopRulesChanged = Signal(object)  # StopRules
 
-    def __init__(self, config: TrainConfig, parent=None) -> None:
+    def __init__(self, config: TrainConfig, parent=None, data: Dataset | None = None) -> None:
         super().__init__(parent)
         self._building = True
+        self._training_enabled = False
+        self._loaded: Dataset | None = None  # a CSV file's (or a program's) data, offered in the dataset combo
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
 
@@ -263,65 +408,60 @@ class ControlPanel(QWidget):
         grid.addLayout(speed_row)
         layout.addWidget(run)
 
-        # --- network ----------------------------------------------------------------------------
-        net = QGroupBox("Network (changing these restarts)")
-        form = QFormLayout(net)
-        self.hidden_edit = QLineEdit()
-        self.hidden_edit.setObjectName("hiddenEdit")
-        self.hidden_edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"^\s*(\d{1,4}\s*(,\s*\d{1,4}\s*){0,7}|[Nn][Oo][Nn][Ee]\s*)?$"))
-        )
-        self.hidden_edit.setToolTip(
-            f"Hidden layer sizes, input side first: 2, or 4, 3; none: no hidden layer. Up to {MAX_HIDDEN_LAYERS} layers "
-            f"of 1 to {MAX_UNITS} units. Press Enter to apply."
-        )
+        # --- the settings: one input per field of engine.fields ----------------------------------
+        self.inputs = {name: FieldInput(field) for name, field in CONFIG_FIELDS.items()}
+        self.data_inputs = {name: FieldInput(field) for name, field in DATA_FIELDS.items() if field.name != "path"}
+        self.forms: dict[str, QFormLayout] = {}
+        sections = ((DATA, "Data (changing these restarts)"), (NETWORK, "Network (changing these restarts)"),
+                    (TRAINING, "Training (applies live)"))  # fmt: skip
+        for section, title in sections:
+            group = QGroupBox(title)
+            self.forms[section] = QFormLayout(group)
+            layout.addWidget(group)
+        self.open_data_button = QPushButton("Open CSV…")
+        self.open_data_button.setObjectName("openDataButton")
+        self.open_data_button.setToolTip(DATA_FIELDS["path"].help[0].upper() + DATA_FIELDS["path"].help[1:] +
+                                         ". Train % and Data seed split a file without a split column.")  # fmt: skip
+        self.open_data_button.clicked.connect(self.choose_csv)
+        data_form = self.forms[DATA]
+        for first, *more in (("name",), ("points", "noise"), ("train_fraction", "data_seed")):
+            row = self._row([self.data_inputs[name] for name in (first, *more)])
+            if first == "name":
+                row.addWidget(self.open_data_button)
+            data_form.addRow(DATA_FIELDS[first].label, row)
+        self.data_error = _error_label("dataError")
+        data_form.addRow(self.data_error)
         self.hidden_error = _error_label("hiddenError")
-        self.activation_combo = _combo(ACTIVATIONS, "activationCombo", "Hidden-layer activation; the output is always a sigmoid")
-        self.init_combo = _combo(
-            INITS, "initCombo", "Initial weights: notebook = uniform [0, 1) from np.random.seed(seed); xavier; he"
-        )
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setObjectName("seedSpin")
-        self.seed_spin.setRange(0, MAX_SPIN_INT)
-        self.seed_spin.setToolTip("Seed of the initial weights and of the shuffle order")
-        form.addRow("Hidden layers", self.hidden_edit)
-        form.addRow(self.hidden_error)
-        form.addRow("Activation", self.activation_combo)
-        form.addRow("Initialisation", self.init_combo)
-        form.addRow("Seed", self.seed_spin)
-        layout.addWidget(net)
-
-        # --- training ---------------------------------------------------------------------------
-        train = QGroupBox("Training (applies live)")
-        form = QFormLayout(train)
-        self.learning_rate_spin = LogSpinBox(sys.float_info.min, sys.float_info.max, what="the learning rate")
-        self.learning_rate_spin.setObjectName("learningRateSpin")
-        self.learning_rate_spin.setToolTip(
-            "Learning rate: any number above 0 (type 1e-3 or 1e308). Arrow keys step 1-2-5. Applies from the next chunk."
-        )
-        self.learning_rate_error = FloatingError("learningRateError", self.learning_rate_spin, self)
-        self.learning_rate_spin.rejected.connect(lambda text: _say(self.learning_rate_error, text))
-        self.loss_combo = _combo(
-            LOSSES, "lossCombo", "mse: mean (y − ŷ)², updated by the gradient of ½(y − ŷ)²; bce: cross-entropy"
-        )
-        self.optimizer_combo = _combo(OPTIMIZERS, "optimizerCombo", "sgd (the notebook's rule), momentum 0.9, or adam")
-        self.mode_combo = _combo(
-            MODES, "modeCombo", "sgd: update after every sample; minibatch: after 'batch size' samples; batch: once per epoch"
-        )
-        self.batch_size_spin = QSpinBox()
-        self.batch_size_spin.setObjectName("batchSizeSpin")
-        self.batch_size_spin.setRange(1, MAX_BATCH_SIZE)
-        self.batch_size_spin.setToolTip("Samples per update in minibatch mode")
-        self.shuffle_check = QCheckBox("Shuffle each epoch")
-        self.shuffle_check.setObjectName("shuffleCheck")
-        self.shuffle_check.setToolTip("Visit the samples in a new seeded order every epoch (sgd and minibatch)")
-        form.addRow("Learning rate", self.learning_rate_spin)
-        form.addRow("Loss", self.loss_combo)
-        form.addRow("Optimizer", self.optimizer_combo)
-        form.addRow("Mode", self.mode_combo)
-        form.addRow("Batch size", self.batch_size_spin)
-        form.addRow(self.shuffle_check)
-        layout.addWidget(train)
+        for name, field_input in self.inputs.items():
+            form = self.forms[field_input.field.section]
+            if name in BESIDE.values():
+                continue
+            if field_input.field.kind in (BOOL, NAMES):
+                form.addRow(field_input.widget)
+            elif name in BESIDE:
+                form.addRow(field_input.field.label, self._row([field_input, self.inputs[BESIDE[name]]]))
+            else:
+                form.addRow(field_input.field.label, field_input.widget)
+            if name == "hidden":
+                form.addRow(self.hidden_error)
+        self.errors: dict[str, FloatingError] = {}
+        for name, field_input in self.inputs.items():
+            if isinstance(field_input.widget, LogSpinBox):
+                error = FloatingError(f"{_camel(name)}Error", field_input.widget, self)
+                field_input.widget.rejected.connect(lambda text, error=error: _say(error, text))
+                self.errors[name] = error
+        w = {name: field_input.widget for name, field_input in {**self.inputs, **self.data_inputs}.items()}
+        self.hidden_edit, self.activation_combo, self.init_combo, self.seed_spin = (w["hidden"], w["activation"], w["init"],
+                                                                                    w["seed"])  # fmt: skip
+        self.learning_rate_spin, self.loss_combo, self.optimizer_combo = w["learning_rate"], w["loss"], w["optimizer"]
+        self.momentum_spin, self.beta1_spin, self.beta2_spin, self.eps_spin = w["momentum"], w["beta1"], w["beta2"], w["eps"]
+        self.mode_combo, self.batch_size_spin, self.shuffle_check = w["mode"], w["batch_size"], w["shuffle"]
+        self.l2_spin, self.l1_spin, self.feature_checks = w["l2"], w["l1"], w["features"]
+        self.dataset_combo, self.points_spin, self.noise_spin = w["name"], w["points"], w["noise"]
+        self.train_fraction_spin, self.data_seed_spin = w["train_fraction"], w["data_seed"]
+        self.learning_rate_error = self.errors["learning_rate"]
+        for i, name in enumerate(DATASETS):
+            self.dataset_combo.setItemData(i, DATASETS[name].description, Qt.ItemDataRole.ToolTipRole)
 
         # --- stop rules -------------------------------------------------------------------------
         stop = QGroupBox("Stop rules")
@@ -339,7 +479,7 @@ class ControlPanel(QWidget):
         self.stop_loss_check = QCheckBox("when loss <")
         self.stop_loss_check.setObjectName("stopLossCheck")
         self.stop_loss_check.setToolTip("Pause after the first epoch whose loss is below this value")
-        self.stop_loss_spin = LogSpinBox(1e-12, 1e3, what="the loss")
+        self.stop_loss_spin = LogSpinBox(1e-12, 1e3, what="The stop loss")
         self.stop_loss_spin.setObjectName("stopLossSpin")
         self.stop_loss_spin.setValue(DEFAULT_STOP_LOSS)
         self.stop_loss_spin.setToolTip("Loss below which training pauses")
@@ -350,15 +490,13 @@ class ControlPanel(QWidget):
         layout.addWidget(stop)
         layout.addStretch(1)
 
+        self.set_data(make_dataset() if data is None else data)
         self.set_config(config)
         self._update_speed_label()
-        for widget in (self.activation_combo, self.init_combo, self.loss_combo, self.optimizer_combo, self.mode_combo):
-            widget.currentIndexChanged.connect(self._edited)
-        for spin in (self.seed_spin, self.batch_size_spin):
-            spin.valueChanged.connect(self._edited)
-        self.learning_rate_spin.valueChanged.connect(self._edited)
-        self.shuffle_check.toggled.connect(self._edited)
-        self.hidden_edit.editingFinished.connect(self._edited)
+        for field_input in self.inputs.values():
+            field_input.connect(self._edited)
+        for field_input in self.data_inputs.values():
+            field_input.connect(self._data_edited)
         self.hidden_edit.textEdited.connect(lambda _text: self.hidden_error.hide())
         self.speed_slider.valueChanged.connect(self._speed_moved)
         for w in (self.stop_epoch_check, self.stop_loss_check):
@@ -367,29 +505,52 @@ class ControlPanel(QWidget):
         self.stop_loss_spin.valueChanged.connect(self._rules_edited)
         self._building = False
 
+    @staticmethod
+    def _row(inputs: list[FieldInput]) -> QHBoxLayout:
+        """Several fields on one line of a form, each after its label (the first one's label is the form's)."""
+        row = QHBoxLayout()
+        for i, field_input in enumerate(inputs):
+            if i:
+                row.addWidget(QLabel(field_input.field.label))
+            row.addWidget(field_input.widget, 1)
+        return row
+
     # --- reading and writing ------------------------------------------------------------------
     def set_config(self, config: TrainConfig) -> None:
         """Show `config` without emitting `configChanged`."""
         building, self._building = self._building, True
-        self.hidden_edit.setText(format_hidden(config.hidden))
-        self.activation_combo.setCurrentText(config.activation)
-        self.init_combo.setCurrentText(config.init)
-        self.seed_spin.setValue(min(config.seed, MAX_SPIN_INT))
-        self.learning_rate_spin.setValue(config.learning_rate)
+        for name, field_input in self.inputs.items():
+            field_input.set_value(getattr(config, name))
+        self.inputs["features"].keep_one_checked()
         if self.learning_rate_spin.value() != config.learning_rate:  # below 2.2e-308: the field cannot hold it
             _say(self.learning_rate_error, f"The learning rate {config.learning_rate:g} is below what this field holds; "
                                            f"editing a setting will make it {self.learning_rate_spin.value():g}.")  # fmt: skip
-        self.loss_combo.setCurrentText(config.loss)
-        self.optimizer_combo.setCurrentText(config.optimizer)
-        self.mode_combo.setCurrentText(config.mode)
-        self.batch_size_spin.setValue(config.batch_size)
-        self.shuffle_check.setChecked(config.shuffle)
         self._config = config
         self._sync_enabled()
         self._building = building
 
     def config(self) -> TrainConfig:
         return self._config
+
+    def set_data(self, data: Dataset) -> None:
+        """Show `data` without emitting `dataChanged`. Data that no generator makes (a CSV file, a program's arrays)
+        becomes the combo's last entry, so that choosing it again after another dataset brings it back."""
+        building, self._building = self._building, True
+        spec = data.spec
+        if spec.name not in DATASETS:
+            self._offer_loaded(data)
+        self.data_inputs["name"].set_value(spec.name)  # a dataset registered after the form was built is added
+        for name in ("points", "noise", "train_fraction", "data_seed"):
+            field, value = DATA_FIELDS[name], getattr(spec, name)
+            if field.low <= value <= field.high:  # a file's points are its rows: not a generator's count
+                self.data_inputs[name].set_value(value)
+        self._data = data
+        _say(self.data_error, "")
+        self._sync_enabled()
+        self._building = building
+
+    def data(self) -> Dataset:
+        return self._data
 
     def stop_rules(self) -> StopRules:
         return StopRules(
@@ -420,46 +581,108 @@ class ControlPanel(QWidget):
             w.setEnabled(enabled)
         self._sync_enabled()
 
+    # --- data files -----------------------------------------------------------------------------
+    def choose_csv(self) -> None:
+        """ "Open CSV…": ask for a file with `file_dialog`, then `open_csv` it."""
+        start = str(Path(self._loaded.spec.path).parent) if self._loaded is not None and self._loaded.spec.path else ""
+        dialog = file_dialog(self, "Open data", start, "CSV files (*.csv);;All files (*)", save=False)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.selectedFiles():
+                return
+            path = dialog.selectedFiles()[0]
+        finally:
+            dialog.deleteLater()
+        self.open_csv(path)
+
+    def open_csv(self, path: str) -> bool:
+        """Load the CSV file at `path` (split by its split column, else by Train % and Data seed) and train on it
+        (`dataChanged`). A file that cannot be used shows one warning naming the row and column, and changes
+        nothing. Returns whether the file was loaded."""
+        try:
+            data = load_csv(path, self.data_inputs["train_fraction"].value(), self.data_inputs["data_seed"].value())
+        except DataError as err:
+            QMessageBox.warning(self, "Backprop Lab", f"The data was not changed: {err}")
+            return False
+        self._offer_loaded(data)
+        self._set_dataset(data)
+        return True
+
+    def _offer_loaded(self, data: Dataset) -> None:
+        """Make `data` (not a generator's) the combo's loaded entry, replacing an earlier one."""
+        combo = self.dataset_combo
+        building, self._building = self._building, True  # the combo's own signals are not an edit
+        if self._loaded is not None:
+            combo.removeItem(combo.findData(self._loaded.spec.name))
+        self._loaded = data
+        text = f"CSV file: {Path(data.spec.path).name}" if data.spec.name == CSV else f"{data.spec.name} data"
+        combo.addItem(text, data.spec.name)
+        combo.setItemData(combo.count() - 1, data.spec.path or text, Qt.ItemDataRole.ToolTipRole)
+        self._building = building
+
     # --- reactions ----------------------------------------------------------------------------
     def _sync_enabled(self) -> None:
         mode = self.mode_combo.currentText()
         self.batch_size_spin.setEnabled(mode == "minibatch")
         self.shuffle_check.setEnabled(mode != "batch")
         one_per_update = mode == "sgd" or (mode == "minibatch" and self.batch_size_spin.value() == 1)
-        self.sample_step_button.setEnabled(getattr(self, "_training_enabled", False) and one_per_update)
+        self.sample_step_button.setEnabled(self._training_enabled and one_per_update)
+        optimizer = OPTIMIZERS.get(self.optimizer_combo.currentText())
+        coefficients = {name for opt in OPTIMIZERS.values() for name in opt.uses}
+        for name in coefficients & set(self.inputs):  # show only the coefficients the optimizer uses
+            self.forms[TRAINING].setRowVisible(self.inputs[name].widget, optimizer is not None and name in optimizer.uses)
+        kind = DATASETS.get(self.dataset_combo.currentData())
+        for name, field_input in self.data_inputs.items():
+            if name != "name":
+                field_input.widget.setEnabled(kind is not None and name in kind.parameters)
 
     def _edited(self) -> None:
         self._sync_enabled()
         if self._building:
             return
-        if not self.learning_rate_spin.has_bad_text():  # a valid edit: what was refused before is old news
-            _say(self.learning_rate_error, "")
+        for name, error in self.errors.items():  # a valid edit: what was refused before is old news
+            if not self.inputs[name].widget.has_bad_text():
+                _say(error, "")
         try:
-            hidden = parse_hidden(self.hidden_edit.text())
+            hidden = self.inputs["hidden"].value()
         except ValueError as err:
             _say(self.hidden_error, f"Hidden layers: {err}")
             return
         _say(self.hidden_error, "")
-        self.hidden_edit.setText(format_hidden(hidden))
+        self.inputs["hidden"].set_value(hidden)
+        values = {name: hidden if name == "hidden" else field_input.value() for name, field_input in self.inputs.items()}
         try:
-            config = self._config.replace(
-                hidden=hidden,
-                activation=self.activation_combo.currentText(),
-                init=self.init_combo.currentText(),
-                seed=self.seed_spin.value(),
-                learning_rate=self.learning_rate_spin.value(),
-                loss=self.loss_combo.currentText(),
-                optimizer=self.optimizer_combo.currentText(),
-                mode=self.mode_combo.currentText(),
-                batch_size=self.batch_size_spin.value(),
-                shuffle=self.shuffle_check.isChecked(),
-            )
+            config = self._config.replace(**values)
         except ValueError as err:  # the widgets' ranges should prevent this; say so rather than crash
             _say(self.hidden_error, str(err))
             return
         if config != self._config:
             self._config = config
             self.configChanged.emit(config)
+
+    def _data_edited(self) -> None:
+        self._sync_enabled()
+        if self._building:
+            return
+        name = self.dataset_combo.currentData()
+        if self._loaded is not None and name == self._loaded.spec.name:
+            if self._loaded is not self._data:
+                self._set_dataset(self._loaded)
+            return
+        values = {name: field_input.value() for name, field_input in self.data_inputs.items()}
+        try:
+            spec = DataSpec(**values).canonical()
+            if spec == self._data.spec:
+                return
+            data = make_dataset(spec)
+        except DataError as err:  # the widgets' ranges should prevent this; say so rather than crash
+            _say(self.data_error, str(err))
+            return
+        self._set_dataset(data)
+
+    def _set_dataset(self, data: Dataset) -> None:
+        _say(self.data_error, "")
+        self.set_data(data)
+        self.dataChanged.emit(data)
 
     def _speed_moved(self) -> None:
         self._update_speed_label()
