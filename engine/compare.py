@@ -1,9 +1,9 @@
 """Side-by-side runs: "which converges faster, SGD or batch gradient descent?" (the notebook's exercise).
 
-Every run is a variation of one base config (mode, batch size, learning rate, optimizer, ...) and all
-start from the base config's initial weights. "Faster" is measured four ways, because full batch makes
-one update per epoch where SGD makes one per sample: epochs, wall-clock seconds spent in that run's
-kernel, sample-gradient evaluations and weight updates.
+Every run is a variation of one base config (mode, batch size, learning rate, optimizer, ...); all train on
+the same data (XOR unless given) and start from the base config's initial weights. "Faster" is measured four
+ways, because full batch makes one update per epoch where SGD makes one per sample: epochs, wall-clock seconds
+spent in that run's kernel, sample-gradient evaluations and weight updates.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import MODES, OPTIMIZERS, ConfigError, TrainConfig
+from .datasets import Dataset, make_dataset
 from .parsing import parse_list
-from .trainer import XOR_INPUTS, Trainer, warm_up
+from .trainer import METRIC_COLUMNS, Trainer, warm_up
 
 # The fields a compared run may change: none of them changes the network or its initial weights.
 COMPARABLE_FIELDS = ("learning_rate", "mode", "batch_size", "shuffle", "optimizer", "momentum", "beta1", "beta2", "eps", "loss")
@@ -73,9 +74,14 @@ def _parse_value(key: str, value: str, name: str) -> object:
     return value
 
 
-def run_label(config: TrainConfig, base: TrainConfig | None = None) -> str:
+def _n_samples(n_samples: int | None) -> int:
+    """Training points per epoch: `n_samples`, or the default data's (XOR's 4) when not given."""
+    return make_dataset().n_train if n_samples is None else n_samples
+
+
+def run_label(config: TrainConfig, base: TrainConfig | None = None, n_samples: int | None = None) -> str:
     """A short name: 'SGD', 'full batch', 'mini-batch 2', plus what else differs from `base`."""
-    config = training_key(config)  # by what it trains as: a mini-batch of 1 is SGD
+    config = training_key(config, n_samples)  # by what it trains as: a mini-batch of 1 is SGD
     names = {"sgd": "SGD", "batch": "full batch"}
     label = names.get(config.mode, f"mini-batch {config.batch_size}")
     base = base or TrainConfig()
@@ -96,18 +102,19 @@ def run_label(config: TrainConfig, base: TrainConfig | None = None) -> str:
     return label + (f" ({', '.join(extras)})" if extras else "")
 
 
-def training_key(config: TrainConfig, n_samples: int = 4) -> TrainConfig:
-    """Two runs with equal keys train identically, bit for bit: `TrainConfig.canonical` (a mini-batch of 1 is SGD, one
-    of every sample in order is full batch; settings the mode and optimizer ignore take their defaults)."""
-    return config.canonical(n_samples)
+def training_key(config: TrainConfig, n_samples: int | None = None) -> TrainConfig:
+    """Two runs with equal keys train identically, bit for bit, on data of `n_samples` training points (XOR's unless
+    given): `TrainConfig.canonical` (a mini-batch of 1 is SGD, one of every sample in order is full batch; settings
+    the mode and optimizer ignore take their defaults)."""
+    return config.canonical(_n_samples(n_samples))
 
 
-def duplicate_runs(configs: list[TrainConfig]) -> list[tuple[int, int]]:
+def duplicate_runs(configs: list[TrainConfig], n_samples: int | None = None) -> list[tuple[int, int]]:
     """(i, j), i < j, for each run j that trains exactly as an earlier run i (the first such i)."""
     first: dict[TrainConfig, int] = {}
     pairs = []
     for j, config in enumerate(configs):
-        key = training_key(config)
+        key = training_key(config, n_samples)
         if key in first:
             pairs.append((first[key], j))
         else:
@@ -115,59 +122,61 @@ def duplicate_runs(configs: list[TrainConfig]) -> list[tuple[int, int]]:
     return pairs
 
 
-def describe_duplicates(configs: list[TrainConfig], base: TrainConfig | None = None) -> str | None:
+def describe_duplicates(configs: list[TrainConfig], base: TrainConfig | None = None, n_samples: int | None = None) -> str | None:
     """One sentence naming the runs that would train identically, or None when there are none, e.g. "Runs 1 and 3 are
     the same run (SGD): they would train identically. Change a setting so that no two runs are the same."."""
     groups: dict[int, list[int]] = {}
-    for i, j in duplicate_runs(configs):
+    for i, j in duplicate_runs(configs, n_samples):
         groups.setdefault(i, [i]).append(j)
     if not groups:
         return None
     parts = []
     for i, runs in groups.items():
         numbers = [str(k + 1) for k in runs]
-        parts.append(f"runs {', '.join(numbers[:-1])} and {numbers[-1]} are the same run ({run_label(configs[i], base)})")
+        label = run_label(configs[i], base, n_samples)
+        parts.append(f"runs {', '.join(numbers[:-1])} and {numbers[-1]} are the same run ({label})")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + ": they would train identically. Change a setting so that no two runs are the same."
 
 
-def run_labels(configs: list[TrainConfig], base: TrainConfig | None = None) -> list[str]:
+def run_labels(configs: list[TrainConfig], base: TrainConfig | None = None, n_samples: int | None = None) -> list[str]:
     """`run_label` of each run, made distinct: a label seen before gets its run number, 'SGD (run 3)'."""
     labels: list[str] = []
     for j, config in enumerate(configs):
-        label = run_label(config, base)
+        label = run_label(config, base, n_samples)
         if label in labels:
             label = f"{label[:-1]}, run {j + 1})" if label.endswith(")") else f"{label} (run {j + 1})"
         labels.append(label)
     return labels
 
 
-def next_run(base: TrainConfig, configs: list[TrainConfig]) -> TrainConfig:
+def next_run(base: TrainConfig, configs: list[TrainConfig], n_samples: int | None = None) -> TrainConfig:
     """The first of these variations of `base` that trains unlike every one of `configs`: mini-batch 2; SGD,
     full batch and mini-batch 2 with adam, then with momentum; then the rest (12 in all, more than `MAX_RUNS`)."""
-    present = {training_key(c) for c in configs}
+    present = {training_key(c, n_samples) for c in configs}
     candidates = [("minibatch", 2, "sgd")]
     candidates += [(mode, 2, optimizer) for optimizer in ("adam", "momentum") for mode in ("sgd", "batch", "minibatch")]
     candidates += [(mode, 3 if mode == "minibatch" else 2, "sgd") for mode in MODES]
     candidates += [("minibatch", 3, optimizer) for optimizer in ("adam", "momentum")]
     for mode, batch_size, optimizer in candidates:
         candidate = base.replace(mode=mode, optimizer=optimizer, **({"batch_size": batch_size} if mode == "minibatch" else {}))
-        if training_key(candidate) not in present:
+        if training_key(candidate, n_samples) not in present:
             return candidate
     raise ValueError(f"no run left to add to {len(configs)} runs")
 
 
-def updates_per_epoch(config: TrainConfig, n_samples: int = 4) -> int:
-    """Weight updates in one epoch: n (sgd), ceil(n / batch_size) (minibatch), 1 (batch)."""
+def updates_per_epoch(config: TrainConfig, n_samples: int | None = None) -> int:
+    """Weight updates in one epoch of n training points: n (sgd), ceil(n / batch_size) (minibatch), 1 (batch)."""
+    n_samples = _n_samples(n_samples)
     return math.ceil(n_samples / config.batch_size_for(n_samples))
 
 
-def gradient_evaluations_per_epoch(config: TrainConfig, n_samples: int = 4) -> int:
-    """Per-sample gradients computed in one epoch: every mode computes one per sample."""
-    return n_samples
+def gradient_evaluations_per_epoch(config: TrainConfig, n_samples: int | None = None) -> int:
+    """Per-sample gradients computed in one epoch: every mode computes one per training point."""
+    return _n_samples(n_samples)
 
 
-def x_values(axis: str, epochs: np.ndarray, seconds: np.ndarray, config: TrainConfig, n_samples: int = 4) -> np.ndarray:
+def x_values(axis: str, epochs: np.ndarray, seconds: np.ndarray, config: TrainConfig, n_samples: int | None = None) -> np.ndarray:
     """The x coordinate of each epoch on `axis` (one of `X_AXES`). epochs, seconds: (n,), seconds cumulative."""
     if axis == "epochs":
         return np.asarray(epochs, dtype=np.float64)
@@ -187,7 +196,8 @@ def is_solved(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One compared run against a target loss. The *_to_target fields are None when it was not reached."""
+    """One compared run against a target loss. The *_to_target fields are None when it was not reached.
+    final_train_accuracy, final_test_accuracy: its last epoch's (NaN before any epoch, and without a test set)."""
 
     label: str
     config: TrainConfig
@@ -200,12 +210,16 @@ class RunSummary:
     gradient_evaluations_to_target: int | None
     seconds_to_target: float | None
     seconds: float
+    final_train_accuracy: float = math.nan
+    final_test_accuracy: float = math.nan
 
 
 def summarize(label: str, config: TrainConfig, loss: np.ndarray, seconds: np.ndarray, final_predictions: np.ndarray,
-              target_loss: float, diverged: bool = False, targets: np.ndarray | None = None) -> RunSummary:  # fmt: skip
-    """Summary of a run from its per-epoch loss (n,) and cumulative kernel seconds (n,)."""
-    targets = np.array([0.0, 1.0, 1.0, 0.0]) if targets is None else targets
+              target_loss: float, diverged: bool = False, targets: np.ndarray | None = None, *,
+              final_train_accuracy: float = math.nan, final_test_accuracy: float = math.nan) -> RunSummary:  # fmt: skip
+    """Summary of a run from its per-epoch loss (n,) and cumulative kernel seconds (n,). final_predictions: ŷ at
+    each training point, whose `targets` (the default data's, XOR's, unless given) say whether it is solved."""
+    targets = make_dataset().train_targets if targets is None else targets
     n = len(loss)
     below = np.flatnonzero(np.asarray(loss) < target_loss)
     reached = int(below[0]) + 1 if len(below) else None
@@ -222,6 +236,8 @@ def summarize(label: str, config: TrainConfig, loss: np.ndarray, seconds: np.nda
         gradient_evaluations_to_target=reached * gradient_evaluations_per_epoch(config, n_samples) if reached else None,
         seconds_to_target=float(seconds[reached - 1]) if reached else None,
         seconds=float(seconds[-1]) if n else 0.0,
+        final_train_accuracy=float(final_train_accuracy),
+        final_test_accuracy=float(final_test_accuracy),
     )
 
 
@@ -264,12 +280,16 @@ def verdict(summaries: list[RunSummary], target_loss: float) -> str:
 
 
 class Comparison:
-    """Several runs from the same initial weights, trained in interleaved chunks, with per-run kernel time.
+    """Several runs from the same initial weights on the same data, trained in interleaved chunks, with per-run
+    kernel time.
 
-    base: its initialisation gives every run's initial weights. configs: the runs (2 to 6).
+    base: its initialisation gives every run's initial weights. configs: the runs (2 to 6). data: what every run
+    trains on (XOR unless given).
     """
 
-    def __init__(self, base: TrainConfig, configs: list[TrainConfig], labels: list[str] | None = None) -> None:
+    def __init__(
+        self, base: TrainConfig, configs: list[TrainConfig], labels: list[str] | None = None, data: Dataset | None = None
+    ) -> None:
         if not MIN_RUNS <= len(configs) <= MAX_RUNS:
             raise ValueError(f"compare {MIN_RUNS} to {MAX_RUNS} runs, got {len(configs)}")
         for config in configs:
@@ -278,16 +298,22 @@ class Comparison:
                 raise ValueError(f"compared runs share the network and its initial weights; {', '.join(moved)} differ")
         self.base = base
         self.configs = list(configs)
-        self.labels = labels or run_labels(configs, base)
-        initial = Trainer(base).initial_params
-        self.trainers = [Trainer(c, initial_params=initial) for c in configs]
+        self.data = make_dataset() if data is None else data
+        self.labels = labels or run_labels(configs, base, self.n_samples)
+        initial = Trainer(base, data=self.data).initial_params
+        self.trainers = [Trainer(c, data=self.data, initial_params=initial) for c in configs]
         self.reset()
+
+    @property
+    def n_samples(self) -> int:
+        """Training points per epoch."""
+        return self.data.n_train
 
     def reset(self) -> None:
         for trainer in self.trainers:
             trainer.reset()
         self._loss: list[list[np.ndarray]] = [[] for _ in self.trainers]
-        self._preds: list[np.ndarray] = [np.full(4, np.nan) for _ in self.trainers]
+        self._metrics: list[list[np.ndarray]] = [[] for _ in self.trainers]
         self._seconds: list[list[np.ndarray]] = [[] for _ in self.trainers]
         self._clock = [0.0 for _ in self.trainers]
 
@@ -297,18 +323,18 @@ class Comparison:
         done = 0
         while done < n_epochs:
             step = min(chunk, n_epochs - done)
-            for i, (loss, seconds, predictions) in enumerate(self.advance(step)):
-                if len(loss):
-                    self._loss[i].append(loss)
+            for i, (result, seconds) in enumerate(self.advance_chunks(step)):
+                if len(result):
+                    self._loss[i].append(result.loss)
+                    self._metrics[i].append(result.metrics)
                     self._seconds[i].append(seconds)
-                    self._preds[i] = predictions[-1]
             done += step
 
-    def advance(self, n_epochs: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def advance_chunks(self, n_epochs: int) -> list[tuple]:
         """Train every run `n_epochs` more epochs (one chunk each, in turn) without storing them.
 
-        Returns per run: the new epochs' loss (k,), cumulative kernel seconds (k,) and predictions (k, 4);
-        k is smaller for a run that diverged.
+        Returns per run: its `Chunk` (k epochs: loss, metrics, predictions) and the cumulative kernel seconds (k,)
+        at the end of each epoch; k is smaller for a run that diverged.
         """
         out = []
         for i, trainer in enumerate(self.trainers):
@@ -319,8 +345,13 @@ class Comparison:
             seconds = self._clock[i] + elapsed * np.arange(1, k + 1) / max(k, 1)
             if k:
                 self._clock[i] += elapsed
-            out.append((result.loss, seconds, result.predictions))
+            out.append((result, seconds))
         return out
+
+    def advance(self, n_epochs: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """`advance_chunks`, as per run: the new epochs' loss (k,), cumulative kernel seconds (k,) and recorded
+        predictions (k, n_pred)."""
+        return [(result.loss, seconds, result.predictions) for result, seconds in self.advance_chunks(n_epochs)]
 
     @property
     def epoch(self) -> int:
@@ -330,15 +361,30 @@ class Comparison:
     def loss(self, i: int) -> np.ndarray:
         return np.concatenate(self._loss[i]) if self._loss[i] else np.empty(0)
 
+    def metrics(self, i: int) -> np.ndarray:
+        """(n, 3) of run i: each epoch's test loss, train accuracy and test accuracy (`METRIC_COLUMNS` after the loss)."""
+        return np.concatenate(self._metrics[i]) if self._metrics[i] else np.empty((0, len(METRIC_COLUMNS) - 1))
+
     def seconds(self, i: int) -> np.ndarray:
         """(n,) kernel seconds of run i up to the end of each epoch (shared out evenly within a chunk)."""
         return np.concatenate(self._seconds[i]) if self._seconds[i] else np.empty(0)
 
+    def x_values(self, i: int, axis: str) -> np.ndarray:
+        """(n,) the x coordinate of each of run i's epochs on `axis` (one of `X_AXES`), on this comparison's data."""
+        epochs = np.arange(1, len(self.loss(i)) + 1)
+        return x_values(axis, epochs, self.seconds(i), self.configs[i], self.n_samples)
+
     def summaries(self, target_loss: float = DEFAULT_TARGET_LOSS) -> list[RunSummary]:
-        return [
-            summarize(label, t.config, self.loss(i), self.seconds(i), t.predict(XOR_INPUTS), target_loss, t.diverged)
-            for i, (label, t) in enumerate(zip(self.labels, self.trainers))
-        ]
+        out = []
+        train_acc = METRIC_COLUMNS.index("train_accuracy") - 1
+        test_acc = METRIC_COLUMNS.index("test_accuracy") - 1
+        for i, (label, t) in enumerate(zip(self.labels, self.trainers)):
+            last = self._metrics[i][-1][-1] if self._metrics[i] else np.full(len(METRIC_COLUMNS) - 1, np.nan)
+            final = {"final_train_accuracy": last[train_acc], "final_test_accuracy": last[test_acc]}
+            predictions = t.predict(t.inputs)
+            out.append(summarize(label, t.config, self.loss(i), self.seconds(i), predictions, target_loss, t.diverged,
+                                 t.targets, **final))  # fmt: skip
+        return out
 
 
 __all__ = [

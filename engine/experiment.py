@@ -1,9 +1,15 @@
-"""Experiment files: a run's config, parameters, optimizer state, epoch and whole history, in one file.
+"""Experiment files: a run's data, config, parameters, optimizer state, epoch and whole history, in one file.
 
 Format: NumPy's ``.npz`` (a zip of ``.npy`` arrays) read with ``allow_pickle=False``; the member
 ``header.npy`` holds UTF-8 JSON with a format name and version. Saving is atomic. Loading checks
 everything (sizes before reading, dtypes, shapes, values, consistency) and turns any fault into one
 `ExperimentError` whose message says what is wrong; nothing else is touched until a file has passed.
+
+Version 2 stores the data: its `DataSpec` in the header ("data") and its arrays (``data_inputs`` (n, 2),
+``data_targets`` (n,), ``data_train`` (n,) bool), so an experiment on a CSV file reopens without the file; its
+history rows are `engine.history.history_columns(data)`. Version 1 (before data was part of an experiment) is
+XOR, with rows (loss, 4 predictions): it loads as XOR with each row widened to today's layout (test loss and test
+accuracy NaN, train accuracy from the recorded predictions, as training XOR records it).
 """
 
 from __future__ import annotations
@@ -13,28 +19,33 @@ import io
 import json
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .config import ConfigError, TrainConfig
+from .datasets import Dataset, DataSpec, make_dataset
 from .files import write_atomically
-from .history import History
+from .history import History, n_series_for
 from .network import Layout
-from .trainer import Trainer, TrainerState
+from .trainer import METRIC_COLUMNS, Trainer, TrainerState
 
 FORMAT = "backprop-lab.experiment"
-VERSION = 1
+VERSION = 2
 SUFFIX = ".bplab"
-MAX_FILE_BYTES = 512 * 2**20  # the exact history of 10^6 epochs is 40 MB; leave room, refuse the absurd
+MAX_FILE_BYTES = 512 * 2**20  # the exact history of 10^6 epochs is 64 MB for XOR; leave room, refuse the absurd
 MAX_HEADER_BYTES = 2**20
-N_SERIES = 5  # loss and the 4 XOR predictions
+V1_SERIES = 5  # format version 1: the loss and XOR's 4 predictions
 ARRAYS = {
-    "theta": np.float64, "initial_theta": np.float64, "opt_m": np.float64, "opt_v": np.float64,
-    "history_exact": np.float64, "summary_first": np.int64, "summary_min": np.float64, "summary_max": np.float64,
-    "history_last": np.float64,
+    "theta": (np.float64,), "initial_theta": (np.float64,), "opt_m": (np.float64,), "opt_v": (np.float64,),
+    "history_exact": (np.float64,), "summary_first": (np.int64,), "summary_min": (np.float64,),
+    "summary_max": (np.float64,), "history_last": (np.float64,),
 }  # fmt: skip
+DATA_ARRAYS = {"data_inputs": (np.float64,), "data_targets": (np.float64,), "data_train": (np.bool_, np.uint8)}
+MEMBERS = {1: set(ARRAYS), 2: set(ARRAYS) | set(DATA_ARRAYS)}  # the arrays of each format version
+_LOSS_COLUMNS = [i for i, c in enumerate(METRIC_COLUMNS) if c.endswith("loss")]  # >= 0; the rest lie in [0, 1]
+_TEST_COLUMNS = [i for i, c in enumerate(METRIC_COLUMNS) if c.startswith("test")]  # NaN without a test set
 
 
 class ExperimentError(ValueError):
@@ -49,27 +60,30 @@ class ExperimentError(ValueError):
 
 @dataclass
 class Experiment:
-    """A run as saved: its config, the trainer's state and the window's history."""
+    """A run as saved: its config, the trainer's state, the window's history and the data (XOR unless given)."""
 
     config: TrainConfig
     state: TrainerState
     history: History
     name: str = ""
+    data: Dataset = field(default_factory=make_dataset)
 
     @classmethod
     def capture(cls, trainer: Trainer, history: History, name: str = "") -> Experiment:
-        return cls(trainer.config, trainer.state(), history, name)
+        return cls(trainer.config, trainer.state(), history, name, trainer.data)
 
     def trainer(self) -> Trainer:
         """A trainer that continues exactly where this experiment stopped."""
-        trainer = Trainer(self.config)
+        trainer = Trainer(self.config, data=self.data)
         trainer.restore(self.state)
         return trainer
 
 
 def save_experiment(path: str | os.PathLike[str], experiment: Experiment) -> None:
     """Write `experiment` to `path` atomically (the previous file survives any failure)."""
-    s = experiment.state
+    s, data = experiment.state, experiment.data
+    if experiment.history.n_series != n_series_for(data):
+        raise ValueError(f"the history has {experiment.history.n_series} values per epoch; this data needs {n_series_for(data)}")
     hist = experiment.history.state()
     header = {
         "format": FORMAT,
@@ -77,6 +91,7 @@ def save_experiment(path: str | os.PathLike[str], experiment: Experiment) -> Non
         "name": experiment.name or Path(path).stem,
         "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "config": experiment.config.to_dict(),
+        "data": data.spec.to_dict(),
         "trainer": {
             "updates": s.updates,
             "epoch": s.epoch,
@@ -93,6 +108,8 @@ def save_experiment(path: str | os.PathLike[str], experiment: Experiment) -> Non
         theta=s.theta, initial_theta=s.initial_theta, opt_m=s.opt_m, opt_v=s.opt_v,
         history_exact=hist["exact"], summary_first=hist["summary_first"].astype(np.int64),
         summary_min=hist["summary_min"], summary_max=hist["summary_max"], history_last=hist["last"],
+        data_inputs=np.asarray(data.inputs, dtype=np.float64), data_targets=np.asarray(data.targets, dtype=np.float64),
+        data_train=np.asarray(data.train, dtype=bool),
     )  # fmt: skip
     write_atomically(path, buffer.getvalue())
 
@@ -138,6 +155,12 @@ def _load(path: Path) -> Experiment:
         raise ExperimentError(name, "it is not a Backprop Lab experiment (not an .npz file)")
     arrays = _read_members(name, data)
     header = _read_header(name, arrays.pop("header"))
+    version = header["version"]
+    if set(arrays) != MEMBERS[version]:
+        missing, extra = sorted(MEMBERS[version] - set(arrays)), sorted(set(arrays) - MEMBERS[version])
+        what = f"lacks {', '.join(k + '.npy' for k in missing)}" if missing else f"has unexpected parts {', '.join(extra)}"
+        raise ExperimentError(name, f"it is not a Backprop Lab experiment of format version {version} (it {what})")
+    dataset = _dataset(name, header, arrays) if version >= 2 else make_dataset()
     try:
         config = TrainConfig.from_dict(header.get("config"))
     except ConfigError as err:
@@ -159,7 +182,9 @@ def _load(path: Path) -> Experiment:
         raise ExperimentError(name, "the initial weights contain NaN or infinity")
     if not diverged and not all(np.isfinite(arrays[k]).all() for k in ("theta", "opt_m", "opt_v")):
         raise ExperimentError(name, "the weights contain NaN or infinity, but the run is not marked as diverged")
-    history = _history(name, arrays, history_info, diverged)
+    if version == 1:
+        _widen_v1_history(name, arrays, dataset)
+    history = _history(name, arrays, history_info, diverged, dataset)
     if history.n_epochs != epoch:
         raise ExperimentError(name, f"the history has {history.n_epochs:,} epochs but the run {epoch:,}")
     state = TrainerState(
@@ -168,20 +193,20 @@ def _load(path: Path) -> Experiment:
         partial=_partial_from_json(name, trainer_info.get("partial")),
     )  # fmt: skip
     try:
-        Trainer(config).restore(state)
+        Trainer(config, data=dataset).restore(state)
     except ValueError as err:
         raise ExperimentError(name, str(err)) from None
     label = header.get("name") if isinstance(header.get("name"), str) else path.stem
-    return Experiment(config, state, history, label[:200])
+    return Experiment(config, state, history, label[:200], dataset)
 
 
 def _read_members(name: str, data: bytes) -> dict[str, np.ndarray]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         infos = archive.infolist()
         names = {info.filename for info in infos}
-        expected = {f"{k}.npy" for k in ARRAYS} | {"header.npy"}
-        if names != expected:
-            missing, extra = sorted(expected - names), sorted(names - expected)
+        core, allowed = {f"{k}.npy" for k in ARRAYS} | {"header.npy"}, {f"{k}.npy" for k in DATA_ARRAYS}
+        if not core <= names <= core | allowed:
+            missing, extra = sorted(core - names), sorted(names - core - allowed)
             what = f"lacks {', '.join(missing)}" if missing else f"has unexpected parts {', '.join(extra[:5])}"
             raise ExperimentError(name, f"it is not a Backprop Lab experiment (it {what})")
         declared = sum(info.file_size for info in infos)
@@ -194,9 +219,9 @@ def _read_members(name: str, data: bytes) -> dict[str, np.ndarray]:
             if len(raw) != info.file_size:
                 raise ExperimentError(name, f"part {key} is damaged")
             array = np.load(io.BytesIO(raw), allow_pickle=False)
-            want = np.uint8 if key == "header" else ARRAYS[key]
-            if array.dtype != want:
-                raise ExperimentError(name, f"part {key} holds {array.dtype} values, expected {np.dtype(want)}")
+            want = (np.uint8,) if key == "header" else {**ARRAYS, **DATA_ARRAYS}[key]
+            if array.dtype not in [np.dtype(w) for w in want]:
+                raise ExperimentError(name, f"part {key} holds {array.dtype} values, expected {np.dtype(want[0])}")
             arrays[key] = array
     return arrays
 
@@ -229,27 +254,99 @@ def _int(name: str, section: dict, key: str) -> int:
     return value
 
 
-def _history(name: str, arrays: dict, info: dict, diverged: bool) -> History:
+def _dataset(name: str, header: dict, arrays: dict) -> Dataset:
+    """The data a version-2 file stores, checked: one `ExperimentError` saying what is wrong."""
+
+    def bad(reason: str) -> ExperimentError:
+        return ExperimentError(name, f"its data is not valid: {reason}")
+
+    try:
+        spec = DataSpec.from_dict(header.get("data"))
+    except (TypeError, ValueError) as err:
+        raise bad(f"the data settings are not valid ({_describe(err)})") from None
+    inputs, targets, train = arrays["data_inputs"], arrays["data_targets"], arrays["data_train"]
+    n = inputs.shape[0] if inputs.ndim == 2 else -1
+    if inputs.ndim != 2 or inputs.shape[1] != 2 or n < 1:
+        raise bad(f"data_inputs has shape {inputs.shape}, expected (points, 2)")
+    if targets.shape != (n,) or train.shape != (n,):
+        raise bad(f"{n:,} points need {n:,} targets and split flags, got shapes {targets.shape} and {train.shape}")
+    if not np.isfinite(inputs).all():
+        raise bad("the points contain NaN or infinity")
+    if not np.isin(targets, (0.0, 1.0)).all():
+        raise bad("a label is not 0 or 1")
+    if train.dtype == np.uint8 and not np.isin(train, (0, 1)).all():
+        raise bad("a split flag is not 0 or 1")
+    train = train.astype(bool)
+    if not train.any():
+        raise bad("it has no training points")
+    try:
+        return Dataset(spec, _readonly(inputs.copy()), _readonly(targets.copy()), _readonly(train))
+    except (TypeError, ValueError) as err:
+        raise bad(_describe(err)) from None
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _widen_v1_history(name: str, arrays: dict, data: Dataset) -> None:
+    """Version 1's rows (loss, XOR's 4 predictions) in today's layout, in place in `arrays`: test loss and test
+    accuracy NaN, train accuracy from the predictions (as training XOR records it). A summary bucket kept only the
+    predictions' min and max, so its accuracy is bounded: the points on one side of 0.5 throughout count as right
+    or wrong throughout, the others as either (an envelope that holds the true min and max)."""
+    exact, last = arrays["history_exact"], arrays["history_last"]
+    if exact.ndim != 2 or exact.shape[1] != V1_SERIES or last.shape != (V1_SERIES,):
+        raise ExperimentError(name, f"the history has shape {exact.shape}, expected (epochs, {V1_SERIES})")
+    if any(arrays[k].ndim != 2 or arrays[k].shape[1] != V1_SERIES for k in ("summary_min", "summary_max")):
+        raise ExperimentError(
+            name, f"the history summary has shape {arrays['summary_min'].shape}, expected (buckets, {V1_SERIES})"
+        )
+    positive = np.asarray(data.train_targets) >= 0.5
+    n = len(positive)
+
+    def widen(rows: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
+        out = np.full((len(rows), n_series_for(data)), np.nan)
+        out[:, 0], out[:, len(METRIC_COLUMNS) :] = rows[:, 0], rows[:, 1:]
+        out[:, METRIC_COLUMNS.index("train_accuracy")] = accuracy
+        return out
+
+    def accuracy(predictions: np.ndarray) -> np.ndarray:
+        return np.count_nonzero((predictions >= 0.5) == positive, axis=1) / n
+
+    arrays["history_exact"] = widen(exact, accuracy(exact[:, 1:]))
+    arrays["history_last"] = widen(last.reshape(1, -1), accuracy(last[None, 1:]))[0]
+    lo, hi = arrays["summary_min"][:, 1:] >= 0.5, arrays["summary_max"][:, 1:] >= 0.5
+    always_right = np.count_nonzero((lo == hi) & (lo == positive), axis=1)
+    either = np.count_nonzero(lo != hi, axis=1)
+    arrays["summary_min"] = widen(arrays["summary_min"], always_right / n)
+    arrays["summary_max"] = widen(arrays["summary_max"], (always_right + either) / n)
+
+
+def _history(name: str, arrays: dict, info: dict, diverged: bool, data: Dataset) -> History:
+    n_series = n_series_for(data)
     exact = arrays["history_exact"]
-    if exact.ndim != 2 or exact.shape[1] != N_SERIES:
-        raise ExperimentError(name, f"the history has shape {exact.shape}, expected (epochs, {N_SERIES})")
-    rows = [exact, arrays["summary_min"], arrays["summary_max"]]
-    for block in rows:
-        body = block[:-1] if diverged and len(block) else block
-        if block.ndim == 2 and not np.isfinite(body).all():
+    if exact.ndim != 2 or exact.shape[1] != n_series:
+        raise ExperimentError(name, f"the history has shape {exact.shape}, expected (epochs, {n_series}) for this data")
+    test = [] if data.n_test else _TEST_COLUMNS
+    kept = [c for c in range(n_series) if c not in test]
+    for block in (exact, arrays["summary_min"], arrays["summary_max"]):
+        if block.ndim != 2 or not block.size:
+            continue  # a summary of the wrong shape is refused by History.from_state
+        losses = block[:, _LOSS_COLUMNS]
+        others = block[:, [c for c in range(block.shape[1]) if c not in _LOSS_COLUMNS]]
+        if (losses[np.isfinite(losses)] < 0).any() or ((others < 0) | (others > 1)).any():
+            raise ExperimentError(name, "the history has a negative loss or an accuracy or output outside [0, 1]")
+        body = block[:-1] if diverged else block
+        if not np.isfinite(body[:, kept]).all():
             raise ExperimentError(name, "the history contains NaN or infinity before its last epoch")
-        finite = block[np.isfinite(block)] if block.size else block
-        if (
-            block.ndim == 2
-            and block.size
-            and (finite.min(initial=0.0) < 0 or (block[:, 1:][np.isfinite(block[:, 1:])] > 1).any())
-        ):
-            raise ExperimentError(name, "the history has a negative loss or an output outside [0, 1]")
+        if test and not np.isnan(block[:, test]).all():
+            raise ExperimentError(name, "the history has test values, but the data has no test points")
     state = {key: arrays[key] for key in ("summary_first", "summary_min", "summary_max")}
     state.update(exact=exact, last=arrays["history_last"])
     state.update({key: _int(name, info, key) for key in ("n_epochs", "bucket", "fill", "exact_limit", "capacity")})
     try:
-        return History.from_state(state, n_series=N_SERIES)
+        return History.from_state(state, n_series=n_series)
     except ValueError as err:
         raise ExperimentError(name, str(err)) from None
 
@@ -274,10 +371,13 @@ def _partial_from_json(name: str, data) -> dict | None:
     return {**data, "predictions": np.array(preds, dtype=np.float64)}
 
 
-def default_name(config: TrainConfig) -> str:
-    """A file name for a new experiment, e.g. 'xor-2-sigmoid-sgd-lr0.1-seed42.bplab'."""
+def default_name(config: TrainConfig, data: DataSpec | None = None) -> str:
+    """A file name for a new experiment on `data` (XOR unless given), e.g. 'xor-2-sigmoid-sgd-lr0.1-seed42.bplab';
+    a CSV file's experiment is named after the file ('points-2-...')."""
+    data = DataSpec() if data is None else data
+    what = (Path(data.path).stem or "csv") if data.name == "csv" else data.name
     hidden = "-".join(map(str, config.hidden)) or "none"
-    return f"xor-{hidden}-{config.activation}-{config.mode}-lr{config.learning_rate:g}-seed{config.seed}{SUFFIX}"
+    return f"{what}-{hidden}-{config.activation}-{config.mode}-lr{config.learning_rate:g}-seed{config.seed}{SUFFIX}"
 
 
 __all__ = ["SUFFIX", "Experiment", "ExperimentError", "default_name", "load_experiment", "save_experiment"]

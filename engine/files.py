@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .trainer import XOR_INPUTS, Trainer
+from .trainer import METRIC_COLUMNS, Trainer
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -132,18 +132,29 @@ def finite_or_none(values: np.ndarray) -> list[Any]:
     return clean(as_list)
 
 
-def train_record(trainer: Trainer, loss: np.ndarray) -> dict[str, Any]:
-    """What ``train --json`` writes: config, per-epoch loss history, final parameters and predictions."""
+def train_record(trainer: Trainer, loss: np.ndarray, metrics: np.ndarray | None = None) -> dict[str, Any]:
+    """What ``train --json`` writes: config, data, per-epoch loss (and, given `metrics` (n, 3), the other columns of
+    `METRIC_COLUMNS`: test loss, train and test accuracy, null where there is no test set), final parameters, and
+    the prediction at every point of the data (inputs, targets, and whether each is a training point)."""
+    data = trainer.data
+    columns = {"loss": finite_or_none(loss)}
+    if metrics is not None:
+        metrics = np.asarray(metrics, dtype=np.float64).reshape(len(loss), len(METRIC_COLUMNS) - 1)
+        columns.update({name: finite_or_none(metrics[:, i]) for i, name in enumerate(METRIC_COLUMNS[1:])})
     return {
         "format": "backprop-lab.train",
         "version": 1,
         "config": trainer.config.to_dict(),
+        "data": data.spec.to_dict(),
         "epochs": trainer.epoch,
         "updates": trainer.updates,
         "diverged": trainer.diverged,
-        "loss": finite_or_none(loss),
-        "inputs": XOR_INPUTS.tolist(),
-        "predictions": finite_or_none(trainer.predict(XOR_INPUTS)),
+        **columns,
+        "final": {key: finite_or_none(np.float64(value)) for key, value in trainer.evaluate().items()},
+        "inputs": np.asarray(data.inputs).tolist(),
+        "targets": np.asarray(data.targets).tolist(),
+        "train": np.asarray(data.train).tolist(),
+        "predictions": finite_or_none(trainer.predict(data.inputs)),
         "params": [{"W": finite_or_none(W), "b": finite_or_none(b)} for W, b in trainer.params],
     }
 

@@ -1,6 +1,10 @@
-"""`History`: every epoch's loss and predictions, with bounded memory and cheap plotting queries.
+"""`History`: every epoch's metrics and predictions, with bounded memory and cheap plotting queries.
 
-Each epoch is one row of ``n_series`` values (the loss, then each sample's prediction).
+Each epoch is one row of ``n_series`` values: the metrics of `engine.trainer.METRIC_COLUMNS` (loss, test loss,
+train and test accuracy; the test columns are NaN without a test set), then each training point's ŷ for data
+that records them (`Dataset.records_predictions`, such as XOR). `n_series_for(data)` and `history_columns(data)`
+say which; ``History()``'s default of 5 series (loss and XOR's four outputs, the layout before format version 2)
+stays valid for reading.
 
 - The first `exact_limit` epochs are kept exactly ("raw").
 - Later epochs are summarised as min/max per bucket; buckets double in size whenever
@@ -15,12 +19,36 @@ Peak summaries are drawn as min/max pairs: x repeats each bucket's first epoch, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .trainer import METRIC_COLUMNS
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
 
 _FIRST_LEVEL = 3  # the pyramid's finest buckets hold 2**3 = 8 epochs
 MAX_EXACT_LIMIT = 10_000_000
 MAX_CAPACITY = 1 << 20
+
+
+def n_series_for(data: Dataset) -> int:
+    """Values per epoch for `data`: the metrics, then one ŷ per training point when `data` records them."""
+    return len(METRIC_COLUMNS) + (data.n_train if data.records_predictions else 0)
+
+
+def history_columns(data: Dataset) -> list[str]:
+    """The name of each of a history row's `n_series_for(data)` values, as CSV headers: the metrics, then
+    ``y_hat_<point>`` per recorded training point, the point written as its coordinates when they are bits
+    (XOR's ``y_hat_01`` is ŷ at (0, 1)), else as its index among the training points (``y_hat_0``, ``y_hat_1``...)."""
+    if not data.records_predictions:
+        return list(METRIC_COLUMNS)
+    points = data.train_inputs
+    names = ["y_hat_" + "".join(str(int(v)) for v in point) for point in points.tolist()]
+    if not np.isin(points, (0.0, 1.0)).all() or len(set(names)) < len(names):
+        names = [f"y_hat_{i}" for i in range(len(points))]
+    return [*METRIC_COLUMNS, *names]
 
 
 def _block_min_max(src_min, src_max, factor, out_min, out_max) -> None:

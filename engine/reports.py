@@ -9,11 +9,13 @@ import math
 
 import numpy as np
 
-from .compare import Comparison, RunSummary, updates_per_epoch
+from .compare import Comparison, RunSummary, gradient_evaluations_per_epoch, updates_per_epoch
 from .config import TrainConfig
-from .history import History
+from .datasets import Dataset, make_dataset
+from .history import History, history_columns
 from .network import Params
 from .sweep import OUTCOMES, GroupSummary, SweepResult
+from .trainer import METRIC_COLUMNS
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -34,8 +36,17 @@ def _seconds(value: float | None) -> str:
     return f"{value * 1000:,.1f} ms" if value < 1 else f"{value:,.2f} s"
 
 
-def compare_table(summaries: list[RunSummary], target_loss: float) -> str:
-    header = ["run", f"epochs to {target_loss:g}", "updates", "gradient evals", "seconds", "final loss", "solved"]
+def percent(fraction: float) -> str:
+    """An accuracy for a table: 0.975 -> '97.5%', NaN (no test set) -> '-'."""
+    return "-" if math.isnan(fraction) else f"{fraction:.1%}"
+
+
+def compare_table(summaries: list[RunSummary], target_loss: float, data: Dataset | None = None) -> str:
+    """One line per run. On data that records every output (XOR, the default) the last column says whether the run
+    solved it; on other data the final train and test accuracy stand there instead."""
+    accuracy = not (data or make_dataset()).records_predictions
+    last = ["train acc", "test acc"] if accuracy else ["solved"]
+    header = ["run", f"epochs to {target_loss:g}", "updates", "gradient evals", "seconds", "final loss", *last]
     rows = [
         [
             s.label,
@@ -44,7 +55,7 @@ def compare_table(summaries: list[RunSummary], target_loss: float) -> str:
             _int(s.gradient_evaluations_to_target),
             _seconds(s.seconds_to_target),
             "diverged" if s.diverged else f"{s.final_loss:.4g}",
-            "yes" if s.solved else "no",
+            *([percent(s.final_train_accuracy), percent(s.final_test_accuracy)] if accuracy else ["yes" if s.solved else "no"]),
         ]
         for s in summaries
     ]
@@ -52,20 +63,26 @@ def compare_table(summaries: list[RunSummary], target_loss: float) -> str:
 
 
 def compare_csv(comparison: Comparison) -> str:
-    """Every epoch of every run: run, label, epoch, updates, gradient_evaluations, seconds, loss."""
+    """Every epoch of every run: run, label, epoch, updates, gradient_evaluations, seconds, then the metrics (loss,
+    test_loss, train_accuracy, test_accuracy; the test columns are nan without a test set)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["run", "label", "epoch", "updates", "gradient_evaluations", "seconds", "loss"])
+    writer.writerow(["run", "label", "epoch", "updates", "gradient_evaluations", "seconds", *METRIC_COLUMNS])
+    n = comparison.n_samples
     for i, (label, config) in enumerate(zip(comparison.labels, comparison.configs)):
-        loss, seconds = comparison.loss(i), comparison.seconds(i)
+        loss, seconds, metrics = comparison.loss(i), comparison.seconds(i), comparison.metrics(i)
         epochs = np.arange(1, len(loss) + 1)
-        per_update = updates_per_epoch(config)
-        for e, s, v in zip(epochs.tolist(), seconds.tolist(), loss.tolist()):
-            writer.writerow([i + 1, label, e, e * per_update, e * 4, f"{s:.9f}", repr(v)])
+        per_update, per_gradient = updates_per_epoch(config, n), gradient_evaluations_per_epoch(config, n)
+        for e, s, v, m in zip(epochs.tolist(), seconds.tolist(), loss.tolist(), metrics.tolist()):
+            writer.writerow([i + 1, label, e, e * per_update, e * per_gradient, f"{s:.9f}", repr(v), *map(repr, m)])
     return out.getvalue()
 
 
-def sweep_table(groups: list[GroupSummary]) -> str:
+def sweep_table(groups: list[GroupSummary], data: Dataset | None = None) -> str:
+    """One line per swept config. On data other than XOR (data that does not record every output) the median final
+    train and test accuracy follow, and 'stuck at 0.5' (a state of the recorded outputs) is left out."""
+    accuracy = not (data or make_dataset()).records_predictions
+    outcomes = [name for name in OUTCOMES[1:] if not (accuracy and name == "stuck at 0.5")]
     header = [
         "learning rate",
         "hidden",
@@ -73,8 +90,9 @@ def sweep_table(groups: list[GroupSummary]) -> str:
         "solved",
         "median epochs",
         "90th pct",
-        *OUTCOMES[1:],
+        *outcomes,
         "final loss (quartiles)",
+        *(["train acc (median)", "test acc (median)"] if accuracy else []),
     ]
     rows = []
     for g in groups:
@@ -88,18 +106,22 @@ def sweep_table(groups: list[GroupSummary]) -> str:
                 f"{g.fraction_solved:.1%} ({solved}/{g.runs})",
                 "-" if g.median_epochs is None else f"{g.median_epochs:,.0f}",
                 "-" if g.p90_epochs is None else f"{g.p90_epochs:,.0f}",
-                *(str(g.outcomes[name]) for name in OUTCOMES[1:]),
+                *(str(g.outcomes[name]) for name in outcomes),
                 "-" if math.isnan(q[1]) else f"{q[0]:.3g} / {q[1]:.3g} / {q[2]:.3g}",
+                *([percent(g.median_train_accuracy), percent(g.median_test_accuracy)] if accuracy else []),
             ]
         )
     return _table(header, rows)
 
 
 def sweep_csv(result: SweepResult) -> str:
-    """One row per run: seed, learning_rate, hidden, optimizer, solved, epochs_to_solve (empty when not), final_loss, outcome."""
+    """One row per run: seed, learning_rate, hidden, optimizer, solved, epochs_to_solve (empty when not), final_loss,
+    outcome, train_accuracy, test_accuracy (the final ones; empty without a test set). Solved is by the sweep's
+    `SweepSpec.solved_rule`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["seed", "learning_rate", "hidden", "optimizer", "solved", "epochs_to_solve", "final_loss", "outcome"])
+    writer.writerow(["seed", "learning_rate", "hidden", "optimizer", "solved", "epochs_to_solve", "final_loss", "outcome",
+                     "train_accuracy", "test_accuracy"])  # fmt: skip
     for i in range(len(result)):
         writer.writerow(
             [
@@ -111,20 +133,32 @@ def sweep_csv(result: SweepResult) -> str:
                 int(result.epochs_to_solve[i]) if result.solved[i] else "",
                 repr(float(result.final_loss[i])),
                 result.outcome[i],
+                *(
+                    "" if math.isnan(v) else repr(float(v))
+                    for v in (_at(result.final_train_accuracy, i), _at(result.final_test_accuracy, i))
+                ),
             ]
         )
     return out.getvalue()
 
 
+def _at(values: np.ndarray, i: int) -> float:
+    return float(values[i]) if i < len(values) else math.nan
+
+
 FIGURES = ("loss", "predictions", "decision-map", "weights", "window")
 
 
-def history_csv(history: History) -> str:
-    """Per epoch: epoch, loss, and the 4 predictions. Past the exact part, one min and one max row per bucket
-    (column 'kind' says which)."""
+def history_csv(history: History, data: Dataset | None = None) -> str:
+    """Per epoch: epoch, kind, then `history_columns(data)` (data: XOR unless given): loss, test_loss,
+    train_accuracy, test_accuracy (nan without a test set) and, for data that records them (XOR), each training
+    point's prediction (y_hat_00 ...). Past the exact part, one min and one max row per bucket (column 'kind' says
+    which)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    names = ["loss", "y_hat_00", "y_hat_01", "y_hat_10", "y_hat_11"][: history.n_series]
+    names = history_columns(data or make_dataset())
+    if len(names) != history.n_series:
+        raise ValueError(f"the history has {history.n_series} values per epoch, but this data has {len(names)}")
     writer.writerow(["epoch", "kind", *names])
     for i, row in enumerate(history.exact().tolist()):
         writer.writerow([i + 1, "exact", *map(repr, row)])

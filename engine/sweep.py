@@ -1,11 +1,13 @@
 """Many-seed sweeps: "why does my XOR run sometimes get stuck?"
 
-Every (config, seed) run trains for the same number of epochs on all cores (a Numba ``parallel=True``
-kernel over runs, GIL released). Each run gives exactly what ``Trainer(config with that seed).run(epochs)``
-gives. A run is *solved* from the first epoch whose four recorded outputs are all within 0.4 of their
-targets; its final state is classified as solved, stuck at 0.5 (every output within 0.1 of 0.5, the
-symmetric saddle), a local minimum (a plateau: the loss moved less than 1% over the last 10% of the
-epochs), still learning, or diverged.
+Every (config, seed) run trains on the sweep's data (XOR unless given) for the same number of epochs on all
+cores (a Numba ``parallel=True`` kernel over runs, GIL released). Each run gives exactly what
+``Trainer(config with that seed, data=data).run(epochs)`` gives. A run is *solved* from its first epoch that
+meets `SweepSpec.solved_rule`: on data that records every training point's output (XOR), all of them within 0.4
+of their targets; on other data, a test accuracy of at least the sweep's `target_accuracy` (the train accuracy
+when there is no test set). Its final state is classified as solved, stuck at 0.5 (every recorded output within
+0.1 of 0.5, the symmetric saddle; data that records outputs only), a local minimum (a plateau: the loss moved
+less than 1% over the last 10% of the epochs), still learning, or diverged.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ import itertools
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .codes import ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES
 from .compare import SOLVED_MARGIN
 from .config import MAX_SEED, TrainConfig
+from .datasets import Dataset, make_dataset
+from .features import feature_matrix
+from .history import n_series_for
+from .kernel_args import encode
 from .network import Layout, initial_theta
-from .trainer import XOR_INPUTS, XOR_TARGETS, kernels
+from .trainer import METRIC_COLUMNS, kernels
 
 MAX_RUNS = 1_000_000
 STUCK_MARGIN = 0.1  # final outputs all within 0.1 of 0.5: stuck at the saddle
@@ -30,12 +35,15 @@ BATCH_RUNS = 64  # runs per kernel call: the unit of progress and of cancelling
 EPOCH_CHUNK = 1000  # epochs per inner kernel call (a run's buffers hold this many epochs)
 PLATEAU_CHANGE = 0.01  # relative loss change over the last 10% of epochs below which a run sits on a plateau
 OUTCOMES = ("solved", "stuck at 0.5", "local minimum", "still learning", "diverged")
+DEFAULT_TARGET_ACCURACY = 0.95  # data other than XOR: solved once the test accuracy reaches this
 
 
 @dataclass(frozen=True)
 class SweepSpec:
     """base: every other setting. seeds: the seeds (0 .. 2**32 - 1). learning_rates, hidden (one hidden layer's
-    width) and optimizers: the values to cross. epochs: per run."""
+    width) and optimizers: the values to cross. epochs: per run. data: what every run trains on (XOR unless
+    given). target_accuracy: in (0, 1], the test accuracy that counts as solved on data that does not record every
+    output (see `solved_rule`)."""
 
     base: TrainConfig
     seeds: tuple[int, ...]
@@ -43,8 +51,12 @@ class SweepSpec:
     hidden: tuple[int, ...]
     optimizers: tuple[str, ...]
     epochs: int
+    data: Dataset = field(default_factory=make_dataset)
+    target_accuracy: float = DEFAULT_TARGET_ACCURACY
 
     def __post_init__(self) -> None:
+        if not 0 < self.target_accuracy <= 1:
+            raise ValueError(f"the target accuracy must be above 0 and at most 1 (100%), got {self.target_accuracy:g}")
         if not self.seeds or any(not 0 <= s <= MAX_SEED for s in self.seeds):
             raise ValueError(f"seeds must be integers from 0 to {MAX_SEED}, at least one")
         if self.epochs < 1:
@@ -67,10 +79,25 @@ class SweepSpec:
     def n_runs(self) -> int:
         return len(self.seeds) * len(self.learning_rates) * len(self.hidden) * len(self.optimizers)
 
+    @property
+    def solved_rule(self) -> str:
+        """When a run counts as solved, in words (for reports): 'every output within 0.4 of its target' (XOR),
+        'test accuracy >= 95%', or 'train accuracy >= 95%' on data without a test set."""
+        if self.data.records_predictions:
+            return f"every output within {SOLVED_MARGIN:g} of its target"
+        which = "test" if self.data.n_test else "train"
+        return f"{which} accuracy >= {_percent(self.target_accuracy)}"
+
+
+def _percent(fraction: float) -> str:
+    """0.95 -> '95%', 0.975 -> '97.5%'."""
+    return f"{fraction * 100:.4g}%"
+
 
 @dataclass(frozen=True)
 class SweepResult:
-    """One row per run, in the order configs x seeds. epochs_to_solve is 0 where never solved."""
+    """One row per run, in the order configs x seeds. epochs_to_solve is 0 where never solved (by the spec's
+    `solved_rule`). final_train_accuracy, final_test_accuracy: at the last epoch (NaN without a test set)."""
 
     spec: SweepSpec
     seed: np.ndarray
@@ -84,6 +111,8 @@ class SweepResult:
     outcome: np.ndarray
     seconds: float
     complete: bool
+    final_train_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
+    final_test_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     def __len__(self) -> int:
         return len(self.seed)
@@ -114,8 +143,9 @@ def classify(final_loss: np.ndarray, final_predictions: np.ndarray, solved: np.n
     with np.errstate(invalid="ignore", divide="ignore"):
         plateau = np.abs(check_loss - final_loss) <= PLATEAU_CHANGE * np.abs(check_loss)
     outcome[plateau] = "local minimum"
-    stuck = np.all(np.abs(final_predictions - 0.5) < STUCK_MARGIN, axis=1)
-    outcome[stuck] = "stuck at 0.5"
+    if final_predictions.ndim == 2 and final_predictions.shape[1]:  # data that records its outputs (XOR)
+        stuck = np.all(np.abs(final_predictions - 0.5) < STUCK_MARGIN, axis=1)
+        outcome[stuck] = "stuck at 0.5"
     outcome[solved] = "solved"
     outcome[~np.isfinite(final_loss)] = "diverged"
     return outcome
@@ -137,26 +167,35 @@ def run_sweep(
     total = spec.n_runs
     done = 0
     stop = False
+    data = spec.data
+    records = data.records_predictions
+    train_targets = np.ascontiguousarray(data.train_targets, dtype=np.float64)
+    test_targets = np.ascontiguousarray(data.test_targets, dtype=np.float64)
     for config in spec.configs():
         layout = Layout.from_sizes(config.layer_sizes)
-        coef = np.array([config.momentum, config.beta1, config.beta2, config.eps])
+        X = feature_matrix(data.train_inputs, config.features)
+        X_test = feature_matrix(data.test_inputs, config.features)
+        settings = encode(config, data.n_train)
         for lo in range(0, len(spec.seeds), BATCH_RUNS):
             if cancelled is not None and cancelled():
                 stop = True
                 break
             seeds = spec.seeds[lo : lo + BATCH_RUNS]
+            runs = len(seeds)
             thetas = np.stack([initial_theta(config.replace(seed=s), layout) for s in seeds])
-            final_loss = np.empty(len(seeds))
-            solved_epoch = np.zeros(len(seeds), dtype=np.int64)
-            final_preds = np.full((len(seeds), len(XOR_TARGETS)), np.nan)
-            check_loss = np.full(len(seeds), np.nan)
-            K.sweep_one_hidden(
-                thetas, config.hidden[0], XOR_INPUTS, XOR_TARGETS, ACTIVATION_CODES[config.activation],
-                LOSS_CODES[config.loss], config.batch_size_for(len(XOR_TARGETS)), config.learning_rate,
-                OPTIMIZER_CODES[config.optimizer], coef, spec.epochs, min(EPOCH_CHUNK, spec.epochs), SOLVED_MARGIN,
-                max(1, (spec.epochs * 9) // 10), final_loss, solved_epoch, final_preds, check_loss,
+            final_loss = np.empty(runs)
+            margin_epoch, target_epoch = np.zeros(runs, dtype=np.int64), np.zeros(runs, dtype=np.int64)
+            final_preds = np.full((runs, data.n_train if records else 0), np.nan)
+            final_metrics = np.full((runs, 3), np.nan)
+            check_loss = np.full(runs, np.nan)
+            K.sweep(
+                thetas, *layout.kernel_args, X, train_targets, X_test, test_targets, *settings,
+                spec.epochs, min(EPOCH_CHUNK, spec.epochs), SOLVED_MARGIN, spec.target_accuracy,
+                max(1, (spec.epochs * 9) // 10), final_loss, margin_epoch, final_preds, check_loss, final_metrics, target_epoch,
             )  # fmt: skip
-            rows.append((np.asarray(seeds), config, solved_epoch, final_loss, final_preds, check_loss))
+            solved_epoch = margin_epoch if records else target_epoch  # see SweepSpec.solved_rule
+            train_acc, test_acc = final_metrics[:, 1].copy(), final_metrics[:, 2].copy()
+            rows.append((np.asarray(seeds), config, solved_epoch, final_loss, final_preds, check_loss, train_acc, test_acc))
             done += len(seeds)
             if progress is not None:
                 progress(done, total)
@@ -175,23 +214,27 @@ def _collect(spec: SweepSpec, rows: list[tuple], seconds: float, complete: bool)
         final_loss = np.concatenate([r[3] for r in rows])
         final_preds = np.concatenate([r[4] for r in rows])
         check_loss = np.concatenate([r[5] for r in rows])
+        # the final train and test accuracy of each run (NaN where a batch's kernel gave none)
+        train_acc, test_acc = (np.concatenate([r[k] if len(r) > k else np.full(len(r[0]), np.nan) for r in rows]) for k in (6, 7))
     else:
         seed = hidden = solved_epoch = np.empty(0, dtype=np.int64)
-        lr = final_loss = np.empty(0)
+        lr = final_loss = train_acc = test_acc = np.empty(0)
         optimizer = np.empty(0, dtype=object)
-        final_preds = np.empty((0, len(XOR_TARGETS)))
+        final_preds = np.empty((0, n_series_for(spec.data) - len(METRIC_COLUMNS)))
         check_loss = np.empty(0)
     solved = solved_epoch > 0
     return SweepResult(
         spec=spec, seed=seed, learning_rate=lr, hidden=hidden, optimizer=optimizer, solved=solved,
         epochs_to_solve=solved_epoch, final_loss=final_loss, final_predictions=final_preds,
         outcome=classify(final_loss, final_preds, solved, check_loss), seconds=seconds, complete=complete,
+        final_train_accuracy=train_acc, final_test_accuracy=test_acc,
     )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class GroupSummary:
-    """Per swept config: how often it solves XOR and how fast, and how the others end."""
+    """Per swept config: how often it solves the data (XOR) and how fast, how the others end, and the median final
+    train and test accuracy (NaN without a test set, or when no run gave one)."""
 
     config: TrainConfig
     runs: int
@@ -200,6 +243,8 @@ class GroupSummary:
     p90_epochs: float | None
     outcomes: dict[str, int]
     final_loss_quartiles: tuple[float, float, float]
+    median_train_accuracy: float = math.nan
+    median_test_accuracy: float = math.nan
 
 
 def summarize_groups(result: SweepResult) -> list[GroupSummary]:
@@ -217,6 +262,14 @@ def summarize_groups(result: SweepResult) -> list[GroupSummary]:
                 p90_epochs=float(np.percentile(solved_epochs, 90)) if len(solved_epochs) else None,
                 outcomes={name: int(np.sum(result.outcome[rows] == name)) for name in OUTCOMES},
                 final_loss_quartiles=quartiles,  # type: ignore[arg-type]
+                median_train_accuracy=_median(result.final_train_accuracy[rows]),
+                median_test_accuracy=_median(result.final_test_accuracy[rows]),
             )
         )
     return out
+
+
+def _median(values: np.ndarray) -> float:
+    """The median of the finite values, NaN when there are none."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else math.nan

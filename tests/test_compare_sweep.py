@@ -24,6 +24,8 @@ from engine.compare import (
     verdict,
     x_values,
 )
+from engine.datasets import DataSpec, make_dataset
+from engine.reports import compare_csv, compare_table, sweep_csv, sweep_table
 from engine.sweep import BATCH_RUNS, OUTCOMES, SweepSpec, classify, run_sweep, summarize_groups
 
 
@@ -297,11 +299,11 @@ def test_compare_command(capsys, tmp_path):
      (["compare", "--run", "mode=sgd", "--run", "learning_rate=0"],
       "--run: run 2 ('learning_rate=0'): learning_rate: 0.0 is not allowed; it must be a finite number > 0"),
      (["compare", "--batch-size", "0", "--run", "mode=sgd", "--run", "mode=batch"],
-      "error: --batch-size: 0 is not allowed; it must be an integer from 1 to"),
+      "error: --batch-size: '0' is not allowed; it must be an integer from 1 to"),
      (["sweep", "--seeds", "0"], "--seeds"), (["sweep", "--learning-rate", "0.1,x"], "'x' is not a number"),
      (["sweep", "--learning-rate", "0.1,0"], "error: --learning-rate/--lr: '0' is not allowed; give a number greater than 0"),
      (["sweep", "--lr", "-2"], "error: --learning-rate/--lr: '-2' is not allowed; give a number greater than 0"),
-     (["sweep", "--momentum", "1"], "error: --momentum: 1.0 is not allowed; it must be a number with 0 <= value < 1"),
+     (["sweep", "--momentum", "1"], "error: --momentum: '1' is not allowed; it must be a number with 0 <= value < 1"),
      (["sweep", "--optimizer", "rmsprop"], "'rmsprop' is not one of sgd, momentum, adam"),
      (["sweep", "--shuffle"], "cannot shuffle"),
      (["sweep", "--hidden", "0"], "--hidden"), (["sweep", "--csv", "/nonexistent-dir/s.csv"], "does not exist")],
@@ -374,3 +376,127 @@ def test_sweep_shows_progress_in_runs(capsys, monkeypatch):
     assert main.main(["sweep", "--seeds", "100", "--learning-rate", "0.5,2", "--epochs", "50"]) == 0
     assert [(bar.total, bar.unit, bar.n, bar.closed) for bar in bars] == [(200, "run", 200, True)]
     assert "\r" not in capsys.readouterr().err
+
+
+# --- data other than XOR ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def circle():
+    return make_dataset(DataSpec("circle", points=60, noise=0.1, train_fraction=0.5, data_seed=2))
+
+
+def test_compared_runs_train_on_the_given_data_as_trainers_do(circle):
+    base = TrainConfig(hidden=(4,), activation="tanh", learning_rate=0.05)
+    configs = [base, base.replace(mode="minibatch", batch_size=7, optimizer="adam")]
+    comparison = Comparison(base, configs, data=circle)
+    assert comparison.n_samples == circle.n_train == 30
+    comparison.run(120, chunk=50)
+    initial = Trainer(base, data=circle).initial_params
+    for i, config in enumerate(configs):
+        alone = Trainer(config, data=circle, initial_params=initial).run(120)
+        np.testing.assert_array_equal(comparison.loss(i), alone.loss)
+        np.testing.assert_array_equal(comparison.metrics(i), alone.metrics)
+    summaries = comparison.summaries(target_loss=0.2)
+    for i, s in enumerate(summaries):
+        assert s.final_train_accuracy == comparison.metrics(i)[-1, 1] and s.final_test_accuracy == comparison.metrics(i)[-1, 2]
+        if s.epochs_to_target is not None:
+            assert s.gradient_evaluations_to_target == s.epochs_to_target * 30
+    assert summaries[1].updates_to_target in (None, summaries[1].epochs_to_target * 5)  # ceil(30 / 7) updates per epoch
+
+
+def test_the_data_size_decides_which_runs_are_the_same(circle):
+    full = TrainConfig(mode="minibatch", batch_size=4)
+    assert training_key(full) == training_key(TrainConfig(mode="batch"))  # XOR: a mini-batch of all 4 is full batch
+    assert training_key(full, circle.n_train) != training_key(TrainConfig(mode="batch"), circle.n_train)
+    assert describe_duplicates([full, TrainConfig(mode="batch")]) is not None
+    assert describe_duplicates([full, TrainConfig(mode="batch")], n_samples=circle.n_train) is None
+    assert run_label(full) == "full batch" and run_label(full, n_samples=30) == "mini-batch 4"
+    assert updates_per_epoch(full, 30) == 8 and gradient_evaluations_per_epoch(full, 30) == 30
+    np.testing.assert_array_equal(x_values("updates", np.array([1, 2]), np.zeros(2), full, 30), [8, 16])
+
+
+def test_compare_reports_carry_the_metrics(circle):
+    base = TrainConfig(hidden=(3,))
+    comparison = Comparison(base, [base, base.replace(mode="batch")], data=circle)
+    comparison.run(40)
+    rows = list(csv.DictReader(io.StringIO(compare_csv(comparison))))
+    assert list(rows[0]) == ["run", "label", "epoch", "updates", "gradient_evaluations", "seconds", "loss", "test_loss",
+                             "train_accuracy", "test_accuracy"]  # fmt: skip
+    assert len(rows) == 80 and rows[41]["gradient_evaluations"] == "60" and rows[41]["updates"] == "2"
+    assert float(rows[39]["test_accuracy"]) == comparison.metrics(0)[-1, 2]
+    table = compare_table(comparison.summaries(), 0.01, circle)
+    assert "train acc" in table.splitlines()[0] and "solved" not in table and "%" in table
+    xor = Comparison(TrainConfig(), [TrainConfig(), TrainConfig(mode="batch")])
+    xor.run(10)
+    assert compare_table(xor.summaries(), 0.01).splitlines()[0].endswith("final loss  solved")
+    assert next(csv.DictReader(io.StringIO(compare_csv(xor))))["test_loss"] == "nan"
+
+
+def test_sweep_runs_on_the_given_data_and_counts_epochs_to_the_target_accuracy(circle):
+    spec = SweepSpec(TrainConfig(activation="tanh"), seeds=(1, 2, 3), learning_rates=(0.05,), hidden=(4,),
+                     optimizers=("sgd", "adam"), epochs=150, data=circle, target_accuracy=0.9)  # fmt: skip
+    result = run_sweep(spec)
+    assert result.final_predictions.shape == (6, 0)
+    for row in range(len(result)):
+        chunk = Trainer(result.config_of(row), data=circle).run(150)
+        assert chunk.loss[-1] == result.final_loss[row]
+        assert result.final_train_accuracy[row] == chunk.metrics[-1, 1]
+        assert result.final_test_accuracy[row] == chunk.metrics[-1, 2]
+        reached = np.flatnonzero(chunk.metrics[:, 2] >= 0.9)
+        assert result.epochs_to_solve[row] == (reached[0] + 1 if len(reached) else 0)
+    assert "stuck at 0.5" not in result.outcome  # a state of recorded outputs, which this data does not keep
+    groups = summarize_groups(result)
+    assert groups[0].median_test_accuracy == np.median(result.final_test_accuracy[:3])
+    assert spec.solved_rule == "test accuracy >= 90%"
+    table = sweep_table(groups, circle)
+    assert "test acc (median)" in table and "stuck at 0.5" not in table
+    rows = list(csv.DictReader(io.StringIO(sweep_csv(result))))
+    assert float(rows[2]["test_accuracy"]) == result.final_test_accuracy[2]
+
+
+def test_sweep_target_accuracy_and_the_solved_rule():
+    base = {"seeds": (1,), "learning_rates": (0.1,), "hidden": (2,), "optimizers": ("sgd",), "epochs": 10}
+    for bad in (0.0, -0.5, 1.01):
+        with pytest.raises(ValueError, match="target accuracy"):
+            SweepSpec(TrainConfig(), **base, target_accuracy=bad)
+    assert SweepSpec(TrainConfig(), **base).solved_rule == "every output within 0.4 of its target"
+    train_only = Trainer(inputs=np.random.default_rng(0).normal(size=(20, 2)), targets=[0, 1] * 10).data
+    assert SweepSpec(TrainConfig(), **base, data=train_only, target_accuracy=0.975).solved_rule == "train accuracy >= 97.5%"
+    result = run_sweep(SweepSpec(TrainConfig(), **base))
+    row = next(csv.DictReader(io.StringIO(sweep_csv(result))))
+    assert row["test_accuracy"] == "" and float(row["train_accuracy"]) == result.final_train_accuracy[0]
+    assert "train acc" not in sweep_table(summarize_groups(result))
+
+
+def test_compare_and_sweep_commands_on_a_dataset(capsys, tmp_path):
+    path = tmp_path / "c.csv"
+    code = main.main(["compare", "--dataset", "moons", "--points", "40", "--run", "mode=sgd", "--run", "mode=batch",
+                      "--epochs", "50", "--csv", str(path)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "train acc" in out and "test acc" in out
+    assert len(path.read_text().splitlines()) == 101
+    code = main.main(
+        ["sweep", "--dataset", "moons", "--points", "40", "--seeds", "3", "--epochs", "50", "--target-accuracy", "80%"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "solved = test accuracy >= 80%" in out and "test acc (median)" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [("0", "'0' is not allowed; give an accuracy above 0"), ("1.5", "'1.5' is not allowed"), ("101%", "'101%' is not allowed"),
+     ("abc", "'abc' is not a number")],
+)  # fmt: skip
+def test_bad_target_accuracy_is_one_line(capsys, value, needle):
+    with pytest.raises(SystemExit) as info:
+        main.main(["sweep", "--target-accuracy", value])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and needle in err and len(err.splitlines()) == 2
+
+
+def test_a_comparisons_x_values_count_its_own_training_points(circle):
+    base = TrainConfig(hidden=(3,))
+    comparison = Comparison(base, [base, base.replace(mode="minibatch", batch_size=4)], data=circle)
+    comparison.run(5)
+    np.testing.assert_array_equal(comparison.x_values(1, "updates"), np.arange(1, 6) * 8)  # ceil(30 / 4)
+    np.testing.assert_array_equal(comparison.x_values(0, "gradient evaluations"), np.arange(1, 6) * 30)
+    np.testing.assert_array_equal(comparison.x_values(0, "seconds"), comparison.seconds(0))

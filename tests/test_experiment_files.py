@@ -14,15 +14,17 @@ from hypothesis import strategies as st
 
 from engine import History, TrainConfig, Trainer
 from engine import experiment as E
-from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
+from engine.datasets import DataSpec, make_dataset
+from engine.experiment import Experiment, ExperimentError, default_name, load_experiment, save_experiment
+from engine.history import n_series_for
 
 
-def trained(config: TrainConfig, epochs: int, exact_limit: int = 1_000_000) -> tuple[Trainer, History]:
-    trainer = Trainer(config)
-    history = History(exact_limit=exact_limit, summary_capacity=16)
+def trained(config: TrainConfig, epochs: int, exact_limit: int = 1_000_000, data=None) -> tuple[Trainer, History]:
+    trainer = Trainer(config, data=data)
+    history = History(n_series=n_series_for(trainer.data), exact_limit=exact_limit, summary_capacity=16)
     for n in (epochs // 3, epochs - epochs // 3):
         chunk = trainer.run(n)
-        history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+        history.extend(chunk.rows())
     return trainer, history
 
 
@@ -177,13 +179,23 @@ def test_wrong_shapes_and_values(saved):
     rewrite(path, theta=theta, history_exact=np.zeros((700, 3)))
     expect_error(path, "history has shape")
     rewrite(path, history_exact=np.full((700, 5), 0.5))
+    expect_error(path, "history has shape (700, 5), expected (epochs, 8)")
+    good = np.full((700, 8), 0.5)
+    good[:, [1, 3]] = np.nan  # XOR has no test set
+    rewrite(path, history_exact=good)
     header = header_of(path)
     rewrite(path, header=encode({**header, "config": {**header["config"], "hidden": [0]}}))
     expect_error(path, "settings are not valid")
     rewrite(path, header=encode({**header, "trainer": {**header["trainer"], "epoch": 5}}))
     expect_error(path, "history has 700 epochs but the run 5")
-    rewrite(path, header=encode(header), history_exact=np.full((700, 5), 2.0))
+    rewrite(path, header=encode(header), history_exact=np.where(np.isnan(good), np.nan, 2.0))
     expect_error(path, "outside [0, 1]")
+    rewrite(path, header=encode(header), history_exact=np.full((700, 8), 0.5))
+    expect_error(path, "the history has test values, but the data has no test points")
+    nan_loss = good.copy()
+    nan_loss[5, 0] = np.nan
+    rewrite(path, history_exact=nan_loss)
+    expect_error(path, "NaN or infinity before its last epoch")
 
 
 def test_hostile_files(saved, tmp_path):
@@ -258,3 +270,122 @@ def test_file_is_plain_npz(saved):
     with np.load(saved[0], allow_pickle=False) as data:
         assert set(data.files) >= {"header", "theta", "history_exact"}
     assert io  # (io is used by the fuzz helpers' imports)
+
+
+# --- format version 2: the data travels with the experiment -------------------------------------------
+def test_a_generated_dataset_round_trips_and_continues_bit_identically(tmp_path):
+    data = make_dataset(DataSpec("spiral", points=60, noise=0.2, train_fraction=0.7, data_seed=3))
+    config = TrainConfig(hidden=(5,), activation="tanh", features=("x1", "x2", "x1x2"), l2=0.001, learning_rate=0.05)
+    trainer, history = trained(config, 300, data=data)
+    assert history.n_series == 4 and data.n_test  # metrics only, with test columns
+    save_experiment(tmp_path / "s.bplab", Experiment.capture(trainer, history))
+    loaded = load_experiment(tmp_path / "s.bplab")
+    assert loaded.data.spec == data.spec and loaded.config == config
+    for name in ("inputs", "targets", "train"):
+        np.testing.assert_array_equal(getattr(loaded.data, name), getattr(data, name))
+    np.testing.assert_array_equal(loaded.history.exact(), history.exact())
+    assert np.isfinite(loaded.history.exact()).all()  # test loss and accuracy are recorded
+    resumed = loaded.trainer()
+    a, b = trainer.run(50), resumed.run(50)
+    np.testing.assert_array_equal(a.rows(), b.rows())
+    np.testing.assert_array_equal(trainer.theta, resumed.theta)
+
+
+def test_a_csv_experiment_reopens_without_the_csv(tmp_path):
+    from engine.datasets import load_csv
+
+    rng = np.random.default_rng(5)
+    points = rng.uniform(-2, 2, size=(40, 2))
+    as_text = points.tolist()
+    csv_path = tmp_path / "mine.csv"
+    lines = ["x1,x2,label,split"] + [
+        f"{x!r},{y!r},{int(x * y > 0)},{'test' if i % 4 == 0 else 'train'}" for i, (x, y) in enumerate(as_text)
+    ]
+    csv_path.write_text("\n".join(lines) + "\n")
+    data = load_csv(csv_path)
+    trainer, history = trained(TrainConfig(hidden=(4,), shuffle=True, seed=3), 200, data=data)
+    save_experiment(tmp_path / "mine.bplab", Experiment.capture(trainer, history))
+    csv_path.unlink()
+    loaded = load_experiment(tmp_path / "mine.bplab")
+    assert loaded.data.spec.name == "csv" and loaded.data.n_train == 30 and loaded.data.n_test == 10
+    np.testing.assert_array_equal(loaded.data.inputs, points)
+    resumed = loaded.trainer()
+    np.testing.assert_array_equal(trainer.run(100).rows(), resumed.run(100).rows())
+
+
+def test_small_data_records_predictions_through_a_file(tmp_path):
+    trainer = Trainer(TrainConfig(), inputs=[[0, 0], [1, 1], [2, 0]], targets=[0, 1, 1])
+    history = History(n_series=n_series_for(trainer.data))
+    history.extend(trainer.run(40).rows())
+    assert history.n_series == 4 + 3
+    save_experiment(tmp_path / "c.bplab", Experiment.capture(trainer, history))
+    loaded = load_experiment(tmp_path / "c.bplab")
+    np.testing.assert_array_equal(loaded.history.exact(), history.exact())
+    np.testing.assert_array_equal(loaded.trainer().run(5).rows(), trainer.run(5).rows())
+
+
+def test_the_header_is_version_2_with_the_data_spec(saved):
+    header = header_of(saved[0])
+    assert header["version"] == 2 and header["data"] == DataSpec().to_dict()
+    with np.load(saved[0], allow_pickle=False) as data:
+        assert data["data_inputs"].shape == (4, 2) and data["data_train"].dtype == bool
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"data_inputs": np.zeros((4, 3))}, "data_inputs has shape (4, 3), expected (points, 2)"),
+        ({"data_inputs": np.zeros((0, 2))}, "data_inputs has shape (0, 2)"),
+        ({"data_targets": np.zeros(3)}, "4 points need 4 targets and split flags"),
+        ({"data_train": np.ones(5, dtype=bool)}, "4 points need 4 targets and split flags"),
+        ({"data_inputs": np.array([[0, 0], [0, 1], [1, np.inf], [1, 1.0]])}, "the points contain NaN or infinity"),
+        ({"data_targets": np.array([0, 1, 0.5, 0])}, "a label is not 0 or 1"),
+        ({"data_train": np.array([1, 1, 2, 1], dtype=np.uint8)}, "a split flag is not 0 or 1"),
+        ({"data_train": np.zeros(4, dtype=bool)}, "it has no training points"),
+        ({"data_train": np.ones(4)}, "part data_train holds float64 values, expected bool"),
+        ({"data_targets": None}, "lacks data_targets.npy"),
+    ],
+)
+def test_bad_data_gives_one_clear_error(saved, changes, needle):
+    rewrite(saved[0], **changes)
+    expect_error(saved[0], needle)
+
+
+def test_bad_data_settings_and_data_that_does_not_fit_the_run(saved):
+    path = saved[0]
+    header = header_of(path)
+    rewrite(path, header=encode({**header, "data": {**header["data"], "noise": -1}}))
+    expect_error(path, "its data is not valid: the data settings are not valid")
+    rewrite(path, header=encode({**header, "data": "xor"}))
+    expect_error(path, "its data is not valid")
+    # five training points: the history of XOR (4 predictions) no longer fits
+    rewrite(path, header=encode(header), data_inputs=np.zeros((5, 2)), data_targets=np.zeros(5), data_train=np.ones(5, bool))
+    expect_error(path, "expected (epochs, 9) for this data")
+
+
+def test_the_uint8_split_of_other_writers_is_read(saved):
+    rewrite(saved[0], data_train=np.ones(4, dtype=np.uint8))
+    assert load_experiment(saved[0]).data.train.dtype == bool
+
+
+def test_saving_a_history_of_another_layout_is_refused(tmp_path):
+    trainer = Trainer()
+    with pytest.raises(ValueError, match="5 values per epoch; this data needs 8"):
+        save_experiment(tmp_path / "x.bplab", Experiment.capture(trainer, History(n_series=5)))
+    assert not (tmp_path / "x.bplab").exists()
+
+
+def test_default_names_say_the_data():
+    assert default_name(TrainConfig()) == "xor-2-sigmoid-sgd-lr0.1-seed42.bplab"
+    assert default_name(TrainConfig(), DataSpec("spiral")).startswith("spiral-2-")
+    assert default_name(TrainConfig(), DataSpec("csv", points=10, path="/tmp/my points.csv")).startswith("my points-2-")
+
+
+def test_a_diverged_run_with_a_test_set_saves_and_loads(tmp_path):
+    data = make_dataset(DataSpec("moons", points=40))
+    trainer, history = trained(TrainConfig(learning_rate=1e308, optimizer="adam"), 10, data=data)
+    assert trainer.diverged and not np.isfinite(history.last[0])
+    save_experiment(tmp_path / "d.bplab", Experiment.capture(trainer, history))
+    loaded = load_experiment(tmp_path / "d.bplab")
+    assert loaded.state.diverged and loaded.history.n_epochs == trainer.epoch
+    np.testing.assert_array_equal(loaded.history.exact(), history.exact())

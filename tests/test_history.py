@@ -150,3 +150,65 @@ def test_view_stays_small_when_the_exact_part_ends_mid_bucket():
     zoomed = hist.view(900_000, 1_000_000, 500)
     assert len(zoomed.x) <= 4 * 500 + 200
     np.testing.assert_array_equal(zoomed.y.max(axis=0), hist.exact()[899_999:].max(axis=0))
+
+
+def test_rows_per_epoch_follow_the_data():
+    from engine.datasets import DataSpec, make_dataset
+    from engine.history import history_columns, n_series_for
+    from engine.trainer import METRIC_COLUMNS, Trainer
+
+    xor = make_dataset()
+    assert n_series_for(xor) == 8
+    assert history_columns(xor) == [*METRIC_COLUMNS, "y_hat_00", "y_hat_01", "y_hat_10", "y_hat_11"]
+    spiral = make_dataset(DataSpec("spiral", points=100))
+    assert n_series_for(spiral) == 4 and history_columns(spiral) == list(METRIC_COLUMNS)
+    small = Trainer(inputs=[[0.5, 0], [2, 1], [0, 3]], targets=[0, 1, 1]).data
+    assert history_columns(small)[4:] == ["y_hat_0", "y_hat_1", "y_hat_2"]
+    twice = Trainer(inputs=[[0, 1], [0, 1]], targets=[0, 1]).data  # the same point twice: named by index
+    assert history_columns(twice)[4:] == ["y_hat_0", "y_hat_1"]
+    for data in (xor, spiral, small):
+        assert Trainer(data=data).run(3).rows().shape == (3, n_series_for(data))
+
+
+def test_nan_test_columns_do_not_disturb_the_other_columns(data):
+    """Without a test set a row's test loss and test accuracy are NaN: their min/max stay NaN, and every other
+    column's summaries and views are those of the same rows without them."""
+    rows = np.abs(data[:20_000, :4])
+    rows[:, [1, 3]] = np.nan
+    hist, plain = (
+        History(n_series=4, exact_limit=1000, summary_capacity=16),
+        History(n_series=2, exact_limit=1000, summary_capacity=16),
+    )
+    for part in np.array_split(rows, 9):
+        hist.extend(part)
+        plain.extend(part[:, [0, 2]])
+    _, _, mins, maxs = hist.summary()
+    _, _, plain_min, plain_max = plain.summary()
+    assert np.isnan(mins[:, [1, 3]]).all() and np.isnan(maxs[:, [1, 3]]).all()
+    np.testing.assert_array_equal(mins[:, [0, 2]], plain_min)
+    np.testing.assert_array_equal(maxs[:, [0, 2]], plain_max)
+    for x0, x1 in ((1, 20_000), (10, 900), (500, 15_000)):
+        view, plain_view = hist.view(x0, x1, 100), plain.view(x0, x1, 100)
+        np.testing.assert_array_equal(view.x, plain_view.x)
+        np.testing.assert_array_equal(view.y[:, [0, 2]], plain_view.y)
+        assert np.isnan(view.y[:, [1, 3]]).all()
+
+
+def test_history_csv_names_the_columns_of_the_data_and_writes_the_buckets():
+    from engine.datasets import DataSpec, make_dataset
+    from engine.history import n_series_for
+    from engine.reports import history_csv
+    from engine.trainer import Trainer
+
+    data = make_dataset(DataSpec("gauss", points=40))
+    trainer = Trainer(data=data)
+    hist = History(n_series=n_series_for(data), exact_limit=50, summary_capacity=4)
+    hist.extend(trainer.run(120).rows())
+    lines = history_csv(hist, data).splitlines()
+    assert lines[0] == "epoch,kind,loss,test_loss,train_accuracy,test_accuracy"
+    assert lines[1] == "1,exact," + ",".join(map(repr, hist.exact()[0].tolist()))
+    first, last, mins, maxs = hist.summary()
+    assert lines[51:53] == [f"{first[0]}-{last[0]},min," + ",".join(map(repr, mins[0].tolist())),
+                            f"{first[0]}-{last[0]},max," + ",".join(map(repr, maxs[0].tolist()))]  # fmt: skip
+    with pytest.raises(ValueError, match="the history has 4 values per epoch, but this data has 8"):
+        history_csv(hist)  # XOR's columns
