@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -18,7 +19,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from engine import ACTIVATIONS, INITS, LOSSES, MODES, OPTIMIZERS, XOR_INPUTS, TrainConfig, Trainer, parsing
+from engine import OPTIMIZERS, TrainConfig, Trainer, parsing
 from engine.compare import (
     COMPARABLE_FIELDS,
     DEFAULT_TARGET_LOSS,
@@ -31,17 +32,21 @@ from engine.compare import (
 from engine.compare import MAX_RUNS as MAX_COMPARE
 from engine.compare import MIN_RUNS as MIN_COMPARE
 from engine.config import STRUCTURAL_FIELDS, ConfigError
+from engine.datasets import DATASETS, DataError, Dataset, DataSpec, describe_datasets, load_csv, make_dataset
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
+from engine.features import FEATURES
+from engine.fields import BOOL, CHOICE, CONFIG_FIELDS, DATA, DATA_FIELDS, Field
 from engine.files import FIGURE_KINDS, check_figure_path, check_writable, error_reason, train_record, write_atomically, write_json
-from engine.history import History
+from engine.history import History, n_series_for
 from engine.reports import FIGURES, compare_csv, compare_table, history_csv, params_csv, params_json, sweep_csv, sweep_table
-from engine.sweep import SweepSpec, run_sweep, summarize_groups
+from engine.sweep import DEFAULT_TARGET_ACCURACY, SweepSpec, run_sweep, summarize_groups
+from engine.trainer import METRIC_COLUMNS
 
 CLI_CHUNK_EPOCHS = 1_000_000
 CHUNK_PARAMETER_EPOCHS = 10_000_000  # parameters x epochs per chunk: ~0.1 s, the delay of Ctrl+C and of the progress bar
-JSON_BYTES_PER_EPOCH = 170  # train --json: measured peak (the loss array, its list of floats and its JSON text)
-COMPARE_BYTES_PER_EPOCH = 40  # compare, per run: loss and seconds, and their copies for the summary
-COMPARE_CSV_BYTES_PER_EPOCH = 200  # compare --csv, per run: as above plus the CSV text
+JSON_BYTES_PER_EPOCH = 680  # train --json: measured peak (the 4 metric arrays, their lists of floats and JSON text)
+COMPARE_BYTES_PER_EPOCH = 90  # compare, per run: loss, metrics and seconds, and their copies for the summary
+COMPARE_CSV_BYTES_PER_EPOCH = 300  # compare --csv, per run: as above plus the CSV text
 COMPARE_CHUNK = 5000  # compare: epochs each run trains in turn
 PROGRESS_DELAY_S = 2.0  # a progress bar appears once a run has taken this long
 EXIT_OK, EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -55,6 +60,7 @@ With no command, opens the training window. Commands:
   compare     which converges faster? 2 to 6 variations (SGD, mini-batch, batch, optimizers) side by side
   sweep       many seeds and settings on all cores: how often is XOR solved, and how fast?
   export      write a saved experiment's history, parameters and plots (CSV, JSON, PNG, SVG)
+  datasets    list the datasets (--dataset, or your own --data FILE.csv), their parameters and the input features
   gui         open the window with the given settings
   screenshot  train headless, render the window offscreen and save it as a PNG
 Run 'python main.py COMMAND --help' for a command's options.
@@ -74,7 +80,7 @@ Exit status: 0 done, 1 the loss diverged (NaN or inf), 2 bad usage or input, 130
 """
 
 
-def argument(parse):
+def argument(parse, name: str = ""):
     """An argparse `type` from an `engine.parsing` parser: its ValueError message becomes the usage error."""
 
     def convert(text: str):
@@ -83,7 +89,7 @@ def argument(parse):
         except ValueError as err:
             raise argparse.ArgumentTypeError(str(err)) from None
 
-    convert.__name__ = parse.__name__  # argparse names the type in some messages
+    convert.__name__ = name or parse.__name__  # argparse names the type in some messages
     return convert
 
 
@@ -109,6 +115,18 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def accuracy_fraction(text: str) -> float:
+    """An accuracy to reach: a fraction above 0 and at most 1 ('0.95'), or a percentage ('95%')."""
+    number = text.strip().removesuffix("%")
+    try:
+        value = float(number) / (100 if text.strip().endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a fraction such as 0.95 or a percentage") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; give an accuracy above 0 and at most 1 (100%)")
+    return value
+
+
 def positive_int(text: str) -> int:
     value = non_negative_int(text)
     if value < 1:
@@ -116,77 +134,46 @@ def positive_int(text: str) -> int:
     return value
 
 
+SWEPT_FIELDS = ("learning_rate", "hidden", "seed", "optimizer")  # sweep takes these as lists, with options of its own
+
+
+def field_type(field: Field):
+    """An argparse `type` for `field`: the text read and checked by `engine.parsing.parse_field`, the window's rule."""
+    return argument(functools.partial(parsing.parse_field, field), name=field.name)
+
+
+def add_field_option(group, field: Field) -> None:
+    """`field`'s option, all from its description: flag(s), value, range or choices, help and default. Absent from
+    the namespace unless given (so a loaded experiment's settings stay unless an option changes them)."""
+    default = "" if field.default in (None, "") else f"default {parsing.format_field(field, field.default)}"
+    known = field.range_text() if field.kind not in (CHOICE, BOOL) or field.metavar else ""
+    notes = "; ".join(text for text in (known, default) if text)
+    text = (field.help + (f" ({notes})" if notes else "")).replace("%", "%%")  # argparse formats help with %
+    options = dict(dest=field.dest, default=argparse.SUPPRESS, help=text)
+    if field.kind == BOOL:
+        group.add_argument(field.flag, *field.aliases, action=argparse.BooleanOptionalAction, **options)
+    elif field.kind == CHOICE:
+        group.add_argument(field.flag, *field.aliases, choices=field.choices(), metavar=field.metavar, **options)
+    else:
+        group.add_argument(field.flag, *field.aliases, type=field_type(field), metavar=field.metavar, **options)
+
+
 def add_config_arguments(parser: argparse.ArgumentParser, swept: bool = False) -> None:
-    """The `TrainConfig` fields as options; defaults are the notebook's. `swept`: leave out the options
-    that a sweep takes as lists (learning rate, hidden, optimizer) and the seed."""
-    d = TrainConfig()
-    g = parser.add_argument_group("training settings (defaults: the reference notebook)")
-    if not swept:
-        g.add_argument(
-            "--learning-rate",
-            "--lr",
-            type=learning_rate,
-            default=argparse.SUPPRESS,
-            metavar="LR",
-            help=f"step size, a number > 0 (default {d.learning_rate})",
-        )
-        g.add_argument(
-            "--hidden",
-            type=parse_hidden,
-            default=argparse.SUPPRESS,
-            metavar="SIZES",
-            help="hidden layer sizes, e.g. 2 or 4,3; 'none' for no hidden layer (default 2)",
-        )
-    g.add_argument(
-        "--activation", choices=ACTIVATIONS, default=argparse.SUPPRESS, help=f"hidden activation (default {d.activation})"
-    )
-    g.add_argument(
-        "--loss",
-        choices=LOSSES,
-        default=argparse.SUPPRESS,
-        help="mse: mean (y - ŷ)², updated by the gradient of ½(y - ŷ)²; bce: cross-entropy (default mse)",
-    )
-    g.add_argument(
-        "--mode",
-        choices=MODES,
-        default=argparse.SUPPRESS,
-        help="sgd: update after each sample; minibatch: after --batch-size samples; batch: once per epoch (default sgd)",
-    )
-    g.add_argument(
-        "--batch-size", type=int, default=argparse.SUPPRESS, metavar="B", help=f"minibatch size (default {d.batch_size})"
-    )
-    g.add_argument(
-        "--shuffle",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="visit the samples in a new seeded order each epoch (sgd, minibatch)",
-    )
-    g.add_argument(
-        "--init",
-        choices=INITS,
-        default=argparse.SUPPRESS,
-        help="notebook: uniform [0, 1) from np.random.seed(SEED); xavier; he (default notebook)",
-    )
-    if not swept:
-        g.add_argument(
-            "--seed", type=int, default=argparse.SUPPRESS, help=f"seed of the initial weights and shuffling (default {d.seed})"
-        )
-        g.add_argument(
-            "--optimizer", choices=OPTIMIZERS, default=argparse.SUPPRESS, help="update rule (default sgd, the notebook's)"
-        )
-    g.add_argument(
-        "--momentum", type=finite_float, default=argparse.SUPPRESS, help=f"momentum coefficient (default {d.momentum})"
-    )
-
-
-CONFIG_OPTIONS = ("hidden", "activation", "loss", "learning_rate", "mode", "batch_size", "shuffle", "init", "seed",
-                  "optimizer", "momentum")  # fmt: skip
+    """Every `TrainConfig` and `DataSpec` field as an option, generated from `engine.fields`; defaults are the
+    notebook's. `swept`: leave out the fields a sweep takes as lists (`SWEPT_FIELDS`)."""
+    training = parser.add_argument_group("training settings (defaults: the reference notebook)")
+    data = parser.add_argument_group("data (default: the notebook's XOR; 'python main.py datasets' lists the datasets)")
+    for field in CONFIG_FIELDS.values():
+        if not (swept and field.name in SWEPT_FIELDS):
+            add_field_option(data if field.section == DATA else training, field)
+    for field in DATA_FIELDS.values():
+        add_field_option(data, field)
 
 
 def given_options(args: argparse.Namespace, swept: bool = False) -> dict:
     """The config options given on the command line (they default to absent), as TrainConfig fields."""
-    skip = ("learning_rate", "hidden", "seed", "optimizer") if swept else ()
-    return {name: getattr(args, name) for name in CONFIG_OPTIONS if hasattr(args, name) and name not in skip}
+    return {name: getattr(args, field.dest) for name, field in CONFIG_FIELDS.items()
+            if hasattr(args, field.dest) and not (swept and name in SWEPT_FIELDS)}  # fmt: skip
 
 
 def config_from_args(
@@ -202,7 +189,41 @@ def config_from_args(
 
 def option_error(err: ConfigError) -> str:
     """A refused setting as a usage error naming its option: '--learning-rate: -1.0 is not allowed; ...'."""
-    return f"--{err.field.replace('_', '-')}: {err.reason}"
+    field = CONFIG_FIELDS.get(err.field)
+    return f"{field.flag if field else '--' + err.field.replace('_', '-')}: {err.reason}"
+
+
+def data_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Dataset:
+    """The data the options name: ``--data FILE.csv`` (split by its split column, else by --train-fraction and
+    --data-seed) or the generated ``--dataset`` (default xor) with its parameters. An option the data does not use
+    is a usage error naming it (XOR's four points take no parameters); a file that cannot be used is one line
+    naming it, and exit 2."""
+    given = {name: getattr(args, field.dest) for name, field in DATA_FIELDS.items() if hasattr(args, field.dest)}
+    path = given.pop("path", None)
+    if path is not None:
+        if "name" in given:
+            parser.error("--dataset, --data: give one of them (a CSV file is a dataset of its own)")
+        refuse_unused(parser, given, ("train_fraction", "data_seed"), "a CSV file's points are its rows")
+        try:
+            return load_csv(path, **given)
+        except DataError as err:
+            print(f"error: {err}", file=sys.stderr)  # one line naming the file, as a failed read of --load is said
+            sys.exit(EXIT_USAGE)
+    kind = DATASETS[given.get("name", DATA_FIELDS["name"].default)]
+    why = f"the {kind.name} dataset does not use it; pick another with --dataset"
+    refuse_unused(parser, given, ("name", *kind.parameters), why)
+    try:
+        return make_dataset(DataSpec(**given))
+    except DataError as err:
+        parser.error(f"{DATA_FIELDS[err.field].flag}: {err.reason}" if err.field in DATA_FIELDS else str(err))
+        raise  # unreachable: parser.error exits
+
+
+def refuse_unused(parser: argparse.ArgumentParser, given: dict, used: tuple[str, ...], why: str) -> None:
+    """A usage error naming the data options in `given` that are not `used`."""
+    unused = [DATA_FIELDS[name].flag for name in given if name not in used]
+    if unused:
+        parser.error(f"{', '.join(unused)}: {why}")
 
 
 class Parser(argparse.ArgumentParser):
@@ -333,12 +354,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     )
     sweep.add_argument(
         "--optimizer",
-        type=name_list(OPTIMIZERS),
+        type=name_list(tuple(OPTIMIZERS)),
         default=("sgd",),
         metavar="NAME,...",
         help="optimizers, e.g. sgd,adam (default sgd)",
     )
     sweep.add_argument("--epochs", type=positive_int, default=10000, help="epochs per run (default 10000)")
+    sweep.add_argument(
+        "--target-accuracy",
+        type=accuracy_fraction,
+        default=DEFAULT_TARGET_ACCURACY,
+        metavar="A",
+        help="data other than XOR: a run is solved once its test accuracy (train accuracy without a test set) "
+        f"reaches A, a fraction in (0, 1] or a percentage such as 95%% (default {DEFAULT_TARGET_ACCURACY:g})",
+    )
     sweep.add_argument("--csv", type=path_text, metavar="PATH", help="write one row per run as CSV")
     add_config_arguments(sweep, swept=True)
 
@@ -362,7 +391,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     shot.add_argument("--tab", choices=("train", "inspect"), default="train",
                       help="the tab to show; inspect also steps one sample to fill the panel (default train)")  # fmt: skip
     add_config_arguments(shot)
-    return parser, {"train": train, "compare": compare, "sweep": sweep, "export": export, "gui": gui, "screenshot": shot}
+
+    datasets = sub.add_parser(
+        "datasets",
+        help="list the datasets, their parameters and the input features",
+        formatter_class=fmt,
+        description="List the built-in datasets (--dataset NAME), their parameters, the CSV format of --data and the "
+        "input features (--features).",
+    )
+    return parser, {"train": train, "compare": compare, "sweep": sweep, "export": export, "gui": gui, "screenshot": shot,
+                    "datasets": datasets}  # fmt: skip
 
 
 def require_writable(parser: argparse.ArgumentParser, args: argparse.Namespace, *options: str) -> None:
@@ -463,12 +501,51 @@ def chunk_epochs(trainer: Trainer) -> int:
     return max(1, min(CLI_CHUNK_EPOCHS, CHUNK_PARAMETER_EPOCHS // trainer.theta.size))
 
 
+def shows_metrics(data: Dataset) -> bool:
+    """Whether `train` prints accuracies: for data other than XOR's kind (a few training points whose every output is
+    printed, as the notebook does), where the loss alone says little."""
+    return not data.records_predictions
+
+
+def epoch_line(data: Dataset):
+    """A function (epoch, history row) -> the line `train` prints for that epoch: the notebook's
+    'Epoch 1, Loss: 0.25...' (the loss at full precision), followed, on data other than XOR, by the test loss
+    and the train and test accuracy (the test values only where there is a test set)."""
+    test_loss, train_acc, test_acc = (METRIC_COLUMNS.index(name) for name in METRIC_COLUMNS[1:])
+    metrics, has_test = shows_metrics(data), data.n_test > 0
+
+    def line(epoch: int, row: np.ndarray) -> str:
+        text = f"Epoch {epoch}, Loss: {float(row[0])!r}"
+        if metrics and has_test:
+            text += f", Test loss: {float(row[test_loss])!r}"
+        if metrics:
+            text += f", Train accuracy: {row[train_acc]:.1%}"
+        if metrics and has_test:
+            text += f", Test accuracy: {row[test_acc]:.1%}"
+        return text + "\n"
+
+    return line
+
+
+def print_final(trainer: Trainer) -> None:
+    """The notebook's last lines for XOR's kind of data (every training output); on other data, the losses and
+    accuracies at the final weights."""
+    data = trainer.data
+    if not shows_metrics(data):
+        print("Predicted Output after Training:\n", trainer.predict(data.train_inputs).reshape(1, -1))
+        return
+    final = trainer.evaluate()
+    text = f"After training: train loss {final['train_loss']:.6g}, train accuracy {final['train_accuracy']:.1%}"
+    if data.n_test:
+        text += f"; test loss {final['test_loss']:.6g}, test accuracy {final['test_accuracy']:.1%}"
+    print(f"{text} ({data.n_train:,} training and {data.n_test:,} test points)")
+
+
 def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     require_writable(parser, args, "json", "save")
     if args.json:
         refuse_beyond_memory(parser, args.epochs * JSON_BYTES_PER_EPOCH, f"--epochs {args.epochs:,} with --json",
                              "give fewer --epochs, or leave out --json (without it memory stays bounded)")  # fmt: skip
-    history = History()
     if args.load:
         try:
             experiment = load_experiment(args.load)
@@ -476,17 +553,22 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"error: {args.load}: {err.reason}", file=sys.stderr)  # one line, naming the file as given
             return EXIT_USAGE
         structural = [f for f in STRUCTURAL_FIELDS if f in given_options(args)]
-        if structural:
-            names = ", ".join("--" + f.replace("_", "-") for f in structural)
-            parser.error(f"{names}: a loaded experiment keeps its network and seed; change only training settings")
+        data_options = [field.flag for field in DATA_FIELDS.values() if hasattr(args, field.dest)]
+        if structural or data_options:
+            names = ", ".join(["--" + f.replace("_", "-") for f in structural] + data_options)
+            parser.error(f"{names}: a loaded experiment keeps its data, network and seed; change only training settings")
         trainer = experiment.trainer()
         trainer.set_config(config_from_args(args, parser, base=experiment.config))
         history = experiment.history
     else:
-        trainer = Trainer(config_from_args(args, parser))
+        config = config_from_args(args, parser)
+        trainer = Trainer(config, data=data_from_args(args, parser))
+        history = History(n_series=n_series_for(trainer.data))
     config = trainer.config
     first, target = trainer.epoch + 1, trainer.epoch + args.epochs
     new_loss: list[np.ndarray] = []
+    new_metrics: list[np.ndarray] = []
+    log_line = epoch_line(trainer.data)
     out = sys.stdout
     step = chunk_epochs(trainer)
     bar = progress_bar(args.epochs, "epoch")
@@ -494,13 +576,15 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         with interrupt_between_chunks() as stop:
             while trainer.epoch < target and not trainer.diverged and not stop.requested:
                 chunk = trainer.run(min(step, target - trainer.epoch))
-                history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+                rows = chunk.rows()
+                history.extend(rows)
                 if args.json:
                     new_loss.append(chunk.loss)
+                    new_metrics.append(chunk.metrics)
                 if args.log_every:
                     logged = np.flatnonzero((chunk.epochs - 1) % args.log_every == 0)
                     with printing_beside(bar):
-                        out.writelines(f"Epoch {chunk.epochs[i]}, Loss: {float(chunk.loss[i])!r}\n" for i in logged)
+                        out.writelines(log_line(int(chunk.epochs[i]), rows[i]) for i in logged)
                         out.flush()
                 if bar is not None:
                     bar.update(len(chunk))
@@ -519,10 +603,11 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
     if not stop.requested:
-        print("Predicted Output after Training:\n", trainer.predict(XOR_INPUTS).reshape(1, -1))
+        print_final(trainer)
 
     def json_record(path: str) -> None:
-        record = train_record(trainer, np.concatenate(new_loss) if new_loss else np.empty(0))
+        loss = np.concatenate(new_loss) if new_loss else np.empty(0)
+        record = train_record(trainer, loss, np.concatenate(new_metrics) if new_metrics else np.empty((0, 3)))
         record["first_epoch"] = first
         write_json(path, record)
 
@@ -550,7 +635,7 @@ def cmd_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         return EXIT_USAGE
     params = experiment.trainer().params
     writes = (
-        (args.history_csv, lambda path: write_atomically(path, history_csv(experiment.history).encode())),
+        (args.history_csv, lambda path: write_atomically(path, history_csv(experiment.history, experiment.data).encode())),
         (args.params_csv, lambda path: write_atomically(path, params_csv(params, experiment.config).encode())),
         (args.params_json, lambda path: write_atomically(path, params_json(params, experiment.config).encode())),
         (args.png, lambda path: headless().export_figure(experiment, args.figure, path, "png")),
@@ -597,13 +682,14 @@ def run_with_progress(comparison: Comparison, epochs: int) -> None:
 
 def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     base = config_from_args(args, parser)
+    data = data_from_args(args, parser)
     if not MIN_COMPARE <= len(args.run) <= MAX_COMPARE:
         parser.error(f"--run: give {MIN_COMPARE} to {MAX_COMPARE} runs, got {len(args.run)}")
     try:
         configs = [parse_run_spec(spec, base, number) for number, spec in enumerate(args.run, start=1)]
     except ValueError as err:
         parser.error(f"--run: {err}")
-    duplicates = describe_duplicates(configs, base)
+    duplicates = describe_duplicates(configs, base, data.n_train)
     if duplicates:
         parser.error(f"--run: {duplicates}")
     if not args.target_loss > 0:
@@ -612,10 +698,10 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     per_epoch = COMPARE_CSV_BYTES_PER_EPOCH if args.csv else COMPARE_BYTES_PER_EPOCH
     refuse_beyond_memory(parser, args.epochs * len(configs) * per_epoch, f"--epochs {args.epochs:,} for {len(configs)} runs",
                          "give fewer --epochs" + (" or leave out --csv" if args.csv else ""))  # fmt: skip
-    comparison = Comparison(base, configs)
+    comparison = Comparison(base, configs, data=data)
     run_with_progress(comparison, args.epochs)
     summaries = comparison.summaries(args.target_loss)
-    print(compare_table(summaries, args.target_loss))
+    print(compare_table(summaries, args.target_loss, data))
     print()
     print(verdict(summaries, args.target_loss))
     writes = (
@@ -630,11 +716,13 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     base = config_from_args(args, parser, swept=True)
+    data = data_from_args(args, parser)
     require_writable(parser, args, "csv")
     try:
         spec = SweepSpec(
             base=base, seeds=tuple(range(args.seed_start, args.seed_start + args.seeds)), learning_rates=args.learning_rate,
-            hidden=args.hidden, optimizers=args.optimizer, epochs=args.epochs,
+            hidden=args.hidden, optimizers=args.optimizer, epochs=args.epochs, data=data,
+            target_accuracy=args.target_accuracy,
         )  # fmt: skip
     except ConfigError as err:
         parser.error(option_error(err))
@@ -658,8 +746,8 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if len(result):
         done = f"{len(result):,} runs" if result.complete else f"{len(result):,} of {spec.n_runs:,} runs"
         print(f"{done} of {spec.epochs:,} epochs in {result.seconds:.1f} s{'' if result.complete else ', interrupted'} "
-              f"(seeds {spec.seeds[0]}..{spec.seeds[-1]}; solved = every output within 0.4 of its target)")  # fmt: skip
-        print(sweep_table(summarize_groups(result)))
+              f"(seeds {spec.seeds[0]}..{spec.seeds[-1]}; solved = {spec.solved_rule})")  # fmt: skip
+        print(sweep_table(summarize_groups(result), data))
         if args.csv and not written(args.csv, lambda path: write_atomically(path, sweep_csv(result).encode())):
             return EXIT_USAGE
     return EXIT_OK if result.complete else EXIT_INTERRUPTED
@@ -702,8 +790,20 @@ def x_display_answers(display: str) -> bool:
         xcb.xcb_disconnect(connection)
 
 
+def cmd_datasets(_args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
+    print(describe_datasets())
+    features = CONFIG_FIELDS["features"]
+    print(f"\nInput features ({features.flag} NAME,...; default {parsing.format_field(features, features.default)}): "
+          "what the network's first layer sees, computed from each point (x1, x2)")  # fmt: skip
+    width = max(len(name) for name in FEATURES)
+    for feature in FEATURES.values():
+        print(f"  {feature.name:<{width}}  {feature.label}")
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace | None, parser: argparse.ArgumentParser) -> int:
     config = config_from_args(args, parser) if args is not None else None
+    data = data_from_args(args, parser) if args is not None else None
     problem = display_problem()
     if problem:
         print(
@@ -714,11 +814,12 @@ def cmd_gui(args: argparse.Namespace | None, parser: argparse.ArgumentParser) ->
         return EXIT_USAGE
     from gui.app import run_window
 
-    return run_window(config)
+    return run_window(config, data)
 
 
 def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     config = config_from_args(args, parser)
+    data = data_from_args(args, parser)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
         if not (200 <= width <= 8000 and 200 <= height <= 8000):
@@ -732,7 +833,7 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     refuse_unwritable(args.output)
 
     def shot(path: str) -> None:
-        headless().save_screenshot(config, args.epochs, path, (width, height), tab=args.tab)
+        headless().save_screenshot(config, args.epochs, path, (width, height), tab=args.tab, data=data)
 
     return EXIT_OK if written(args.output, shot) else EXIT_USAGE
 
@@ -746,7 +847,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return cmd_gui(None, parser)
         command = {"train": cmd_train, "compare": cmd_compare, "sweep": cmd_sweep, "export": cmd_export, "gui": cmd_gui,
-                   "screenshot": cmd_screenshot}[args.command]  # fmt: skip
+                   "screenshot": cmd_screenshot, "datasets": cmd_datasets}[args.command]  # fmt: skip
         return command(args, subparsers[args.command])
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

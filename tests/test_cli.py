@@ -10,6 +10,9 @@ import pytest
 
 import main
 from engine import TrainConfig, Trainer
+from engine.datasets import DATASETS, DataSpec, load_csv, make_dataset
+from engine.features import FEATURES
+from engine.fields import CONFIG_FIELDS, DATA_FIELDS
 from tests.test_notebook import NOTEBOOK_LOSSES, NOTEBOOK_PREDICTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +83,18 @@ def test_no_hidden_layer(capsys):
         (["train", "--lr", "abc"], "'abc' is not a number"),
         (["train", "--hidden", "2,x"], "--hidden: 'x' is not a whole number"),
         (["train", "--hidden", "0,2"], "--hidden"),
-        (["train", "--batch-size", "0"], "--batch-size: 0 is not allowed"),
+        (["train", "--batch-size", "0"], "--batch-size: '0' is not allowed; it must be an integer from 1 to 1048576"),
+        (["train", "--points", "5"], "--points: '5' is not allowed; it must be an integer from 20 to 2000"),
+        (["train", "--features", "x1,foo"], "--features: 'foo' is not one of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2"),
+        (["train", "--features", "x1,x1"], "--features: 'x1,x1' names x1 more than once"),
+        (["compare", "--noise", "2"], "--noise: '2' is not allowed; it must be a number from 0 to 0.5"),
+        (["sweep", "--train-fraction", "0.95"], "--train-fraction: '0.95' is not allowed; it must be a number from 0.1 to 0.9"),
+        (["gui", "--data-seed", "-1"], "--data-seed: '-1' is not allowed; it must be an integer from 0 to 4294967295"),
+        (["screenshot", "x.png", "--dataset", "blobs"], "--dataset: invalid choice: 'blobs'"),
+        (["train", "--l2", "-1"], "--l2: '-1' is not allowed; it must be a number from 0 to 10"),
+        (["train", "--l1", "nan"], "--l1: 'nan' is not a finite number"),
+        (["train", "--beta1", "1"], "--beta1: '1' is not allowed; it must be a number with 0 <= value < 1"),
+        (["train", "--eps", "0"], "--eps: '0' is not allowed; it must be a finite number > 0"),
         (["train", "--epochs", "-5"], "negative"),
         (["train", "--mode", "online"], "invalid choice"),
         (["train", "--seed", "-1"], "--seed"),
@@ -95,6 +109,7 @@ def test_bad_values_exit_2_with_a_message(capsys, argv, needle):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+    assert len(err.splitlines()) <= 2  # the error, and where to read more
 
 
 def test_divergence_exits_1_and_says_so(capsys, tmp_path):
@@ -114,7 +129,8 @@ def test_help_lists_commands_and_options():
         [sys.executable, "main.py", "train", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     for option in ("--epochs", "--learning-rate", "--hidden", "--activation", "--loss", "--mode", "--batch-size", "--shuffle",
-                   "--init", "--seed", "--log-every", "--json", "--optimizer"):  # fmt: skip
+                   "--init", "--seed", "--log-every", "--json", "--optimizer", "--beta1", "--beta2", "--eps", "--dataset",
+                   "--points", "--noise", "--train-fraction", "--data-seed", "--features", "--l2", "--l1", "--data"):  # fmt: skip
         assert option in out
 
 
@@ -134,7 +150,10 @@ def test_save_load_and_export(capsys, tmp_path):
     assert out[0].startswith("Epoch 3001, Loss: ") and out[2].startswith("Epoch 5001, Loss: 0.01609012322120")
     with pytest.raises(SystemExit) as info:
         main.main(["train", "--load", str(path), "--hidden", "3"])
-    assert info.value.code == 2 and "keeps its network" in capsys.readouterr().err
+    assert info.value.code == 2 and "keeps its data, network and seed" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main.main(["train", "--load", str(path), "--dataset", "circle"])
+    assert info.value.code == 2 and "--dataset: a loaded experiment keeps its data" in capsys.readouterr().err
     names = {"h": "h.csv", "p": "p.json", "c": "p.csv", "png": "l.png", "svg": "l.svg"}
     files = {k: tmp_path / name for k, name in names.items()}
     export = ["export", str(path), "--history-csv", str(files["h"]), "--params-json", str(files["p"])]
@@ -147,3 +166,186 @@ def test_save_load_and_export(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main.main(["export", str(path)])
     assert "say what to export" in capsys.readouterr().err
+
+
+def parsed(*argv):
+    """The namespace and the sub-command's parser, as main() gets them."""
+    parser, subparsers = main.build_parser()
+    return parser.parse_args(list(argv)), subparsers[argv[0]]
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "sweep", "gui", "screenshot"])
+def test_every_field_has_an_option(command):
+    """The options are generated from engine/fields.py: every TrainConfig and DataSpec field has its flag (a sweep
+    takes the learning rate, hidden layers and optimizer as lists, and seeds as --seeds/--seed-start)."""
+    _, subparsers = main.build_parser()
+    text = subparsers[command].format_help()
+    for field in (*CONFIG_FIELDS.values(), *DATA_FIELDS.values()):
+        if not (command == "sweep" and field.name == "seed"):
+            assert f"{field.flag} " in text or f"{field.flag}," in text, field.flag
+        if command != "sweep" or field.name not in main.SWEPT_FIELDS:
+            assert field.help.split(";")[0][:30] in " ".join(text.split()), field.name
+
+
+def test_every_config_option_reaches_the_config():
+    args, parser = parsed("train", "--beta1", "0.8", "--beta2", "0.99", "--eps", "1e-6", "--momentum", "0.5", "--l2", "0.01",
+                          "--l1", "1e-3", "--features", "x1x2, x1,sinx2", "--no-shuffle", "--optimizer", "adam")  # fmt: skip
+    config = main.config_from_args(args, parser)
+    assert config == TrainConfig(beta1=0.8, beta2=0.99, eps=1e-6, momentum=0.5, l2=0.01, l1=0.001,
+                                 features=("x1", "x1x2", "sinx2"), optimizer="adam")  # fmt: skip
+    assert main.given_options(parsed("train")[0]) == {}  # nothing given: a loaded experiment keeps its settings
+
+
+def test_data_options_build_the_dataset():
+    args, parser = parsed("train", "--dataset", "spiral", "--points", "100", "--noise", "0.2", "--train-fraction", "0.7",
+                          "--data-seed", "3")  # fmt: skip
+    data = main.data_from_args(args, parser)
+    want = make_dataset(DataSpec("spiral", points=100, noise=0.2, train_fraction=0.7, data_seed=3))
+    assert data.spec == want.spec and data.n_train == 70
+    np.testing.assert_array_equal(data.inputs, want.inputs)
+    np.testing.assert_array_equal(data.train, want.train)
+    assert main.data_from_args(*parsed("gui")).spec == DataSpec()  # no option: the notebook's XOR
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "--points", "300"], "--points: the xor dataset does not use it; pick another with --dataset"),
+        (["sweep", "--dataset", "xor", "--noise", "0.2", "--data-seed", "2"], "--noise, --data-seed: the xor dataset"),
+        (["gui", "--dataset", "moons", "--data", "x.csv"], "--dataset, --data: give one of them"),
+        (["train", "--data", "x.csv", "--points", "50"], "--points: a CSV file's points are its rows"),
+        (["train", "--data", ""], "--data: empty path"),
+    ],
+)
+def test_data_options_the_data_does_not_use_are_refused(capsys, argv, needle):
+    with pytest.raises(SystemExit) as info:
+        main.data_from_args(*parsed(*argv))
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.splitlines()) == 2
+
+
+def test_a_csv_file_is_loaded_or_refused_in_one_line(capsys, tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{-i},{i % 2}\n" for i in range(10)))
+    data = main.data_from_args(*parsed("train", "--data", str(path), "--train-fraction", "0.6", "--data-seed", "4"))
+    want = load_csv(path, 0.6, 4)
+    assert data.spec == want.spec and data.n == 10
+    np.testing.assert_array_equal(data.train, want.train)
+    for bad in (tmp_path / "missing.csv", tmp_path):
+        with pytest.raises(SystemExit) as info:
+            main.data_from_args(*parsed("train", "--data", str(bad)))
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and err.startswith("error: ") and str(bad.name) in err and len(err.splitlines()) == 1
+    path.write_text("x1,x2,label\n0,0,1\n1,1,2\n")
+    with pytest.raises(SystemExit):
+        main.data_from_args(*parsed("train", "--data", str(path)))
+    err = capsys.readouterr().err
+    assert "row" in err and "label" in err and len(err.splitlines()) == 1
+
+
+def test_datasets_lists_datasets_parameters_and_features(capsys):
+    code, out, err = run_cli(capsys, "datasets")
+    assert code == 0 and err == ""
+    for name, kind in DATASETS.items():
+        assert f"  {name}" in out and kind.description in out
+    for flag in ("--points", "--noise", "--train-fraction", "--data-seed", "--data", "--features"):
+        assert flag in out
+    for feature in FEATURES.values():
+        assert f"  {feature.name}" in out and feature.label in out
+
+
+# --- output on data other than XOR ---------------------------------------------------------------------------
+def test_train_on_a_dataset_prints_test_loss_and_accuracies(capsys):
+    argv = ["train", "--dataset", "circle", "--points", "60", "--hidden", "4", "--epochs", "30", "--log-every", "10"]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0 and err == ""
+    data = make_dataset(DataSpec("circle", points=60))
+    trainer = Trainer(TrainConfig(hidden=(4,)), data=data)
+    rows = trainer.run(30).rows()
+    lines = out.splitlines()
+    loss, test_loss, train_acc, test_acc = (rows[:, i].tolist() for i in range(4))
+    assert lines[:3] == [
+        f"Epoch {e + 1}, Loss: {loss[e]!r}, Test loss: {test_loss[e]!r}, Train accuracy: {train_acc[e]:.1%}, "
+        f"Test accuracy: {test_acc[e]:.1%}"
+        for e in (0, 10, 20)
+    ]
+    final = trainer.evaluate()
+    assert lines[3] == (
+        f"After training: train loss {final['train_loss']:.6g}, train accuracy {final['train_accuracy']:.1%}; "
+        f"test loss {final['test_loss']:.6g}, test accuracy {final['test_accuracy']:.1%} (30 training and 30 test points)"
+    )
+
+
+def test_train_on_a_csv_without_test_points_prints_the_train_accuracy(capsys, tmp_path):
+    path = tmp_path / "pts.csv"
+    rows = [f"{x},{y},{int(x > y)},train" for x, y in np.random.default_rng(0).uniform(-1, 1, (12, 2)).tolist()]
+    path.write_text("x1,x2,label,split\n" + "\n".join(rows) + "\n")
+    code, out, _ = run_cli(capsys, "train", "--data", str(path), "--epochs", "2", "--log-every", "1")
+    lines = out.splitlines()
+    assert code == 0 and ", Train accuracy: " in lines[0] and "Test" not in lines[0]
+    assert lines[2].startswith("After training: train loss ") and lines[2].endswith("(12 training and 0 test points)")
+
+
+def test_train_json_carries_the_metrics_and_the_data(capsys, tmp_path):
+    path = tmp_path / "r.json"
+    argv = ["train", "--dataset", "moons", "--points", "40", "--epochs", "25", "--log-every", "0", "--json", str(path)]
+    assert run_cli(capsys, *argv)[0] == 0
+    record = json.loads(path.read_text())
+    data = make_dataset(DataSpec("moons", points=40))
+    trainer = Trainer(TrainConfig(), data=data)
+    rows = trainer.run(25).rows()
+    assert record["data"] == data.spec.to_dict()
+    for i, name in enumerate(("loss", "test_loss", "train_accuracy", "test_accuracy")):
+        assert record[name] == rows[:, i].tolist()
+    assert record["train"] == data.train.tolist() and len(record["predictions"]) == 40
+    assert record["final"] == trainer.evaluate()
+    path2 = tmp_path / "x.json"
+    assert run_cli(capsys, "train", "--epochs", "3", "--log-every", "0", "--json", str(path2))[0] == 0
+    xor = json.loads(path2.read_text())
+    assert xor["test_loss"] == [None] * 3 and xor["train_accuracy"] == [0.5] * 3 and len(xor["predictions"]) == 4
+    assert xor["inputs"] == [[0, 0], [0, 1], [1, 0], [1, 1]]
+
+
+def test_a_csv_experiment_continues_and_exports_without_the_csv(capsys, tmp_path):
+    csv_path, saved = tmp_path / "mine.csv", tmp_path / "mine.bplab"
+    points = np.random.default_rng(3).uniform(-2, 2, (30, 2)).tolist()
+    csv_path.write_text("x1,x2,label\n" + "\n".join(f"{x},{y},{int(x * y > 0)}" for x, y in points) + "\n")
+    argv = ["train", "--data", str(csv_path), "--hidden", "5", "--epochs", "40", "--log-every", "0", "--save", str(saved)]
+    assert run_cli(capsys, *argv)[0] == 0
+    csv_path.unlink()
+    code, out, _ = run_cli(capsys, "train", "--load", str(saved), "--epochs", "20", "--log-every", "10")
+    trainer = Trainer(TrainConfig(hidden=(5,)), data=load_csv_text(points, tmp_path))
+    rows = trainer.run(60).rows()
+    first = f"Epoch 41, Loss: {float(rows[40, 0])!r}, Test loss: {float(rows[40, 1])!r}"
+    assert code == 0 and out.splitlines()[0].startswith(first)
+    history = tmp_path / "h.csv"
+    assert run_cli(capsys, "export", str(saved), "--history-csv", str(history))[0] == 0
+    lines = history.read_text().splitlines()
+    assert lines[0] == "epoch,kind,loss,test_loss,train_accuracy,test_accuracy" and len(lines) == 41
+    assert lines[40] == "40,exact," + ",".join(map(repr, rows[39].tolist()))
+
+
+def load_csv_text(points, folder):
+    """The same points as a fresh CSV file (the data of an experiment saved from it, for comparison)."""
+    again = folder / "again.csv"
+    again.write_text("x1,x2,label\n" + "\n".join(f"{x},{y},{int(x * y > 0)}" for x, y in points) + "\n")
+    return load_csv(again)
+
+
+def test_export_of_xor_names_its_columns(capsys, tmp_path):
+    saved, history = tmp_path / "x.bplab", tmp_path / "h.csv"
+    assert run_cli(capsys, "train", "--epochs", "5", "--log-every", "0", "--save", str(saved))[0] == 0
+    assert run_cli(capsys, "export", str(saved), "--history-csv", str(history))[0] == 0
+    lines = history.read_text().splitlines()
+    assert lines[0] == "epoch,kind,loss,test_loss,train_accuracy,test_accuracy,y_hat_00,y_hat_01,y_hat_10,y_hat_11"
+    assert lines[1].split(",")[3:5] == ["nan", "0.5"]
+
+
+@pytest.mark.parametrize("command", [["gui"], ["screenshot", "out.png"]])
+def test_the_window_commands_check_their_data_first(capsys, tmp_path, command):
+    """A missing file is one line and exit 2 before any window opens (or any training starts)."""
+    with pytest.raises(SystemExit) as info:
+        main.main([*command, "--data", str(tmp_path / "missing.csv")])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "missing.csv" in err and len(err.splitlines()) == 1

@@ -20,7 +20,7 @@ import main
 from engine import TrainConfig, Trainer
 from engine.experiment import Experiment, load_experiment, save_experiment
 from engine.files import check_writable, write_atomically, write_json
-from engine.history import History
+from engine.history import History, n_series_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -342,9 +342,8 @@ def _mode(path: Path) -> int:
 @pytest.mark.skipif(not hasattr(os, "umask") or sys.platform == "win32", reason="POSIX file modes")
 def test_saved_files_get_the_umasks_mode_or_keep_the_replaced_files(tmp_path, umask_022):
     trainer = Trainer(TrainConfig())
-    history = History()
-    chunk = trainer.run(10)
-    history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+    history = History(n_series=n_series_for(trainer.data))
+    history.extend(trainer.run(10).rows())
     save_experiment(tmp_path / "run.bplab", Experiment.capture(trainer, history))
     write_json(tmp_path / "run.json", {"a": 1})
     write_atomically(tmp_path / "run.csv", b"a\n")
