@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .features import FEATURES
-from .fields import BOOL, CHOICE, FLOAT, INT, MAX_HIDDEN_LAYERS, MAX_UNITS, NAMES, PATH, SIZES, Field, FieldError
+from .fields import BOOL, CHOICE, CONFIG_FIELDS, FLOAT, INT, MAX_HIDDEN_LAYERS, MAX_UNITS, NAMES, PATH, SIZES, Field, FieldError
 
 T = TypeVar("T")
 
@@ -75,11 +75,8 @@ def parse_layer_size(text: str) -> int:
 
 
 def parse_learning_rate(text: str) -> float:
-    """A learning rate: a finite number > 0."""
-    value = parse_number(text)
-    if not value > 0:
-        raise ValueError(f"{text.strip()!r} is not allowed; give a number greater than 0")
-    return value
+    """A learning rate, by `TrainConfig.learning_rate`'s rule: a finite number > 0."""
+    return parse_field(CONFIG_FIELDS["learning_rate"], text)
 
 
 def parse_learning_rates(text: str) -> tuple[float, ...]:

@@ -371,10 +371,10 @@ def test_screenshot_refuses_a_name_that_is_not_png(capsys, tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (("train", "--lr", "0"), "--learning-rate/--lr: '0' is not allowed; give a number greater than 0"),
-        (("train", "--lr", "-1"), "--learning-rate/--lr: '-1' is not allowed; give a number greater than 0"),
+        (("train", "--lr", "0"), "--learning-rate/--lr: '0' is not allowed; it must be a finite number > 0"),
+        (("train", "--lr", "-1"), "--learning-rate/--lr: '-1' is not allowed; it must be a finite number > 0"),
         (("train", "--learning-rate", "nan"), "--learning-rate/--lr: 'nan' is not a finite number"),
-        (("sweep", "--lr", "0.1,-1"), "--learning-rate/--lr: '-1' is not allowed; give a number greater than 0"),
+        (("sweep", "--lr", "0.1,-1"), "--learning-rate/--lr: '-1' is not allowed; it must be a finite number > 0"),
         (
             ("sweep", "--seeds", "2", "--hidden", "none"),
             "--hidden: 'none' is not allowed here: each width is one hidden layer, a whole number from 1 to 1024",

@@ -100,7 +100,7 @@ def test_the_window_reads_hidden_layers_by_the_same_rule(qtbot):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("0.1, 0", "'0' is not allowed; give a number greater than 0"), ("-1", "'-1' is not allowed; give a number greater"),
+    [("0.1, 0", "'0' is not allowed; it must be a finite number > 0"), ("-1", "'-1' is not allowed; it must be a finite number"),
      ("1e-400", "'1e-400' is not allowed"), ("nan", "'nan' is not a finite number"), ("0.1,inf", "'inf' is not a finite number"),
      ("0.1,x", "'x' is not a number"), ("0.1,,2", "'0.1,,2' has an empty item"), ("", "nothing given")],
 )  # fmt: skip
