@@ -145,9 +145,7 @@ def field_type(field: Field):
 def add_field_option(group, field: Field) -> None:
     """`field`'s option, all from its description: flag(s), value, range or choices, help and default. Absent from
     the namespace unless given (so a loaded experiment's settings stay unless an option changes them)."""
-    default = "" if field.default in (None, "") else f"default {parsing.format_field(field, field.default)}"
-    known = field.range_text() if field.kind not in (CHOICE, BOOL) or field.metavar else ""
-    notes = "; ".join(text for text in (known, default) if text)
+    notes = field.notes(choices=bool(field.metavar))  # argparse lists the choices of an option without a metavar
     text = (field.help + (f" ({notes})" if notes else "")).replace("%", "%%")  # argparse formats help with %
     options = dict(dest=field.dest, default=argparse.SUPPRESS, help=text)
     if field.kind == BOOL:
@@ -793,8 +791,8 @@ def x_display_answers(display: str) -> bool:
 def cmd_datasets(_args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
     print(describe_datasets())
     features = CONFIG_FIELDS["features"]
-    print(f"\nInput features ({features.flag} NAME,...; default {parsing.format_field(features, features.default)}): "
-          "what the network's first layer sees, computed from each point (x1, x2)")  # fmt: skip
+    print(f"\nInput features ({features.usage}; default {features.format(features.default)}):")
+    print(f"  {features.help}")
     width = max(len(name) for name in FEATURES)
     for feature in FEATURES.values():
         print(f"  {feature.name:<{width}}  {feature.label}")

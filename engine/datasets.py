@@ -17,14 +17,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
-import numbers
 import os
 import stat
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .field_rules import CHOICE, DATA, FLOAT, INT, MAX_SEED, PATH, Field, bind_defaults, check_fields
 
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
@@ -33,13 +35,13 @@ for _arr in (XOR_INPUTS, XOR_TARGETS):
 
 MAX_PREDICTION_SAMPLES = 8  # datasets of at most this many training points (and no test set) record every ŷ per epoch
 
-# DataSpec's ranges and defaults (engine/fields.py describes the fields with these).
+# DataSpec's ranges and defaults (`DATA_FIELDS` describes the fields with these).
 MIN_POINTS = 20
 MAX_POINTS = 2000
 MAX_NOISE = 0.5
 MIN_TRAIN_FRACTION = 0.1
 MAX_TRAIN_FRACTION = 0.9
-MAX_DATA_SEED = 2**32 - 1
+MAX_DATA_SEED = MAX_SEED
 DEFAULT_DATASET = "xor"
 DEFAULT_POINTS = 200
 DEFAULT_NOISE = 0.1
@@ -65,25 +67,45 @@ class DataError(ValueError):
     the row and the column ("spiral.csv: row 7, column x2: 'abc' is not a number").
 
     For a refused `DataSpec` value, `field` names the field ("points") and `reason` holds the value and the rule
-    ("5 is not allowed; it must be a whole number from 20 to 2000"); the message is "DataSpec.FIELD: REASON", and a
-    caller that knows the field by another name (an option, a form's label) writes that name before `reason`."""
+    ("5 is not allowed; it must be an integer from 20 to 2000", the words of `DATA_FIELDS` as `TrainConfig`'s
+    `ConfigError` has them); the message is "DataSpec.FIELD: REASON", and a caller that knows the field by another
+    name (an option, a form's label) writes that name before `reason`."""
 
     def __init__(self, message: str, field: str | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.field, self.reason = field, reason
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _spec_fail(field: str, value: Any, rule: str) -> DataError:
-    reason = f"{value!r} is not allowed; {rule}"
+def _spec_error(field: str, reason: str) -> DataError:
     return DataError(f"DataSpec.{field}: {reason}", field=field, reason=reason)
+
+
+def dataset_names() -> tuple[str, ...]:
+    """The registered (generated) datasets: the choices of --dataset and of the window's dataset combo."""
+    return tuple(DATASETS)
+
+
+# The DataSpec fields a generator uses (XOR uses none of them; the window disables the unused ones).
+PARAMETERS = ("points", "noise", "train_fraction", "data_seed")
+
+# Every DataSpec field, described once: DataSpec validates by these, and the command line's options, its
+# `python main.py datasets` and the window's Data section are generated from them (engine/fields.py gathers them with
+# TrainConfig's). Generated data; `_spec_fields` widens `name` and `points` for a CSV file and a program's arrays.
+# fmt: off
+DATA_FIELDS: dict[str, Field] = {f.name: f for f in (
+    Field("name", CHOICE, "Dataset", "a built-in dataset", DATA, choices=dataset_names, flag="--dataset", metavar="NAME"),
+    Field("points", INT, "Points", "number of points to generate; classes balanced", DATA, low=MIN_POINTS,
+          high=MAX_POINTS, metavar="N", step=10),
+    Field("noise", FLOAT, "Noise", "standard deviation of the Gaussian jitter per coordinate", DATA, low=0.0,
+          high=MAX_NOISE, metavar="S", step=0.05),
+    Field("train_fraction", FLOAT, "Train %", "share of each class for training; the rest is the test set", DATA,
+          low=MIN_TRAIN_FRACTION, high=MAX_TRAIN_FRACTION, metavar="F", percent=True),
+    Field("data_seed", INT, "Data seed", "seeds the points and the train/test split", DATA, low=0, high=MAX_DATA_SEED,
+          metavar="K"),
+    Field("path", PATH, "CSV file", f"a CSV file of {MIN_CSV_ROWS} to {MAX_CSV_ROWS:,} rows with the header x1,x2,label "
+          "(label 0 or 1) and an optional split column (train or test)", DATA, flag="--data", metavar="FILE.csv"),
+)}
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -104,29 +126,7 @@ class DataSpec:
     path: str = ""
 
     def __post_init__(self) -> None:
-        names = (*DATASETS, CSV, CUSTOM)
-        if not isinstance(self.name, str) or self.name not in names:
-            raise _spec_fail("name", self.name, "choose one of " + ", ".join(repr(n) for n in names))
-        low, high = {CSV: (MIN_CSV_ROWS, MAX_CSV_ROWS), CUSTOM: (1, None)}.get(self.name, (MIN_POINTS, MAX_POINTS))
-        if not _is_int(self.points) or self.points < low or (high is not None and self.points > high):
-            rule = f"from {low:,} to {high:,}" if high is not None else f"of at least {low}"
-            raise _spec_fail("points", self.points, f"it must be a whole number {rule}")
-        object.__setattr__(self, "points", int(self.points))
-        if not _is_real(self.noise) or not 0.0 <= self.noise <= MAX_NOISE:
-            raise _spec_fail("noise", self.noise, f"it must be a number from 0 to {MAX_NOISE:g}")
-        object.__setattr__(self, "noise", float(self.noise))
-        if not _is_real(self.train_fraction) or not MIN_TRAIN_FRACTION <= self.train_fraction <= MAX_TRAIN_FRACTION:
-            raise _spec_fail(
-                "train_fraction",
-                self.train_fraction,
-                f"it must be a number from {MIN_TRAIN_FRACTION:g} to {MAX_TRAIN_FRACTION:g}",
-            )
-        object.__setattr__(self, "train_fraction", float(self.train_fraction))
-        if not _is_int(self.data_seed) or not 0 <= self.data_seed <= MAX_DATA_SEED:
-            raise _spec_fail("data_seed", self.data_seed, f"it must be a whole number from 0 to {MAX_DATA_SEED}")
-        object.__setattr__(self, "data_seed", int(self.data_seed))
-        if not isinstance(self.path, str):
-            raise _spec_fail("path", self.path, "it must be a text (a file's path), or empty")
+        check_fields(self, _spec_fields(self.name), _spec_error)  # the rules: DATA_FIELDS
 
     @property
     def generated(self) -> bool:
@@ -159,6 +159,24 @@ class DataSpec:
         if unknown:
             raise DataError("unknown DataSpec field(s): " + ", ".join(unknown))
         return cls(**data)
+
+
+bind_defaults(DATA_FIELDS, DataSpec)
+
+# Data that is not generated (CSV, CUSTOM): its name is allowed besides the registry's, and its points are its rows,
+# in this range (None: no bound).
+ROWS = {CSV: (MIN_CSV_ROWS, MAX_CSV_ROWS), CUSTOM: (1, None)}
+_ANY_NAME = dataclasses.replace(DATA_FIELDS["name"], choices=lambda: (*DATASETS, *ROWS))
+_ROW_POINTS = {name: dataclasses.replace(DATA_FIELDS["points"], low=low, high=high) for name, (low, high) in ROWS.items()}
+
+
+def _spec_fields(name: Any) -> dict[str, Field]:
+    """The fields a `DataSpec` named `name` is checked by: `DATA_FIELDS`, with the names of `ROWS` allowed and, for
+    them, their points' range."""
+    fields = {**DATA_FIELDS, "name": _ANY_NAME}
+    if isinstance(name, str) and name in _ROW_POINTS:
+        fields["points"] = _ROW_POINTS[name]
+    return fields
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
@@ -278,7 +296,7 @@ class DatasetKind:
     @property
     def parameters(self) -> tuple[str, ...]:
         """The DataSpec fields this dataset uses (the window disables the others)."""
-        return () if self.fixed else ("points", "noise", "train_fraction", "data_seed")
+        return () if self.fixed else PARAMETERS
 
 
 DATASETS: dict[str, DatasetKind] = {}
@@ -573,22 +591,17 @@ def _read_rows(reader, where: str) -> tuple[list[tuple[float, float]], list[floa
 
 
 def describe_datasets() -> str:
-    """What ``python main.py datasets`` prints: every dataset with its description, then the parameters with their
-    ranges and defaults, then the CSV format."""
+    """What ``python main.py datasets`` prints, from the registry and `DATA_FIELDS` (the words of --help): every
+    dataset with its description, then the parameters with their help, ranges and defaults, then the CSV file."""
+    dataset, path = DATA_FIELDS["name"], DATA_FIELDS["path"]
     width = max(len(name) for name in DATASETS)
-    lines = ["Datasets (--dataset NAME; default xor):"]
+    lines = [f"Datasets ({dataset.usage}; {dataset.notes(choices=False)}):"]
     lines += [f"  {kind.name:<{width}}  {kind.description}" for kind in DATASETS.values()]
-    lines += [
-        "",
-        f"Parameters of the generated datasets (points in the square [-{SQUARE:g}, {SQUARE:g}]² before noise):",
-        f"  --points N          number of points, {MIN_POINTS} to {MAX_POINTS:,} (default {DEFAULT_POINTS}); classes balanced",
-        f"  --noise S           standard deviation of the Gaussian jitter per coordinate, 0 to {MAX_NOISE:g}"
-        f" (default {DEFAULT_NOISE:g})",
-        f"  --train-fraction F  share of each class for training, {MIN_TRAIN_FRACTION:g} to {MAX_TRAIN_FRACTION:g}"
-        f" (default {DEFAULT_TRAIN_FRACTION:g}); the rest is the test set",
-        f"  --data-seed K       seeds the points and the split, 0 to {MAX_DATA_SEED} (default {DEFAULT_DATA_SEED})",
-        "",
-        f"Your own data: --data FILE.csv with a header x1,x2,label (label 0 or 1), {MIN_CSV_ROWS} to {MAX_CSV_ROWS:,} rows;",
-        "  an optional split column (train or test) fixes the split, otherwise --train-fraction and --data-seed make it.",
-    ]
+    lines += ["", f"Parameters of the generated datasets (points in the square [-{SQUARE:g}, {SQUARE:g}]² before noise):"]
+    width = max(len(DATA_FIELDS[p].usage) for p in PARAMETERS)
+    for field in (DATA_FIELDS[p] for p in PARAMETERS):
+        lines.append(f"  {field.usage:<{width}}  {field.help} ({field.notes()})")
+    splitters = " and ".join(DATA_FIELDS[p].usage for p in ("train_fraction", "data_seed"))
+    text = f"Your own data ({path.usage}): {path.help}; without a split column, {splitters} split it."
+    lines += ["", *textwrap.wrap(text, 100, subsequent_indent="  ")]
     return "\n".join(lines)

@@ -22,11 +22,24 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .features import FEATURES
-from .fields import BOOL, CHOICE, CONFIG_FIELDS, FLOAT, INT, MAX_HIDDEN_LAYERS, MAX_UNITS, NAMES, PATH, SIZES, Field, FieldError
+from .fields import (
+    BOOL,
+    CHOICE,
+    CONFIG_FIELDS,
+    FLOAT,
+    INT,
+    MAX_HIDDEN_LAYERS,
+    MAX_UNITS,
+    NAMES,
+    NO_HIDDEN_LAYER,
+    PATH,
+    SIZES,
+    Field,
+    FieldError,
+)
 
 T = TypeVar("T")
 
-NO_HIDDEN_LAYER = "none"
 HIDDEN_EXAMPLE = f"layer sizes from 1 to {MAX_UNITS} such as 2 or 4, 3, or {NO_HIDDEN_LAYER} for no hidden layer"
 
 
@@ -162,14 +175,5 @@ def parse_field(field: Field, text: str):
 
 def format_field(field: Field, value) -> str:
     """How a value of `field` is typed: the inverse of `parse_field` ((4, 3) -> '4,3', ('x1', 'x2') -> 'x1,x2',
-    0.1 -> '0.1', 1e-08 -> '1e-08')."""
-    if field.kind == SIZES:
-        return format_hidden(value).replace(" ", "")
-    if field.kind == NAMES:
-        return ",".join(value)
-    if field.kind == FLOAT:
-        text = repr(float(value))
-        return text[:-2] if text.endswith(".0") else text
-    if field.kind == BOOL:
-        return "true" if value else "false"
-    return str(value)
+    0.1 -> '0.1', 1e-08 -> '1e-08'); `Field.format` writes it."""
+    return field.format(value)

@@ -255,6 +255,20 @@ def test_datasets_lists_datasets_parameters_and_features(capsys):
         assert f"  {feature.name}" in out and feature.label in out
 
 
+def test_datasets_says_of_each_parameter_what_help_says(capsys):
+    """`python main.py datasets` and `train --help` write each data parameter's help, range and default from its one
+    description: the same words (argparse only wraps them)."""
+    _, out, _ = run_cli(capsys, "datasets")
+    _, subparsers = main.build_parser()
+    help_text = " ".join(subparsers["train"].format_help().split())
+    for name in ("points", "noise", "train_fraction", "data_seed"):
+        field = DATA_FIELDS[name]
+        line = next(line for line in out.splitlines() if line.strip().startswith(f"{field.flag} {field.metavar} "))
+        said = line.split(field.metavar, 1)[1].strip()
+        assert said == f"{field.help} ({field.range_text()}; default {field.format(field.default)})"
+        assert f"{field.flag} {field.metavar} {said}" in help_text, name
+
+
 # --- output on data other than XOR ---------------------------------------------------------------------------
 def test_train_on_a_dataset_prints_test_loss_and_accuracies(capsys):
     argv = ["train", "--dataset", "circle", "--points", "60", "--hidden", "4", "--epochs", "30", "--log-every", "10"]

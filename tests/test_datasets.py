@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.datasets import (
+    DATA_FIELDS,
     DATASETS,
     MAX_CSV_ROWS,
     MAX_DATA_SEED,
@@ -28,6 +29,7 @@ from engine.datasets import (
     stratified_split,
 )
 from engine.features import FEATURES, feature_matrix, feature_name
+from engine.field_rules import FieldError
 
 GENERATED = [name for name, kind in DATASETS.items() if not kind.fixed]
 
@@ -140,16 +142,19 @@ def test_a_class_of_one_or_two_points_keeps_one_in_each_split_when_it_can():
     ("changes", "field", "words"),
     [
         ({"name": "spirals"}, "name", "'spirals' is not allowed; choose one of 'xor', 'circle'"),
-        ({"points": 19}, "points", "19 is not allowed; it must be a whole number from 20 to 2,000"),
+        ({"points": 19}, "points", "19 is not allowed; it must be an integer from 20 to 2000"),
         ({"points": 2001}, "points", "2001 is not allowed"),
         ({"points": 20.0}, "points", "20.0 is not allowed"),
         ({"points": True}, "points", "True is not allowed"),
         ({"noise": -0.01}, "noise", "-0.01 is not allowed; it must be a number from 0 to 0.5"),
         ({"noise": math.nan}, "noise", "nan is not allowed"),
         ({"train_fraction": 0.95}, "train_fraction", "0.95 is not allowed; it must be a number from 0.1 to 0.9"),
-        ({"data_seed": -1}, "data_seed", f"-1 is not allowed; it must be a whole number from 0 to {MAX_DATA_SEED}"),
+        ({"data_seed": -1}, "data_seed", f"-1 is not allowed; it must be an integer from 0 to {MAX_DATA_SEED}"),
         ({"data_seed": MAX_DATA_SEED + 1}, "data_seed", "is not allowed"),
-        ({"name": "csv", "points": 1}, "points", "from 2 to 100,000"),
+        ({"name": "csv", "points": 1}, "points", "1 is not allowed; it must be an integer from 2 to 100000"),
+        ({"name": "csv", "points": 100_001}, "points", "100001 is not allowed"),
+        ({"name": "custom", "points": 0}, "points", "0 is not allowed; it must be an integer >= 1"),
+        ({"name": ["xor"]}, "name", "['xor'] is not allowed; choose one of 'xor', 'circle'"),
         ({"path": 3}, "path", "3 is not allowed"),
     ],
 )
@@ -215,9 +220,24 @@ def test_describe_lists_every_dataset_and_parameter_range():
     text = describe_datasets()
     for name in DATASETS:
         assert f"  {name} " in text
-    for words in ("--points N", "20 to 2,000 (default 200)", "0 to 0.5 (default 0.1)", "0.1 to 0.9 (default 0.5)",
-                  f"0 to {MAX_DATA_SEED} (default 0)", "--data FILE.csv"):  # fmt: skip
+    for words in ("--points N", "(20 to 2000; default 200)", "(0 to 0.5; default 0.1)", "(0.1 to 0.9; default 0.5)",
+                  f"(0 to {MAX_DATA_SEED}; default 0)", "--data FILE.csv", "2 to 100,000 rows"):  # fmt: skip
         assert words in text
+
+
+def test_dataspec_validates_by_the_one_field_description():
+    """DataSpec's rules are DATA_FIELDS' (the command line's and the window's): the same words as TrainConfig's,
+    and a range changed in the description is the range DataSpec keeps (nothing written a second time)."""
+    points = DATA_FIELDS["points"]
+    with pytest.raises(FieldError) as rule:
+        points.check(MAX_POINTS + 1)
+    with pytest.raises(DataError) as info:
+        DataSpec("spiral", points=MAX_POINTS + 1)
+    assert info.value.reason == f"{MAX_POINTS + 1} is not allowed; {rule.value.rule}"
+    assert DataSpec("spiral").points == points.default and DataSpec().name == DATA_FIELDS["name"].default
+    assert "csv" not in DATA_FIELDS["name"].choices()  # --dataset and the combo offer generated data only...
+    assert DataSpec("csv", points=2, path="a.csv").points == 2  # ...while a file's and a program's data are specs too
+    assert DataSpec("custom", points=1).points == 1 and DataSpec("custom", points=10**6).points == 10**6
 
 
 # ---- CSV --------------------------------------------------------------------------------------------------------
