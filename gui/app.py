@@ -12,6 +12,7 @@ from PySide6.QtCore import QSocketNotifier, QTimer, QtMsgType, qInstallMessageHa
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine import TrainConfig
+from engine.datasets import Dataset
 
 _HARMLESS = ("This plugin does not support propagateSizeHints()",)  # printed by every offscreen window
 
@@ -29,14 +30,14 @@ def application() -> QApplication:
     return app
 
 
-def run_window(config: TrainConfig | None) -> int:
-    """Open the window and run the event loop; returns the exit status."""
+def run_window(config: TrainConfig | None, data: Dataset | None = None) -> int:
+    """Open the window (training on `data`, XOR unless given) and run the event loop; returns the exit status."""
     app = application()
     from . import MainWindow
     from .experiments import claim_last_config
 
     remembered, note = claim_last_config()
-    window = MainWindow(config if config is not None else remembered)
+    window = MainWindow(config if config is not None else remembered, data=data)
     if config is None:
         window.startup_note = note
     window.show()

@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from engine import TrainConfig
+from engine.datasets import DataSpec, make_dataset
 from engine.experiment import SUFFIX, Experiment, ExperimentError, default_name, load_experiment, save_experiment
 from engine.files import FIGURE_KINDS, error_reason, write_atomically
 from engine.reports import history_csv, params_csv, params_json
@@ -146,22 +147,24 @@ class Replace(enum.Enum):
 
 
 class Experiments(QObject):
-    """Owns the window's experiment file: its path, whether it has unsaved changes, and the menus."""
+    """Owns the window's experiment file: its path, whether it has unsaved changes, and the menus. `train` is the
+    window's Train tab (gui/train_tab.py): what is saved, exported and restored."""
 
     saved = Signal(str)  # path
     opened = Signal(str)  # path
     failed = Signal(str)  # message
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, train) -> None:
         super().__init__(window)
         self.window = window
+        self.train = train
         self.path: Path | None = None
         self.modified = False
         self._pending_save: Path | None = None
         self._after_save: Callable[[], object] | None = None  # what waits for the save under way (then runs)
         self.last_message = ""
         self.unsaved_question = ""  # what `ask_unsaved` asks, set by `replace_experiment`
-        window.thread.state_ready.connect(self._state_ready)
+        train.stateReady.connect(self._state_ready)
         self._build_menus()
         self.update_title()
 
@@ -231,8 +234,7 @@ class Experiments(QObject):
             self.replace_experiment(lambda _how: self._apply_config(config), "restoring the last session's settings")
 
     def _apply_config(self, config: TrainConfig) -> None:
-        self.window.controls.set_config(config)
-        self.window.controls.configChanged.emit(config)
+        self.train.apply_config(config)
         self.window.startup_note = ""
 
     def update_recent_menu(self) -> None:
@@ -310,7 +312,7 @@ class Experiments(QObject):
             return Replace.NOW
         if answer != QMessageBox.StandardButton.Save:
             return Replace.CANCELLED
-        self.window.pause()  # nothing more to save after the state the thread sends next
+        self.train.pause()  # nothing more to save after the state the thread sends next
         path = self.path
         if path is None:
             path = self._ask_save_path()
@@ -328,7 +330,7 @@ class Experiments(QObject):
             self.save_to(self.path)
 
     def _ask_save_path(self) -> Path | None:
-        start = str(self.path or Path.home() / default_name(self.window.controls.config()))
+        start = str(self.path or Path.home() / default_name(self.train.config()))
         path, _ = self.choose_file("Save experiment", start, FILTER, save=True)  # the dialog adds .bplab to a bare name
         return Path(path) if path else None
 
@@ -340,19 +342,15 @@ class Experiments(QObject):
     def save_to(self, path: str | Path) -> None:
         """Save asynchronously: the thread's state arrives by `_state_ready`; `saved` or `failed` follows."""
         self._pending_save = Path(path)
-        self.window.thread.request_state()
-        if not self.window.thread.isRunning():  # never started, or already stopped: save what it left
-            trainer = self.window.thread.final_trainer
-            if trainer is not None:
-                self._state_ready(trainer.state())
+        self.train.request_state()  # a thread never started, or already stopped, answers with what it left
 
     def _state_ready(self, state) -> None:
         path, self._pending_save = self._pending_save, None
         if path is None:
             return
-        window = self.window
         try:
-            save_experiment(path, Experiment(window.shown_config(), state, window.curves.history, path.stem))
+            save_experiment(path, Experiment(self.train.shown_config(), state, self.train.history, path.stem,
+                                             self.train.data))  # fmt: skip
         except OSError as err:
             self._after_save = None
             self.warn(f"Could not save {path.name}: {error_reason(err)}. The experiment is still open; nothing was lost.")
@@ -361,7 +359,7 @@ class Experiments(QObject):
         self.set_modified(False)
         self.update_title()
         self.remember(path)
-        window.statusBar().showMessage(f"Saved {path}", 6000)
+        self.window.statusBar().showMessage(f"Saved {path}", 6000)
         self.saved.emit(str(path))
         action, self._after_save = self._after_save, None
         if action is not None:
@@ -427,12 +425,12 @@ class Experiments(QObject):
             self.export_data(what, path)
 
     def export_data(self, what: str, path: str) -> None:
-        window = self.window
-        config = window.shown_config()
+        train = self.train
+        config = train.shown_config()
         text = {
-            "history": lambda: history_csv(window.curves.history),
-            "params-csv": lambda: params_csv(window.params(), config),
-            "params-json": lambda: params_json(window.params(), config),
+            "history": lambda: history_csv(train.history),
+            "params-csv": lambda: params_csv(train.params(), config),
+            "params-json": lambda: params_json(train.params(), config),
         }[what]()
         try:
             write_atomically(path, text.encode())
@@ -445,17 +443,18 @@ class Experiments(QObject):
         self.replace_experiment(self._restore_defaults, "restoring the notebook's defaults")
 
     def _restore_defaults(self, _how: Replace) -> None:
-        self.window.controls.set_config(TrainConfig())
-        self.window.controls.configChanged.emit(TrainConfig())
-        self.window.controls.restore_run_defaults()  # the speed and stop rule that show the notebook's run unfold
+        self.train.apply_config(TrainConfig())
+        if self.train.data.spec != DataSpec():  # the notebook's XOR
+            self.train.apply_data(make_dataset())
+        self.train.restore_run_defaults()  # the speed and stop rule that show the notebook's run unfold
 
     def remember_window(self) -> None:
         store = settings()
-        store.setValue("lastConfig", json.dumps(self.window.controls.config().to_dict()))
+        store.setValue("lastConfig", json.dumps(self.train.config().to_dict()))
         release_last_config(store)  # a clean close (see claim_last_config)
         store.setValue("geometry", self.window.saveGeometry())
-        store.setValue("mainSplitter", self.window.main_splitter.saveState())
-        store.setValue("bottomSplitter", self.window.bottom_splitter.saveState())
+        for key, splitter in self.train.splitters().items():
+            store.setValue(key, splitter.saveState())
 
     def restore_window(self) -> None:
         """The remembered size, place and splitters, kept within the screen as it is now (it may be smaller
@@ -464,11 +463,9 @@ class Experiments(QObject):
         store = settings()
         window = self.window
         window.resize(DEFAULT_SIZE)
-        for key, restore in (("geometry", window.restoreGeometry), ("mainSplitter", window.main_splitter.restoreState),
-                             ("bottomSplitter", window.bottom_splitter.restoreState)):  # fmt: skip
-            value = store.value(key)
-            if value is not None:
-                restore(value)
+        if store.value("geometry") is not None:
+            window.restoreGeometry(store.value("geometry"))
+        self.train.restore_splitters({key: store.value(key) for key in self.train.splitters()})
         fit_to_screen(window)
 
     # --- closing ------------------------------------------------------------------------------

@@ -9,16 +9,8 @@ from .figures import fitted_to_data, png_bytes, render_figure
 
 
 def _export_item(window, figure: str):
-    """The pyqtgraph item that shows `figure` in `window`."""
-    items = {
-        "loss": lambda: window.curves.loss_plot.getPlotItem(),
-        "predictions": lambda: window.curves.prediction_plot.getPlotItem(),
-        "decision-map": lambda: window.decision_map.getPlotItem(),
-        "weights": lambda: window.heatmaps.scene(),
-    }
-    if figure not in items:
-        raise ValueError(f"no figure {figure!r}; choose from {', '.join(items)} or window")
-    return items[figure]()
+    """The pyqtgraph item that shows `figure` in `window` (its Train tab's views)."""
+    return window.train.figure_item(figure)
 
 
 def export_view(window, figure: str, path: str, kind: str) -> None:

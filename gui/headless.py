@@ -14,6 +14,7 @@ import numpy as np
 
 from engine import TrainConfig
 from engine.compare import Comparison, x_values
+from engine.datasets import Dataset
 from engine.files import check_figure_path, write_atomically
 
 from .figures import RUN_COLORS, X_LABELS, fitted_to_data, png_bytes, render_figure
@@ -27,10 +28,10 @@ def _application():
     return application()
 
 
-def _offscreen_window(config: TrainConfig, size: tuple[int, int]):
+def _offscreen_window(config: TrainConfig, size: tuple[int, int], data: Dataset | None = None):
     from . import MainWindow
 
-    window = MainWindow(config)
+    window = MainWindow(config, data=data)
     window.resize(*size)
     window.show()
     return window
@@ -51,26 +52,28 @@ def run_until(app, window, start: Callable[[], object], done: Callable[[object],
         start()
         while not seen:
             app.processEvents()
-            if window.thread.wait(5) and window.thread.isFinished():
+            if window.train.is_finished(wait_ms=5):
                 raise RuntimeError(f"the training thread stopped before {what}")
     finally:
         window.snapshotApplied.disconnect(check)
     app.processEvents()
 
 
-def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int], tab: str = "train") -> None:
-    """Train `epochs` epochs headless, show the result in an offscreen window and save it as a PNG, then say so.
-    tab "inspect" also steps one sample (mode sgd) so the Inspect tab shows its numbers."""
+def save_screenshot(config: TrainConfig, epochs: int, path: str, size: tuple[int, int], tab: str = "train",
+                    data: Dataset | None = None) -> None:  # fmt: skip
+    """Train `epochs` epochs on `data` (XOR unless given) headless, show the result in an offscreen window and save
+    it as a PNG, then say so. tab "inspect" also steps one sample (mode sgd) so the Inspect tab shows its numbers."""
     check_figure_path(path, "png")
     app = _application()
-    window = _offscreen_window(config, size)
+    window = _offscreen_window(config, size, data)
     try:
-        start = (lambda: window.thread.step(epochs)) if epochs else (lambda: None)
+        train = window.train
+        start = (lambda: train.queue_steps(epochs)) if epochs else (lambda: None)
         run_until(app, window, start, lambda snap: snap.epoch == epochs, f"epoch {epochs:,}")
         if tab == "inspect":
-            window.tabs.setCurrentWidget(window.inspect_view)
-            if window.controls.sample_step_button.isEnabled():
-                run_until(app, window, window.step_sample, lambda snap: snap.sample_position > 0, "a sample step")
+            window.show_tab("inspect")
+            if train.can_step_sample:
+                run_until(app, window, train.step_sample, lambda snap: snap.sample_position > 0, "a sample step")
         pixmap = window.grab()
         write_atomically(path, png_bytes(pixmap.toImage()))
     finally:

@@ -97,6 +97,26 @@ def test_no_module_imports_one_that_imports_it_back():
     assert cycles(import_graph()) == []
 
 
+MAIN_WINDOW_MAX_LINES = 260  # issue 10: tabs, menus and status, "a couple of hundred lines" (it had grown to 558)
+
+
+def test_the_main_window_keeps_to_tabs_menus_and_status():
+    lines = len((ROOT / "gui" / "main_window.py").read_text().splitlines())
+    assert lines <= MAIN_WINDOW_MAX_LINES, f"gui/main_window.py has {lines} lines: move the new job to a module of its own"
+
+
+def test_each_background_thread_lives_in_a_module_of_its_own():
+    """A class built on `RequestThread` sits in a module without widgets (not inside a view, as CompareThread and
+    SweepThread once did)."""
+    for path in sorted((ROOT / "gui").glob("*.py")):
+        classes = [node for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)]
+        bases = {node.name: {getattr(base, "id", getattr(getattr(base, "value", None), "id", "")) for base in node.bases}
+                 for node in classes}  # fmt: skip
+        threads = [name for name, names in bases.items() if "RequestThread" in names]
+        widgets = [name for name, names in bases.items() if any(base.startswith("Q") and "Thread" not in base for base in names)]
+        assert not (threads and widgets), f"{path.name} defines the thread(s) {threads} beside the widget(s) {widgets}"
+
+
 def test_only_the_command_line_imports_the_headless_roots():
     for module, targets in import_graph().items():
         assert "gui.headless" not in targets, f"{module} imports gui.headless (only main.py may)"

@@ -1,0 +1,495 @@
+"""The training thread's own state and work: `TrainingSession` trains in chunks, applies the requests the thread
+takes (`TrainingRequests`), and builds the `Snapshot`s with the views' data (decision map, inspection).
+
+Only the training thread touches a session. It talks back through its `SessionHost` (gui/worker.py's
+`TrainingThread`): may a snapshot go now, has a request come that long work should make way for, stop a
+Play, and the thread's `snapshot` and `progress` signals.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from engine import TrainConfig, Trainer, decision_grid
+from engine.datasets import Dataset
+from engine.history import n_series_for
+from engine.inspect import SampleTrace
+from engine.network import Layout
+
+from .grids import GRID_SIDE, HIDDEN_SIDE, Bounds, grid_for, view_bounds
+from .inspector import place
+from .snapshot import DIVERGED, PAUSED, READY, RUNNING, STOPPED, Snapshot, StopRules
+from .style import sample_label
+from .threads import Requests
+
+MAX_SNAPSHOTS_PER_SECOND = 40
+CHUNK_SECONDS = 0.025  # every chunk (Play at any speed, Step N) is sized to take about this long, and at least 1 epoch:
+MAX_CHUNK_EPOCHS = 1_000_000  # requests (Pause...) are taken between chunks, so a big network answers as a small one
+PROMPT_SECONDS = 0.2  # a Step N expected to take longer than this says "Running" before its first chunk
+FOLLOW_SECONDS = 0.05  # when not running, an inspection that took longer than this follows in a snapshot of its own,
+# so that the state (Paused...) shows at once: a big network's (7 million weights) takes about half a second
+MAP_SECONDS = 0.1  # while running, the decision map is recomputed at most this often (the window draws it 10 times a second)
+GRID_AXIS, GRID_POINTS = decision_grid()  # XOR's maps: `grid_for(view_bounds(data), GRID_SIDE)` is this grid for XOR
+HIDDEN_AXIS, HIDDEN_POINTS = decision_grid(HIDDEN_SIDE)  # hidden-unit maps: a coarser grid, one map per unit
+MAX_HIDDEN_MAPS = 32
+INSPECT_SECONDS = 0.2  # while running, the inspector, gradients and hidden-unit maps refresh at most this often
+MAX_PENDING_EPOCHS = 1_000_000  # trained but not yet sent: beyond this, training waits for the window (bounded memory)
+# A big network's views stay bounded: the decision map's grid is the finest (up to GRID_SIDE) whose map costs at most
+# MAP_MACS multiply-adds (about 20 ms), never coarser than MIN_GRID; it is computed in pieces of PIECE_MACS, and a
+# request (pause, reset, a new network, closing...) cuts it short. A map dearer than MAP_MACS does not hold up its
+# snapshot: it follows in one of its own when paused, and with the next snapshot while running (so that never more
+# than MAX_IN_FLIGHT are in flight). While running, a map or an inspection that took t seconds waits DUTY * t before
+# the next, so that training keeps most of the time.
+MAP_MACS = 20_000_000
+PIECE_MACS = 2_000_000
+MIN_GRID = 19
+DUTY = 4
+PROGRESS_SECONDS = 0.5  # a long map reports its progress this often (status bar)
+BIG_NETWORK = 200_000  # parameters: building such a network is announced in the status bar
+
+
+@dataclass
+class TrainingRequests(Requests):
+    """What the window asked the training thread for, as taken in one go under the mutex."""
+
+    play_pressed: bool = False
+    steps: int = 0
+    reset: bool = False
+    reset_message: str = ""  # the reset snapshot's message ("": "Reset to epoch 0")
+    config: TrainConfig | None = None
+    speed: float | None = None  # epochs per second; None: full speed
+    rules: StopRules = field(default_factory=StopRules)
+    rules_changed: bool = False
+    report: bool = False  # send a snapshot even if nothing trained (e.g. a paused settings change)
+    play_generation: int = 0  # counts Play requests: the worker's own stops never undo a newer Play
+    sample_steps: int = 0  # train this many single samples (sgd mode)
+    inspect_index: int | None = None  # the data's point (index into `Dataset.inputs`) the inspector follows (None: the
+    # next sample to be visited)
+    want_state: bool = False  # send the trainer's state (after flushing every trained epoch)
+    load: tuple | None = None  # (TrainerState, TrainConfig, last loss, Dataset): continue from a saved experiment
+    data: Dataset | None = None  # train on this data from now on (restarts)
+    pause_pressed: bool = False  # Pause: also stops a Step N in progress
+
+    def busy(self) -> bool:
+        return self.running or self.busy_besides_running()
+
+    def urgent(self) -> bool:
+        """Something that should cut a slow-motion wait short: anything but "keep running"."""
+        return not self.running or self.busy_besides_running()
+
+    def busy_besides_running(self) -> bool:
+        return (self.abort or bool(self.steps) or bool(self.sample_steps) or self.reset or self.config is not None
+                or self.report or self.want_state or self.load is not None or self.data is not None)  # fmt: skip
+
+
+class SessionHost(Protocol):
+    """What a session needs of its thread (gui/worker.py's `TrainingThread`)."""
+
+    snapshot: object  # Signal(Snapshot)
+    progress: object  # Signal(str)
+
+    def may_send(self, force: bool) -> bool:
+        """Whether a snapshot may go now (counting it as sent): `force`, or fewer than MAX_IN_FLIGHT in flight."""
+
+    def interrupted(self) -> bool:
+        """Whether a request arrived that long work (a big network's map) should make way for."""
+
+    def stop_running(self, generation: int) -> None:
+        """Stop a Play, unless a newer one came since the Play `generation`."""
+
+
+class TrainingSession:
+    """The training thread's own state (only that thread touches it)."""
+
+    def __init__(self, thread: SessionHost, config: TrainConfig | None, data: Dataset | None = None) -> None:
+        self.thread = thread
+        self.trainer = Trainer(config, data=data)
+        self.pending: list[np.ndarray] = []  # blocks of history rows (`Chunk.rows()`) not sent yet
+        self.pending_first = 1
+        self.restarted = True
+        self.message = ""
+        self.state = READY
+        self.last_loss = math.nan
+        self.keep_history = False
+        self.was_reset = False  # the next snapshot is a Reset's
+        self.pending_grid: np.ndarray | None = None  # a big network's map computed while running: goes with the next snapshot
+        self.generation = 0
+        self.inspect_index: int | None = None
+        self.stepped_trace: SampleTrace | None = None  # set by a sample step, shown once
+        self.rules = StopRules()
+        self.active_rules = StopRules()
+        self.seconds_per_epoch: float | None = None  # as the last chunk took; None: not yet measured for this network
+        self.stop_text = ""  # the status bar's words for STOPPED: which rule fired
+        self.next_due = 0.0
+        self.last_emit = -math.inf
+        self.rate_epochs = 0
+        self.rate_since = time.perf_counter()
+        self.epochs_per_second = 0.0
+        self.pending_epochs = 0
+        self.step_target: int | None = None  # a Step N in progress trains up to this epoch
+        self.step_from = 0
+        self.restarts = 0  # counts restarts: with the epoch and updates, says when the weights changed
+        self.map_key: tuple | None = None  # the weights the window's decision map was computed from
+        self.map_due = 0.0  # while running, the next map is not computed before this
+        self.inspect_due = 0.0
+        self.inspect_seconds = 0.0  # the last inspection took this long
+
+    # --- requests ---------------------------------------------------------------------------------
+    def apply(self, req: TrainingRequests) -> None:
+        if req.load is not None:
+            state, config, last_loss, data = req.load
+            trainer = Trainer(config, data=data)
+            trainer.restore(state)
+            self.trainer = trainer
+            self.seconds_per_epoch = None
+            self.restart("Experiment opened", keep_history=True)
+            self.last_loss = last_loss
+            self.arm_rules()
+        if req.data is not None:  # with the settings that come with it, if any
+            config = self.trainer.config if req.config is None else req.config
+            announce_build(self.thread, config)
+            self.trainer = Trainer(config, data=req.data)
+            self.seconds_per_epoch = None
+            self.restart(f"New data ({describe_data(req.data)}): training restarted")
+        elif req.config is not None and self.trainer.config.structural_change(req.config):
+            announce_build(self.thread, req.config)
+        if req.data is None and req.config is not None and self.trainer.set_config(req.config):
+            self.seconds_per_epoch = None  # a new network: its epochs take another time
+            self.restart("Network rebuilt (hidden layers, input features, activation, initialisation or seed changed): "
+                         "training restarted")  # fmt: skip
+        if req.reset:
+            self.trainer.reset()
+            self.restart(req.reset_message or "Reset to epoch 0", reset=True)
+        if req.rules_changed or req.play_pressed:
+            self.rules = req.rules
+            self.arm_rules()
+        if req.play_pressed:
+            self.next_due = time.perf_counter()
+            self.step_target = None
+        if req.pause_pressed and self.step_target is not None:
+            n, done = self.step_target - self.step_from, self.trainer.epoch - self.step_from
+            self.step_target, self.state = None, PAUSED
+            self.message = f"Paused at epoch {self.trainer.epoch:,}, after {done:,} of the {n:,} epochs of Step N"
+        if req.steps:
+            if self.step_target is None:
+                self.step_target = self.step_from = self.trainer.epoch
+            self.step_target += req.steps
+
+    def restart(self, message: str, keep_history: bool = False, reset: bool = False) -> None:
+        self.pending, self.pending_epochs, self.restarted, self.message = [], 0, True, message
+        self.was_reset, self.pending_grid = reset, None
+        self.step_target = None
+        self.restarts += 1
+        self.keep_history = keep_history
+        self.state, self.last_loss = READY, math.nan
+        self.thread.stop_running(self.generation)
+        self.arm_rules()
+
+    def arm_rules(self) -> None:
+        """Rules that the present state already meets are set aside, so Play after a stop keeps going."""
+        at_epoch = self.rules.at_epoch if self.rules.at_epoch is not None and self.rules.at_epoch > self.trainer.epoch else None
+        below = self.rules.below_loss
+        if below is not None and self.last_loss < below:
+            below = None
+        self.active_rules = StopRules(at_epoch, below)
+
+    # --- training ---------------------------------------------------------------------------------
+    def record(self, chunk) -> None:
+        if not len(chunk):
+            return
+        if not self.pending:
+            self.pending_first = int(chunk.epochs[0])
+        self.pending.append(chunk.rows())
+        self.pending_epochs += len(chunk)
+        self.last_loss = float(chunk.loss[-1])
+        self.rate_epochs += len(chunk)
+
+    def step_samples(self, n_samples: int) -> None:
+        if self.trainer.diverged:
+            self.check_divergence()
+            return
+        if not self.trainer.can_step_samples:
+            self.state, self.message = PAUSED if self.trainer.epoch else READY, "Sample steps need mode sgd"
+            return
+        for _ in range(n_samples):
+            trace, chunk = self.trainer.step_sample()
+            self.stepped_trace = trace
+            if chunk is not None:
+                self.record(chunk)
+                if chunk.diverged:
+                    break
+        t = self.stepped_trace
+        self.state = PAUSED
+        # the Inspect tab's words: "Stepped sample 1 of 4 of epoch 4: (1,0) → 1, ŷ was 0.7130"
+        self.message = f"Stepped {place(t, self.trainer.n_samples)}: {sample_label(t.x, t.y)}, ŷ was {t.y_hat:.4f}"
+        self.check_divergence()
+
+    def say_running(self, epochs: int | None) -> None:
+        """Before the first chunk of a Play (epochs None) or of a Step N of `epochs` expected to take longer than
+        PROMPT_SECONDS, send a snapshot that says "Running": a big network's first chunk may take a while."""
+        if self.state == RUNNING or self.trainer.diverged:
+            return
+        if epochs is not None:
+            if self.seconds_per_epoch is None or epochs * self.seconds_per_epoch <= PROMPT_SECONDS:
+                return
+            done = self.trainer.epoch - self.step_from
+            n = self.step_target - self.step_from
+            self.message = f"Step N: {done:,} of {n:,} epochs ({done / n:.0%}); Pause stops"
+        else:
+            self.message = ""
+        self.state = RUNNING
+        if self.thread.may_send(True):  # nothing trained yet: the views stay as they are (no map, no inspection)
+            self.send(None, None, None, "", None)
+
+    def chunk_size(self) -> int:
+        """Epochs for the next chunk: about CHUNK_SECONDS at the last chunk's seconds per epoch, at least 1 (and 1 while
+        not measured yet), so that a request waits at most about a chunk (or one epoch of a very big network)."""
+        if self.seconds_per_epoch is None:
+            return 1
+        return int(min(MAX_CHUNK_EPOCHS, max(1, CHUNK_SECONDS / max(self.seconds_per_epoch, 1e-9))))
+
+    def timed_run(self, n: int, stop_below: float | None = None):
+        """`Trainer.run`, measuring the seconds per epoch that size the next chunk (`chunk_size`)."""
+        start = time.perf_counter()
+        chunk = self.trainer.run(n, stop_below=stop_below)
+        if len(chunk):
+            self.seconds_per_epoch = (time.perf_counter() - start) / len(chunk)
+        return chunk
+
+    def run_steps(self) -> None:
+        """One chunk of a Step N (`chunk_size`, no stop rules): requests are taken between chunks."""
+        n = self.step_target - self.step_from
+        if not self.trainer.diverged:
+            chunk = self.timed_run(min(self.chunk_size(), self.step_target - self.trainer.epoch))
+            self.record(chunk)
+        if self.trainer.epoch >= self.step_target or self.trainer.diverged:
+            self.step_target, self.state = None, PAUSED
+            self.message = f"Stepped {n:,} epoch{'s' if n != 1 else ''}"
+        else:
+            done = self.trainer.epoch - self.step_from
+            self.state = RUNNING
+            self.message = f"Step N: {done:,} of {n:,} epochs ({done / n:.0%}); Pause stops"
+        self.check_divergence()
+
+    def run_chunk(self, speed: float | None) -> None:
+        if self.trainer.diverged:
+            self.check_divergence()
+            return
+        n = self.chunk_size()  # full speed: about CHUNK_SECONDS; a set speed: its share of a snapshot, within that
+        if speed is not None:
+            n = min(n, max(1, round(speed / MAX_SNAPSHOTS_PER_SECOND)) if speed > MAX_SNAPSHOTS_PER_SECOND else 1)
+        rules = self.active_rules
+        if rules.at_epoch is not None:
+            n = min(n, rules.at_epoch - self.trainer.epoch)
+        start = time.perf_counter()
+        chunk = self.timed_run(n, stop_below=rules.below_loss)
+        self.record(chunk)
+        if speed is not None:
+            self.next_due = max(self.next_due, start) + len(chunk) / speed
+        self.state, self.message = RUNNING, ""
+        if chunk.reached_target:
+            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,}: loss {self.last_loss:.4g} < {rules.below_loss:g}",
+                         f"Stopped: loss < {rules.below_loss:g}")  # fmt: skip
+        elif rules.at_epoch is not None and self.trainer.epoch >= rules.at_epoch:
+            self.stop_at(f"Stopped at epoch {self.trainer.epoch:,} (stop rule)", f"Stopped at epoch {self.trainer.epoch:,}")
+        self.check_divergence()
+
+    def stop_at(self, message: str, state_text: str) -> None:
+        self.state, self.message, self.stop_text = STOPPED, message, state_text
+        self.thread.stop_running(self.generation)
+        self.active_rules = StopRules()
+
+    def check_divergence(self) -> None:
+        if self.trainer.diverged:
+            self.state = DIVERGED
+            self.message = (
+                f"Diverged at epoch {self.trainer.epoch:,}: the loss became {self.last_loss}. "
+                f"Try a smaller learning rate than {self.trainer.config.learning_rate:g}, then Reset."
+            )
+            self.thread.stop_running(self.generation)
+
+    # --- reporting --------------------------------------------------------------------------------
+    def inspection(self) -> tuple:
+        return _inspection(self)
+
+    def emit(self, force: bool) -> None:
+        now = time.perf_counter()
+        if now - self.rate_since >= 0.5:
+            self.epochs_per_second = self.rate_epochs / (now - self.rate_since)
+            self.rate_epochs, self.rate_since = 0, now
+        if not force and now - self.last_emit < 1.0 / MAX_SNAPSHOTS_PER_SECOND:
+            return
+        if not self.thread.may_send(force):
+            return  # the window is behind: keep the epochs for the next snapshot
+        if self.state == READY and self.trainer.epoch:
+            self.state = PAUSED
+        running = self.state == RUNNING
+        map_wanted = self.map_key != self.weights_key() and (not running or now >= self.map_due)
+        grid, self.pending_grid = self.pending_grid, None
+        if map_wanted and self.trainer.layout.n_params * map_side(self.trainer.layout.n_params) ** 2 <= MAP_MACS:
+            grid, map_wanted = self.decision_map(), False
+        inspection = (None, None, "", None)
+        inspect = not running or now >= self.inspect_due
+        follows = inspect and not running and self.inspect_seconds > FOLLOW_SECONDS  # a big network's: state first
+        if inspect and not follows:
+            inspection = self.timed_inspection()
+        self.send(grid, *inspection)
+        if follows and self.thread.may_send(True):
+            self.send(None, *self.timed_inspection())
+        if map_wanted:  # a big network's map: in pieces after the snapshot (a request cuts it short), then
+            grid = self.decision_map()  # sent alone when paused, else with the next snapshot (at most 2 in flight)
+            if grid is not None and not running and self.thread.may_send(True):
+                self.send(grid, None, None, "", None)
+            elif grid is not None:
+                self.pending_grid = grid
+
+    def timed_inspection(self) -> tuple:
+        start = time.perf_counter()
+        inspection = self.inspection()
+        self.inspect_seconds = time.perf_counter() - start
+        self.inspect_due = start + max(INSPECT_SECONDS, DUTY * self.inspect_seconds)
+        return inspection
+
+    def weights_key(self) -> tuple:
+        """Changes whenever the weights do."""
+        return self.restarts, self.trainer.epoch, self.trainer.updates, self.trainer.sample_position
+
+    def decision_map(self) -> np.ndarray | None:
+        """ŷ over the map's grid (`map_side` points a side), or None when a request cut the work short."""
+        trainer, thread = self.trainer, self.thread
+        cost = trainer.layout.n_params
+        side = map_side(cost)
+        points = _grid(view_bounds(trainer.data), side).points  # the data's region: the view draws over the same one
+        out = np.empty(len(points))
+        piece = max(1, PIECE_MACS // cost)
+        start = told = time.perf_counter()
+        for first in range(0, len(points), piece):
+            if first and thread.interrupted():
+                break
+            out[first : first + piece] = trainer.predict(points[first : first + piece])
+            if time.perf_counter() - told >= PROGRESS_SECONDS:
+                told = time.perf_counter()
+                done = min(len(points), first + piece) / len(points)
+                thread.progress.emit(f"Computing the decision map ({side}×{side} points, {cost:,} weights): {done:.0%}…")
+        else:
+            first = len(points)
+        if told != start:
+            thread.progress.emit("")
+        if first < len(points):
+            return None
+        self.map_key = self.weights_key()
+        self.map_due = start + max(MAP_SECONDS, DUTY * (time.perf_counter() - start))
+        return out.reshape(side, side)
+
+    def send(self, grid, trace, gradient, gradient_label: str, hidden_maps) -> None:
+        """Emit a snapshot with every pending epoch, these views and the state."""
+        now = time.perf_counter()
+        trainer = self.trainer
+        # one (k, n_series_for(data)) block of history rows (built here, off the GUI thread)
+        if len(self.pending) == 1:
+            rows = self.pending[0]  # a chunk's own rows: nothing else holds them
+        elif self.pending:
+            rows = np.concatenate(self.pending)
+        else:
+            rows = np.empty((0, n_series_for(trainer.data)))
+        rows.flags.writeable = False
+        k = len(rows)
+        first = self.pending_first if k else trainer.epoch + 1
+        self.thread.snapshot.emit(
+            Snapshot(
+                state=self.state,
+                config=trainer.config,
+                first_epoch=first,
+                rows=rows,
+                epoch=trainer.epoch,
+                updates=trainer.updates,
+                params=trainer.params,
+                restarted=self.restarted,
+                grid_output=grid,
+                epochs_per_second=self.epochs_per_second if self.state == RUNNING else 0.0,
+                message=self.message,
+                initial_params=trainer.initial_params if self.restarted else [],
+                keep_history=self.keep_history,
+                reset=self.was_reset,
+                trace=trace,
+                gradient=gradient,
+                gradient_label=gradient_label,
+                hidden_maps=hidden_maps,
+                sample_position=trainer.sample_position,
+                outputs=trainer.predict(trainer.inputs) if trainer.data.records_predictions else None,
+                state_text=self.stop_text if self.state == STOPPED else "",
+                data=trainer.data if self.restarted else None,
+            )
+        )
+        self.pending, self.pending_epochs, self.restarted, self.message, self.keep_history = [], 0, False, "", False
+        self.was_reset = False
+        self.last_emit = now
+
+
+def _inspection(session: TrainingSession) -> tuple:
+    """(trace, gradient, gradient label, hidden maps) for a snapshot."""
+    trainer = session.trainer
+    stepped, session.stepped_trace = session.stepped_trace, None
+    if stepped is not None:
+        trace = stepped
+        gradient, label = stepped.grads, "∂L/∂W of the sample just stepped"
+    else:
+        trace = None if trainer.diverged else _inspect(trainer, session.inspect_index)
+        data = trainer.data
+        points = "inputs" if data.records_predictions else "training points"
+        gradient, label = trainer.gradient(), f"∂L/∂W averaged over the {data.n_train:,} {points} at the current weights"
+    hidden = None
+    n_hidden = trainer.layout.n_units - 1
+    if n_hidden:
+        points = _grid(view_bounds(trainer.data), HIDDEN_SIDE).points
+        acts = trainer.activations(points, units=min(n_hidden, MAX_HIDDEN_MAPS))  # only the layers they need
+        hidden = np.ascontiguousarray(acts.T.reshape(-1, HIDDEN_SIDE, HIDDEN_SIDE))
+    return trace, gradient, label, hidden
+
+
+def _inspect(trainer: Trainer, index: int | None) -> SampleTrace:
+    """The trace of the data's point `index` (into `Dataset.inputs`, as the Inspect tab's picker and the decision
+    map name points) at the current weights: a training point with the update it alone would make, a test point
+    only looked at; None (or an index the data does not have): the next sample the epoch will visit."""
+    data = trainer.data
+    if index is None or not 0 <= index < data.n:
+        return trainer.inspect_sample(trainer.next_sample_index())
+    if data.train[index]:
+        return trainer.inspect_sample(int(np.count_nonzero(data.train[:index])))  # its place among the training points
+    return trainer.inspect_point(data.inputs[index], float(data.targets[index]))
+
+
+def describe_data(data: Dataset) -> str:
+    """The status bar's words for `data`: "spiral, 500 points, 250 for training"."""
+    if not data.n_test:
+        return f"{data.spec.name}, {data.n:,} points"
+    return f"{data.spec.name}, {data.n:,} points, {data.n_train:,} for training"
+
+
+def map_side(cost: int) -> int:
+    """Points per side of the decision map of a network with `cost` weights (about its multiply-adds per point):
+    the most, up to GRID_SIDE, whose map costs at most MAP_MACS, and at least MIN_GRID; always 6k + 1, so that
+    XOR's 0 and 1 lie on the grid."""
+    side = math.isqrt(MAP_MACS // max(1, cost))
+    return min(GRID_SIDE, max(MIN_GRID, (side - 1) // 6 * 6 + 1))
+
+
+@functools.lru_cache(maxsize=8)
+def _grid(bounds: Bounds, side: int):
+    """`grid_for(bounds, side)`, made once per region and side (the points are read-only)."""
+    grid = grid_for(bounds, side)
+    grid.points.flags.writeable = False
+    return grid
+
+
+def announce_build(thread: SessionHost, config: TrainConfig | None) -> None:
+    """Say in the status bar that a big network is being built (its initialisation takes a while)."""
+    n = Layout.from_sizes((config or TrainConfig()).layer_sizes).n_params
+    if n >= BIG_NETWORK:
+        thread.progress.emit(f"Building the network ({n:,} weights)…")
