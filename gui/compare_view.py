@@ -8,9 +8,6 @@ answers the question for the runs shown.
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
-from typing import ClassVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -32,151 +29,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import MODES, OPTIMIZERS, History, TrainConfig, warm_up
+from engine import MODES, OPTIMIZERS, History, TrainConfig
 from engine.compare import (
     DEFAULT_TARGET_LOSS,
     MAX_RUNS,
     MIN_RUNS,
     X_AXES,
-    Comparison,
     describe_duplicates,
     next_run,
     summarize,
     verdict,
     x_values,
 )
+from engine.datasets import Dataset, make_dataset
 
+from .compare_thread import MAX_EPOCHS, CompareSnapshot, CompareThread
 from .controls import LogSpinBox
 from .curves import LogAxis
 from .figures import RUN_COLORS, X_LABELS
 from .legends import LegendRow
-from .threads import RequestThread
+from .style import format_percent
 
-MAX_EPOCHS = 1_000_000  # compared runs keep every epoch exactly (History's exact part)
-CHUNK_SECONDS = 0.025
-SNAPSHOTS_PER_SECOND = 20
 SOLVED_HEADER = "solved: all |ŷ − y| < 0.4"  # the sweep's definition: every output on its side of 0.5 with a margin
-
-
-@dataclass
-class _CompareRequests:
-    abort: bool = False
-    running: bool = False
-    steps: int = 0
-    reset: bool = False
-    runs: tuple[TrainConfig, list[TrainConfig]] | None = None
-    limit: int = 20000
-
-    def busy(self) -> bool:
-        return self.abort or self.running or bool(self.steps) or self.reset or self.runs is not None
-
-    def urgent(self) -> bool:
-        return self.busy()
-
-
-@dataclass(frozen=True)
-class CompareSnapshot:
-    """rows[i]: (k, 2) new epochs of run i: loss and cumulative kernel seconds. predictions[i]: (4,) its latest
-    recorded outputs. restarted: the runs start again (new runs or a reset)."""
-
-    state: str
-    epoch: int
-    configs: list[TrainConfig]
-    labels: list[str]
-    rows: list[np.ndarray]
-    predictions: list[np.ndarray]
-    diverged: list[bool]
-    restarted: bool = False
-    message: str = ""
-    initial_params: list = field(default_factory=list)
-
-
-class CompareThread(RequestThread):
-    """Owns a `Comparison`; play, pause, step, reset and new runs arrive as requests."""
-
-    snapshot = Signal(object)  # CompareSnapshot
-    ONE_SHOT: ClassVar[dict] = {"steps": 0, "reset": False, "runs": None}
-
-    def __init__(self, base: TrainConfig, configs: list[TrainConfig], parent=None) -> None:
-        super().__init__(_CompareRequests(runs=(base, configs)), parent)
-
-    def play(self) -> None:
-        self._request(running=True)
-
-    def pause(self) -> None:
-        self._request(running=False, steps=0)
-
-    def step(self, n_epochs: int) -> None:
-        self._request(running=False, steps=int(n_epochs))  # one-shot: taken once
-
-    def reset(self) -> None:
-        self._request(running=False, steps=0, reset=True)
-
-    def set_runs(self, base: TrainConfig, configs: list[TrainConfig]) -> None:
-        self._request(running=False, steps=0, runs=(base, configs))
-
-    def set_limit(self, epochs: int) -> None:
-        self._request(limit=int(epochs))
-
-    def run(self) -> None:
-        warm_up()
-        comparison: Comparison | None = None
-        pending: list[list] = []
-        chunk, last_emit, running = 100, 0.0, False
-        while True:
-            was_running = running
-            req = self._take(block=not running)
-            if req.abort:
-                return
-            if req.runs is not None:
-                comparison = Comparison(*req.runs)
-            elif req.reset and comparison is not None:
-                comparison.reset()
-            if comparison is None:
-                continue
-            if req.runs is not None or req.reset:
-                pending = [[] for _ in comparison.trainers]
-                self._emit(comparison, pending, "Ready", restarted=True)
-            running = req.running
-            n = req.steps if req.steps else (chunk if running else 0)
-            n = min(n, req.limit - comparison.epoch)
-            if req.steps or running:
-                if n <= 0 or all(t.diverged for t in comparison.trainers):
-                    running = False
-                    self._request(running=False)
-                    self._emit(comparison, pending, "Stopped at target", message=f"Stopped at {comparison.epoch:,} epochs")
-                    pending = [[] for _ in comparison.trainers]
-                    continue
-                start = time.perf_counter()
-                done = 0
-                while done < n and not self._aborted():  # steps may be long: go in chunks
-                    part = min(n - done, MAX_EPOCHS)
-                    for i, (loss, seconds, predictions) in enumerate(comparison.advance(part)):
-                        if len(loss):
-                            pending[i].append((np.column_stack([loss, seconds]), predictions[-1]))
-                    done += part
-                if running and not req.steps:
-                    chunk = max(1, int(min(MAX_EPOCHS, n * CHUNK_SECONDS / max(time.perf_counter() - start, 1e-6))))
-            if not (req.steps or running or was_running):
-                continue  # nothing trained and nothing to report
-            state = "Running" if running and not req.steps else "Paused"
-            if state != "Running" or time.perf_counter() - last_emit >= 1 / SNAPSHOTS_PER_SECOND:
-                self._emit(comparison, pending, state)
-                pending = [[] for _ in comparison.trainers]
-                last_emit = time.perf_counter()
-
-    def _emit(self, comparison: Comparison, pending: list[list], state: str, restarted: bool = False, message: str = "") -> None:
-        rows, predictions = [], []
-        for parts in pending:
-            rows.append(np.concatenate([p[0] for p in parts]) if parts else np.empty((0, 2)))
-            predictions.append(parts[-1][1] if parts else np.full(4, np.nan))
-        self.snapshot.emit(
-            CompareSnapshot(
-                state=state, epoch=comparison.epoch, configs=list(comparison.configs), labels=list(comparison.labels),
-                rows=rows, predictions=predictions, diverged=[t.diverged for t in comparison.trainers],
-                restarted=restarted, message=message,
-            )
-        )  # fmt: skip
+ROW_COLUMNS = ("loss", "seconds", "train_accuracy", "test_accuracy")  # a run's history row, as CompareThread sends it
+TRAIN_ACCURACY, TEST_ACCURACY = ROW_COLUMNS.index("train_accuracy"), ROW_COLUMNS.index("test_accuracy")
 
 
 class RunsEditor(QTableWidget):
@@ -247,10 +123,11 @@ class RunsEditor(QTableWidget):
 class CompareView(QWidget):
     """The Compare tab. `base_config` gives the network and initial weights (the Train tab's)."""
 
-    def __init__(self, base_config: TrainConfig, parent=None) -> None:
+    def __init__(self, base_config: TrainConfig, parent=None, dataset: Dataset | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compareView")
         self._base = base_config
+        self.dataset = make_dataset() if dataset is None else dataset
         self.histories: list[History] = []
         self.predictions: list[np.ndarray] = []
         self.diverged: list[bool] = []
@@ -386,7 +263,7 @@ class CompareView(QWidget):
         self._set_enabled(False)
         self._show_base()
 
-        self.thread = CompareThread(base_config, self.editor.configs(base_config))
+        self.thread = CompareThread(base_config, self.editor.configs(base_config), data=self.dataset)
         self.thread.snapshot.connect(self._apply)
         self.thread.set_limit(self.limit_spin.value())
         self._started = False
@@ -400,8 +277,7 @@ class CompareView(QWidget):
 
     def shutdown(self) -> None:
         self._started = True
-        if self.thread.isRunning():
-            self.thread.stop(1000) or self.thread.wait(120_000)
+        self.thread.shutdown()
 
     def set_base(self, config: TrainConfig) -> None:
         """The Train tab's settings changed: compare variations of these."""
@@ -410,11 +286,21 @@ class CompareView(QWidget):
             self._show_base()
             self._runs_changed()
 
+    def set_data(self, dataset: Dataset) -> None:
+        """The Train tab's data changed: the runs train on `dataset` (and start again) and the table
+        shows what it can say of them (XOR: solved; other data: train and test accuracy)."""
+        self.dataset = dataset
+        self.thread.set_data(dataset)
+        self._show_base()
+        self._redraw_all()
+
     def _show_base(self) -> None:
-        b = self._base
+        b, data = self._base, self.dataset
+        test = f", {data.n_test:,} test" if data.n_test else ""
         self.base_label.setText(
             f"Network and initial weights from the Train tab: hidden {', '.join(map(str, b.hidden)) or 'none'}, "
-            f"{b.activation}, {b.loss}, {b.init} init, seed {b.seed}."
+            f"{b.activation}, {b.loss}, {b.init} init, seed {b.seed}; data {data.spec.name} ({data.n_train:,} training"
+            f"{test} points)."
         )
 
     # --- controls -----------------------------------------------------------------------------
@@ -456,8 +342,10 @@ class CompareView(QWidget):
     def _apply(self, snap: CompareSnapshot) -> None:
         if snap.restarted:
             self.configs, self.labels = snap.configs, snap.labels
-            self.histories = [History(n_series=2, exact_limit=MAX_EPOCHS) for _ in snap.configs]
-            self.predictions = [np.full(4, np.nan) for _ in snap.configs]
+            # a row per epoch: loss, cumulative kernel seconds, and train and test accuracy when the thread sends them
+            n_series = snap.rows[0].shape[1] if snap.rows else len(ROW_COLUMNS)
+            self.histories = [History(n_series=n_series, exact_limit=MAX_EPOCHS) for _ in snap.configs]
+            self.predictions = [np.full(self._n_predictions(), np.nan) for _ in snap.configs]
             item = self.plot.getPlotItem()
             for curve in self.curves:
                 item.removeItem(curve)
@@ -480,14 +368,34 @@ class CompareView(QWidget):
         self.play_button.setText("Pause" if snap.state == "Running" else "Play")
         self._redraw_all()
 
+    def _n_predictions(self) -> int:
+        """ŷ recorded per run and epoch: one per training point for data that records them (XOR), else none."""
+        return self.dataset.n_train if self.dataset.records_predictions else 0
+
     def summaries(self):
         target = self.target_spin.value()
+        targets = self.dataset.train_targets
         out = []
         for i, history in enumerate(self.histories):
             exact = history.exact()
-            out.append(summarize(self.labels[i], self.configs[i], exact[:, 0], exact[:, 1], self.predictions[i], target,
-                                 self.diverged[i] if i < len(self.diverged) else False))  # fmt: skip
+            predictions = self.predictions[i]
+            if len(predictions) != len(targets):  # no outputs recorded: "solved" is not known (the table says accuracy)
+                predictions = np.full(len(targets), np.nan)
+            accuracy = {}
+            if history.n_series >= len(ROW_COLUMNS) and history.n_epochs:
+                last = history.last
+                accuracy = {"final_train_accuracy": float(last[TRAIN_ACCURACY]),
+                            "final_test_accuracy": float(last[TEST_ACCURACY])}  # fmt: skip
+            out.append(summarize(self.labels[i], self.configs[i], exact[:, 0], exact[:, 1], predictions, target,
+                                 self.diverged[i] if i < len(self.diverged) else False, targets, **accuracy))  # fmt: skip
         return out
+
+    def _headers(self, target: float) -> list[str]:
+        """The table's columns: XOR's "solved", or the final train (and test) accuracy on other data."""
+        head = ["run", f"epochs to {target:g}", "updates", "gradient evals", "kernel time", "final loss"]
+        if self.dataset.records_predictions:
+            return [*head, SOLVED_HEADER]
+        return [*head, "train accuracy", *(["test accuracy"] if self.dataset.n_test else [])]
 
     def _redraw_all(self) -> None:
         axis = self.axis_combo.currentText()
@@ -500,9 +408,9 @@ class CompareView(QWidget):
             view = history.view(max_points=width)  # about one point per pixel, however long the runs
             self.curves[i].setData(x_values(axis, view.x, view.y[:, 1], self.configs[i]), view.y[:, 0])
         summaries = self.summaries()
-        self.table.setHorizontalHeaderLabels(
-            ["run", f"epochs to {target:g}", "updates", "gradient evals", "kernel time", "final loss", SOLVED_HEADER]
-        )
+        headers = self._headers(target)
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(summaries))
         for r, s in enumerate(summaries):
             cells = [
@@ -512,8 +420,13 @@ class CompareView(QWidget):
                 "-" if s.gradient_evaluations_to_target is None else f"{s.gradient_evaluations_to_target:,}",
                 "-" if s.seconds_to_target is None else f"{s.seconds_to_target * 1000:,.1f} ms",
                 "diverged" if s.diverged else ("–" if not s.epochs else f"{s.final_loss:.4g}"),
-                "yes" if s.solved else "no",
             ]
+            if self.dataset.records_predictions:
+                cells.append("yes" if s.solved else "no")
+            else:
+                cells.append(format_percent(s.final_train_accuracy))
+                if self.dataset.n_test:
+                    cells.append(format_percent(s.final_test_accuracy))
             for c, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if c == 0:
@@ -525,4 +438,4 @@ class CompareView(QWidget):
             self.verdict_label.setText("Press Play to train the runs side by side.")
 
 
-__all__ = ["CompareThread", "CompareView"]
+__all__ = ["CompareView"]

@@ -1,6 +1,6 @@
-"""The loss plot and the XOR-predictions plot, fed from one `History`.
+"""The loss plot beside the predictions plot (XOR) or the accuracy plot (any other data), fed from one `History`.
 
-Both plots share the epoch axis. Each redraw asks the history for the visible epochs at about one
+The plots share the epoch axis. Each redraw asks the history for the visible epochs at about one
 point per pixel (`History.view`), so a redraw costs the same after 10 epochs or 10⁸; pyqtgraph's
 downsampling and clip-to-view then work on those few thousand points.
 """
@@ -12,9 +12,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from engine import History
+from engine.datasets import Dataset, make_dataset
+from engine.history import History, n_series_for
+from engine.trainer import METRIC_COLUMNS
 
-from .style import SAMPLE_COLORS, format_loss, nice_ceiling, sample_label
+from .style import POINT_COLORS, format_loss, format_percent, nice_ceiling, sample_label
+
+TRAIN_COLOR, TEST_COLOR = "#212529", "#e8590c"  # the training and the test curves of the loss and accuracy plots
 
 
 def _light_axes(item: pg.PlotItem) -> None:
@@ -55,7 +59,7 @@ def _prepare(curve: pg.PlotDataItem) -> pg.PlotDataItem:
 
 
 class LossPlot(pg.PlotWidget):
-    """Per-epoch loss with an optional log-scale y axis."""
+    """Per-epoch loss (training, and test when the data has a test set) with an optional log-scale y axis."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, axisItems={"left": LogAxis("left")})
@@ -66,13 +70,24 @@ class LossPlot(pg.PlotWidget):
         _light_axes(item)
         item.setLogMode(y=True)
         item.getAxis("left").enableAutoSIPrefix(False)
-        self.curve = _prepare(item.plot(pen=pg.mkPen("#212529", width=1), name="loss"))  # 1 px: wider pens paint slowly
+        self.legend = item.addLegend(offset=(-10, 1), labelTextColor="#212529", brush=pg.mkBrush(255, 255, 255, 200),
+                                     verSpacing=-6)  # fmt: skip
+        self.curve = _prepare(item.plot(pen=pg.mkPen(TRAIN_COLOR, width=1), name="train"))  # 1 px: wider pens paint slowly
+        self.test_curve = _prepare(item.plot(pen=pg.mkPen(TEST_COLOR, width=1), name="test"))
         self.setToolTip(
             "Loss of every epoch. Drag to pan, wheel to zoom, 'A' (bottom left) to follow the run again, "
             "right-click for more (export, ranges)."
         )
         self._loss_name = ""
         self.set_loss_name("mse")
+        self.set_test(False)
+
+    def set_test(self, shown: bool) -> None:
+        """Show the test loss (and the legend that tells the two apart) or not: data without a test set has none."""
+        self.test_curve.setVisible(shown)
+        self.legend.setVisible(shown)
+        if not shown:
+            self.test_curve.setData([], [])
 
     def set_loss_name(self, loss: str) -> None:
         if loss != self._loss_name:  # setting a label re-lays out the axis: only on a change
@@ -84,9 +99,11 @@ class LossPlot(pg.PlotWidget):
 
 
 class PredictionPlot(pg.PlotWidget):
-    """The network's output for each training input over the epochs, with targets and the 0.5 line."""
+    """The network's output for each training point over the epochs, with targets and the 0.5 line: for data whose
+    predictions are recorded (`Dataset.records_predictions`, at most MAX_PREDICTION_SAMPLES points, such as XOR).
+    Its curves are built once; `set_samples` names the ones on show."""
 
-    def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("predictionPlot")
         item = self.getPlotItem()
@@ -106,25 +123,66 @@ class PredictionPlot(pg.PlotWidget):
         )  # fmt: skip
         self.decision_line.setZValue(10)  # the line and its label (a child of it) above the curves, which sit at z 0
         item.addItem(self.decision_line)
-        legend = item.addLegend(offset=(50, 1), labelTextColor="#212529", brush=pg.mkBrush(255, 255, 255, 200),
-                                verSpacing=-6)  # fmt: skip
-        legend.setColumnCount(2)
-        self.curves = [
-            _prepare(item.plot(pen=pg.mkPen(SAMPLE_COLORS[i % 4], width=1), name=sample_label(inputs[i], targets[i])))
-            for i in range(len(targets))
-        ]
+        self.legend = item.addLegend(offset=(50, 1), labelTextColor="#212529", brush=pg.mkBrush(255, 255, 255, 200),
+                                     verSpacing=-6)  # fmt: skip
+        self.legend.setColumnCount(2)
+        self.pool = [_prepare(item.plot(pen=pg.mkPen(color, width=1))) for color in POINT_COLORS]
+        self.curves: list[pg.PlotDataItem] = []  # those on show, one per training point
         self.setToolTip("Output ŷ for each input over the epochs; dashed lines are the targets 0 and 1.")
+
+    def set_samples(self, inputs: np.ndarray, targets: np.ndarray) -> None:
+        """One curve per point of `inputs` (at most MAX_PREDICTION_SAMPLES), named in the legend."""
+        self.legend.clear()
+        self.curves = self.pool[: len(targets)]
+        for i, curve in enumerate(self.pool):
+            curve.setVisible(i < len(targets))
+            curve.setData([], [])
+        for curve, x, y in zip(self.curves, inputs, targets):
+            self.legend.addItem(curve, sample_label(x, y))
+
+
+class AccuracyPlot(pg.PlotWidget):
+    """Training and test accuracy (ŷ ≥ 0.5 ⇔ class 1) over the epochs, in percent: the predictions panel of data
+    whose per-point predictions are not recorded."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("accuracyPlot")
+        item = self.getPlotItem()
+        item.setLabel("bottom", "epoch")
+        item.setLabel("left", "accuracy (%)")
+        _light_axes(item)
+        item.setYRange(0, 112, padding=0)  # room above 100 for the legend
+        item.getViewBox().setLimits(yMin=-10, yMax=120)
+        item.getViewBox().enableAutoRange(axis="y", enable=False)
+        item.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 25, 50, 75, 100)], []])
+        dashed = pg.mkPen("#868e96", width=1, style=Qt.PenStyle.DashLine)
+        item.addItem(pg.InfiniteLine(pos=100, angle=0, pen=dashed, movable=False))
+        # bottom right: accuracy rises to 100 % at the top
+        self.legend = item.addLegend(offset=(-10, -36), labelTextColor="#212529", brush=pg.mkBrush(255, 255, 255, 200),
+                                     verSpacing=-6)  # fmt: skip
+        self.train_curve = _prepare(item.plot(pen=pg.mkPen(TRAIN_COLOR, width=1), name="train"))
+        self.test_curve = _prepare(item.plot(pen=pg.mkPen(TEST_COLOR, width=1), name="test"))
+        self.setToolTip("Share of the training and test points on their label's side of ŷ = 0.5, every epoch.")
+
+    def set_test(self, shown: bool) -> None:
+        self.test_curve.setVisible(shown)
+        self.test_curve.setData([], [])
+        if shown and self.legend.getLabel(self.test_curve) is None:
+            self.legend.addItem(self.test_curve, "test")
+        elif not shown:
+            self.legend.removeItem(self.test_curve)
 
 
 class OutputsTable(QTableWidget):
-    """Each input's output against its target, twice: as the last epoch's own forward pass computed it
-    (before that sample's update; the predictions plot's last point) and at the weights now (after the
+    """Each recorded training point's output against its target, twice: as the last epoch's own forward pass
+    computed it (before that sample's update; the predictions plot's last point) and at the weights now (after the
     epoch, as the decision map shows them), with ✓/✗ and the count right for the weights now."""
 
     DURING, NOW, MARK = 2, 3, 4
 
-    def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
-        super().__init__(len(targets), 5, parent)
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, 5, parent)
         self.setObjectName("outputsTable")
         self.setHorizontalHeaderLabels(["input", "target", "ŷ during\nepoch", "ŷ now", "right"])
         self.horizontalHeaderItem(self.DURING).setToolTip(
@@ -141,19 +199,32 @@ class OutputsTable(QTableWidget):
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.targets = np.asarray(targets, dtype=float)
-        for row, (x, y) in enumerate(zip(inputs, targets)):
-            self._set(row, 0, "(" + ", ".join(f"{v:g}" for v in x) + ")", SAMPLE_COLORS[row % 4])
-            self._set(row, 1, f"{y:g}")
-            self._set(row, self.DURING, "–")
-            self._set(row, self.NOW, "–")
-            self._set(row, self.MARK, "")
+        self.targets = np.empty(0)
         self.setToolTip(
             "ŷ during epoch: as the last epoch's forward pass computed it, before that input's update.\n"
             "ŷ now: at the current weights (as on the decision map). ✓ when ŷ now is on the target's side of 0.5."
         )
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def set_samples(self, inputs: np.ndarray, targets: np.ndarray) -> None:
+        """One row per point, as tall as its rows and as wide as its columns at their widest (a wider table
+        showed an empty column at the right; the ✓ column takes what narrower numbers leave)."""
+        self.setRowCount(len(targets))
+        self.targets = np.asarray(targets, dtype=float)
+        for row, (x, y) in enumerate(zip(inputs, targets)):
+            self._set(row, 0, "(" + ", ".join(f"{v:g}" for v in x) + ")", POINT_COLORS[row])
+            self._set(row, 1, f"{y:g}")
+            self._set(row, self.MARK, "")
+        self.horizontalHeader().setStretchLastSection(False)
+        widest = np.full(len(targets), -0.0001)
+        self.update_outputs(widest, widest)
+        self.setFixedWidth(self.horizontalHeader().length() + 2 * self.frameWidth())
+        self.horizontalHeader().setStretchLastSection(True)
+        header_height = self.horizontalHeader().sizeHint().height()  # two lines of text
+        self.setFixedHeight(self.verticalHeader().length() + header_height + 4)
+        nothing = np.full(len(targets), np.nan)
+        self.update_outputs(nothing, nothing)
 
     def _set(self, row: int, col: int, text: str, color: str | None = None) -> None:
         cell = QTableWidgetItem(text)
@@ -171,7 +242,11 @@ class OutputsTable(QTableWidget):
         for row, y in enumerate(self.targets):
             for col, values in ((self.DURING, during), (self.NOW, now)):
                 value = values[row] if values is not None else np.nan
-                self.item(row, col).setText(f"{value:.4f}" if np.isfinite(value) else "–")
+                text = f"{value:.4f}" if np.isfinite(value) else "–"
+                if self.item(row, col) is None:
+                    self._set(row, col, text)
+                else:
+                    self.item(row, col).setText(text)
             y_hat = judged[row]
             ok = bool(np.isfinite(y_hat) and (y_hat >= 0.5) == (y >= 0.5))
             right += ok
@@ -181,19 +256,28 @@ class OutputsTable(QTableWidget):
         return right
 
 
-class CurvesPanel(QWidget):
-    """Loss and predictions side by side with the outputs table; owns the `History`."""
+LOSS, TEST_LOSS, TRAIN_ACCURACY, TEST_ACCURACY = (METRIC_COLUMNS.index(name) for name in
+                                                  ("loss", "test_loss", "train_accuracy", "test_accuracy"))  # fmt: skip
+N_METRICS = len(METRIC_COLUMNS)  # a history row's predictions follow its metrics
 
-    def __init__(self, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
+
+class CurvesPanel(QWidget):
+    """Loss (train and test) beside the predictions of each training point and the outputs table for data that
+    records them (`Dataset.records_predictions`: XOR), or beside train and test accuracy for any other data;
+    owns the `History`. Every plot item is built once: `set_data` only chooses what shows."""
+
+    def __init__(self, dataset: Dataset | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.history = History(n_series=1 + len(targets))
+        self.history = History()
         self._drawn: tuple[float, float, float] | None = None  # (first, last, span) of the x range last drawn
         self._following = True  # ranges follow the run; off once the user zooms or pans
         self._followed: tuple | None = None
         self.loss_plot = LossPlot()
-        self.prediction_plot = PredictionPlot(inputs, targets)
-        self.prediction_plot.setXLink(self.loss_plot)
-        self.table = OutputsTable(inputs, targets)
+        self.prediction_plot = PredictionPlot()
+        self.accuracy_plot = AccuracyPlot()
+        for plot in (self.prediction_plot, self.accuracy_plot):
+            plot.setXLink(self.loss_plot)
+        self.table = OutputsTable()
         self.log_box = QCheckBox("log scale")
         self.log_box.setObjectName("logScaleCheck")
         self.log_box.setChecked(True)
@@ -203,6 +287,8 @@ class CurvesPanel(QWidget):
         self.loss_title.setObjectName("lossTitle")
         self.right_label = QLabel()
         self.right_label.setObjectName("rightLabel")
+        self.panel_title = QLabel()
+        self.panel_title.setObjectName("predictionsTitle")
 
         loss_box = QVBoxLayout()
         head = QHBoxLayout()
@@ -211,9 +297,12 @@ class CurvesPanel(QWidget):
         loss_box.addLayout(head)
         loss_box.addWidget(self.loss_plot, 1)
         pred_box = QVBoxLayout()
-        pred_box.addWidget(QLabel("<b>XOR predictions</b>"))
+        pred_box.addWidget(self.panel_title)
         pred_box.addWidget(self.prediction_plot, 1)
-        side = QVBoxLayout()
+        pred_box.addWidget(self.accuracy_plot, 1)
+        self.side = QWidget()
+        side = QVBoxLayout(self.side)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(QLabel("<b>Outputs</b>"))
         side.addWidget(self.table)
         side.addWidget(self.right_label)
@@ -222,20 +311,33 @@ class CurvesPanel(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addLayout(loss_box, 5)
         row.addLayout(pred_box, 5)
-        row.addLayout(side, 0)
-        # exactly its columns at their widest (a wider table showed an empty column at the right); the ✓ column
-        # takes what narrower numbers leave
-        widest = np.full(len(targets), -0.0001)
-        self.table.update_outputs(widest, widest)
-        self.table.setFixedWidth(self.table.horizontalHeader().length() + 2 * self.table.frameWidth())
-        self.table.horizontalHeader().setStretchLastSection(True)
-        header_height = self.table.horizontalHeader().sizeHint().height()  # two lines of text
-        self.table.setFixedHeight(self.table.verticalHeader().length() + header_height + 4)
+        row.addWidget(self.side, 0)
         self._loss_vb = self.loss_plot.getPlotItem().getViewBox()
         self._loss_vb.sigXRangeChanged.connect(self._range_changed)
-        for plot in (self.loss_plot, self.prediction_plot):
+        for plot in (self.loss_plot, self.prediction_plot, self.accuracy_plot):
             plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(self._user_moved)
-        self.show_epoch(0, np.nan, np.full(len(targets), np.nan))
+        self.set_data(make_dataset() if dataset is None else dataset)
+
+    def set_data(self, dataset: Dataset) -> None:
+        """Show the curves of `dataset`: a new, empty `History` of its `n_series_for` columns."""
+        self.dataset = dataset
+        self.records = dataset.records_predictions
+        self.has_test = dataset.n_test > 0
+        self.history = History(n_series=n_series_for(dataset))
+        self.loss_plot.set_test(self.has_test)
+        self.accuracy_plot.set_test(self.has_test)
+        self.prediction_plot.setVisible(self.records)
+        self.accuracy_plot.setVisible(not self.records)
+        self.side.setVisible(self.records)
+        if self.records:
+            self.prediction_plot.set_samples(dataset.train_inputs, dataset.train_targets)
+            self.table.set_samples(dataset.train_inputs, dataset.train_targets)
+            name = "XOR" if dataset.spec.name == "xor" else f"{dataset.n_train} training points'"
+            self.panel_title.setText(f"<b>{name} predictions</b>")
+        else:
+            self.panel_title.setText("<b>Accuracy</b>")
+        self.clear_view()
+        self.show_epoch(0)
 
     def _log_toggled(self, on: bool) -> None:
         self.loss_plot.set_log(on)
@@ -252,18 +354,32 @@ class CurvesPanel(QWidget):
         self.redraw()
 
     def append(self, rows: np.ndarray) -> None:
-        """Add the next epochs: rows (k, 1 + n_samples) of loss, then predictions."""
+        """Add the next epochs: rows (k, n_series) of metrics (`METRIC_COLUMNS`), then predictions."""
         if len(rows):
             self.history.extend(rows)
 
-    def show_epoch(self, epoch: int, loss: float, outputs: np.ndarray, outputs_now: np.ndarray | None = None) -> None:
-        """outputs: ŷ of each input as epoch `epoch` recorded it; outputs_now: ŷ at the weights after it."""
-        self.loss_title.setText(f"<b>Loss</b> &nbsp; epoch {epoch:,}: {format_loss(loss)}" if epoch else "<b>Loss</b>")
-        right = self.table.update_outputs(outputs, outputs_now)
-        if outputs_now is not None:
-            self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right now")
+    def show_epoch(self, epoch: int, outputs_now: np.ndarray | None = None) -> None:
+        """Write the numbers of the history's last epoch, `epoch` (0: none yet). outputs_now: ŷ of each recorded
+        training point at the weights after it (the outputs table's "now" column)."""
+        last = self.history.last
+        loss = f": {format_loss(last[LOSS])}" if epoch else ""
+        if epoch and self.has_test:
+            loss = f": train {format_loss(last[LOSS])}, test {format_loss(last[TEST_LOSS])}"
+        self.loss_title.setText(f"<b>Loss</b> &nbsp; epoch {epoch:,}{loss}" if epoch else "<b>Loss</b>")
+        if self.records:
+            outputs = last[N_METRICS:]
+            right = self.table.update_outputs(outputs, outputs_now)
+            if outputs_now is not None:
+                self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right now")
+            else:
+                self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right" if epoch else "")
         else:
-            self.right_label.setText(f"<b>{right} / {len(outputs)}</b> right" if epoch else "")
+            text = "<b>Accuracy</b>"
+            if epoch:
+                text += f" &nbsp; epoch {epoch:,}: train {format_percent(last[TRAIN_ACCURACY])}"
+                if self.has_test:
+                    text += f", test {format_percent(last[TEST_ACCURACY])}"
+            self.panel_title.setText(text)
 
     def _range_changed(self) -> None:
         """The user zoomed or panned: fetch that range in more detail, if what is drawn is too coarse."""
@@ -297,11 +413,18 @@ class CurvesPanel(QWidget):
             x0, x1 = x0 - span, x1 + span  # a margin, so panning shows data at once
         view = self.history.view(x0, x1, max_points=max(200, int(vb.width())))
         self._drawn = (x0, x1, span)
-        self.loss_plot.curve.setData(view.x, view.y[:, 0])
-        for i, curve in enumerate(self.prediction_plot.curves):
-            curve.setData(view.x, view.y[:, i + 1])
+        self.loss_plot.curve.setData(view.x, view.y[:, LOSS])
+        if self.has_test:
+            self.loss_plot.test_curve.setData(view.x, view.y[:, TEST_LOSS])
+        if self.records:
+            for i, curve in enumerate(self.prediction_plot.curves):
+                curve.setData(view.x, view.y[:, N_METRICS + i])
+        else:
+            self.accuracy_plot.train_curve.setData(view.x, 100 * view.y[:, TRAIN_ACCURACY])
+            if self.has_test:
+                self.accuracy_plot.test_curve.setData(view.x, 100 * view.y[:, TEST_ACCURACY])
         if self._following:
-            self._follow(view.y[:, 0])
+            self._follow(view.y[:, [LOSS, TEST_LOSS] if self.has_test else [LOSS]])
 
     def _follow(self, loss: np.ndarray) -> None:
         x_range = (0.0, float(nice_ceiling(max(self.history.n_epochs, 10))))

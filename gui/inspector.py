@@ -14,7 +14,9 @@ import math
 
 import numpy as np
 
+from engine.features import is_identity
 from engine.inspect import SampleTrace
+from engine.optimizers import OPTIMIZERS, REGULARISED_GRADIENT
 
 from .style import sample_label, unit_names
 
@@ -130,30 +132,31 @@ def side_by_side(*blocks: str) -> str:
     return "<table><tr>" + "".join(f"<td class='wrap'>{b}</td>" for b in blocks) + "</tr></table>"
 
 
-def progress(epoch: int, samples_done: int, n_samples: int = 4) -> str:
+def progress(epoch: int, samples_done: int, n_samples: int) -> str:
     """Where training stands, in the words every label of the Inspect tab uses: "after epoch 3" or
-    "after sample 1 of 4 of epoch 4" (epoch 4 in progress), "initial (epoch 0)" before any training."""
+    "after sample 1 of 4 of epoch 4" (epoch 4 in progress; n_samples training points), "initial (epoch 0)"
+    before any training."""
     if samples_done:
         return f"after sample {samples_done} of {n_samples} of epoch {epoch + 1:,}"
     return f"after epoch {epoch:,}" if epoch else "initial (epoch 0)"
 
 
-def place_at(epoch: int, samples_done: int, n_samples: int = 4) -> str:
+def place_at(epoch: int, samples_done: int, n_samples: int) -> str:
     """'sample 2 of 4 of epoch 4': the sample trained next where training stands `progress(epoch, samples_done)`."""
     return f"sample {samples_done + 1} of {n_samples} of epoch {epoch + 1:,}"
 
 
-def place(trace: SampleTrace, n_samples: int = 4) -> str:
+def place(trace: SampleTrace, n_samples: int) -> str:
     """`place_at` for a stepped (or next) sample: its position in its epoch's order."""
     return place_at(trace.epoch, trace.samples_done, n_samples)
 
 
-def weights_after(trace: SampleTrace, n_samples: int = 4) -> str:
+def weights_after(trace: SampleTrace, n_samples: int) -> str:
     """`progress` at the weights after the trace's update."""
     return progress(*trace.after, n_samples)
 
 
-def trace_heading(trace: SampleTrace, n_samples: int = 4) -> tuple[str, str]:
+def trace_heading(trace: SampleTrace, n_samples: int) -> tuple[str, str]:
     """(title, detail): which sample, which weights, whether the update was made."""
     label = sample_label(trace.x, trace.y)
     now = progress(trace.epoch, trace.samples_done, n_samples)
@@ -169,7 +172,7 @@ def trace_heading(trace: SampleTrace, n_samples: int = 4) -> tuple[str, str]:
         detail = f"Weights: {now}. The update below is what one update on this input alone would make; it is not made"
         batch = trace.config.batch_size_for(n_samples)
         if trace.index is None:
-            detail += " (not a training sample)."
+            detail += " (not a training sample: training never updates on it)."
         elif batch > 1:
             detail += f" (mode {trace.config.mode} updates on {batch} samples at a time)."
         else:
@@ -177,18 +180,22 @@ def trace_heading(trace: SampleTrace, n_samples: int = 4) -> tuple[str, str]:
     return title, detail
 
 
-def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
+def trace_html(trace: SampleTrace) -> str:
     cfg = trace.config
     sizes = cfg.layer_sizes
-    names = unit_names(sizes)
+    names = unit_names(sizes, cfg.features)
     n_layers = len(sizes) - 1
-    title, detail = trace_heading(trace, n_samples)
+    title, detail = trace_heading(trace, trace.n_samples)
     m = functools.partial(matrix, limit=written_limit(sizes, trace.fd_grads is not None), stats={})
     parts = [CSS, f"<p><b>{html.escape(title)}</b><br>{html.escape(detail)}</p>"]
 
     # forward
     parts.append("<h3>Forward pass</h3>")
     a_prev, prev_name = trace.x, "x"
+    if not is_identity(cfg.features):  # the network is fed the point's features
+        parts.append(f"<p class='eq'>the point (x₁, x₂) = ({fmt(trace.x[0])}, {fmt(trace.x[1])}) enters as its features "
+                     f"x = ({html.escape(', '.join(names[0]))})</p>")  # fmt: skip
+        a_prev = trace.features_in
     for layer in range(n_layers):
         W, b = trace.params_before[layer]
         out_names, in_names = names[layer + 1], names[layer]
@@ -274,12 +281,12 @@ def trace_html(trace: SampleTrace, n_samples: int = 4) -> str:
 
     # update
     parts.append("<h3>Update</h3>")
-    rule = {
-        "sgd": "W ← W − lr · ∂L/∂W",
-        "momentum": f"u ← {cfg.momentum:g} u + ∂L/∂W;&nbsp; W ← W − lr · u",
-        "adam": "m ← β₁m + (1−β₁)g;&nbsp; v ← β₂v + (1−β₂)g²;&nbsp; W ← W − lr · m̂ / (√v̂ + ε)",
-    }[cfg.optimizer]
-    parts.append(f"<p class='eq'>lr = {cfg.learning_rate:g}:&nbsp;&nbsp; {rule}</p>")
+    optimizer = OPTIMIZERS[cfg.optimizer]
+    values = "".join(f", {name} = {getattr(cfg, name):g}" for name in optimizer.uses)
+    parts.append(f"<p class='eq'>{html.escape(cfg.optimizer)}, lr = {cfg.learning_rate:g}{values}:&nbsp;&nbsp; "
+                 f"{html.escape(optimizer.formula)}<br>g = ∂L/∂p</p>")  # fmt: skip
+    if cfg.l1 or cfg.l2:
+        parts.append(f"<p class='eq'>λ2 = {cfg.l2:g}, λ1 = {cfg.l1:g}:&nbsp;&nbsp; {html.escape(REGULARISED_GRADIENT)}</p>")
     for layer in range(n_layers):
         l_ = sup(layer + 1)
         rows, cols = names[layer + 1], names[layer]

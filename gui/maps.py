@@ -1,4 +1,4 @@
-"""The decision map (network output over the input square) and the weight heatmaps."""
+"""The decision map (network output over the data's region of the input plane, with the data) and the weight heatmaps."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QScrollBar
 
-from engine import Params, decision_grid
+from engine import Params
+from engine.datasets import MAX_PREDICTION_SAMPLES, Dataset, make_dataset
 
 from .contour import contour_segments
+from .grids import GRID_SIDE, grid_for, pixel_rect, view_bounds
 from .style import TARGET_COLORS, colormap, nice_ceiling, symmetric_ticks, unit_names
 
 MAX_ANNOTATED = 8  # write the value on every cell of matrices up to 8 x 8
@@ -19,52 +21,119 @@ MAX_SHOWN = 128  # a bigger matrix is shown reduced to at most this many rows an
 MAX_LEVEL = 1e300  # colour scale limit: pyqtgraph computes with the levels' span, which must stay finite
 CELL_AIR_PX = 8  # at least this much of a cell beside its label's box (which has the text document's margins)
 SMALL_POINT_SIZE = 7.0  # a label that does not fit its cell in the usual font tries this one, then is left out
+CLICK_PX = 4  # a click this close to a dot's edge on the decision map picks it
+MAX_ASPECT = 3.0  # the decision map keeps x1 and x2 on one scale unless one span is more than this times the other
 
 
 class DecisionMap(pg.PlotWidget):
-    """ŷ over [-0.25, 1.25]² as an image (rows x2, columns x1), the 0.5 contour and the training points."""
+    """ŷ over the data's region of the input plane (`grids.view_bounds`) as an image (rows x2, columns x1), the
+    ŷ = 0.5 contour and the dataset's points: training points filled, test points hollow, coloured by label.
+    Clicking a point (or within CLICK_PX of it) emits `pointClicked` with its index in the dataset."""
 
-    def __init__(self, axis: np.ndarray, inputs: np.ndarray, targets: np.ndarray, parent=None) -> None:
+    pointClicked = Signal(int)  # the index of the clicked point in `dataset.inputs`
+
+    def __init__(self, dataset: Dataset | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("decisionMap")
-        self.axis = axis
         item = self.getPlotItem()
         item.setLabel("bottom", "x1")
         item.setLabel("left", "x2")
-        item.setAspectLocked(True)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
-        self._set_axis(axis)
-        self.image = pg.ImageItem(np.full((len(axis), len(axis)), 0.5), axisOrder="row-major", rect=self.grid_rect)
+        self.image = pg.ImageItem(np.full((2, 2), 0.5), axisOrder="row-major")
         item.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(), label="ŷ", interactive=False,
                                         colorMapMenu=False, width=14)  # fmt: skip
         self.colorbar.setImageItem(self.image, insert_in=item)
         self.boundary = pg.PlotDataItem(pen=pg.mkPen("#212529", width=1), connect="pairs")
         item.addItem(self.boundary)
-        self.points = pg.ScatterPlotItem(
-            x=inputs[:, 0], y=inputs[:, 1], size=16, pen=pg.mkPen("w", width=2),
-            brush=[pg.mkBrush(TARGET_COLORS[int(t >= 0.5)]) for t in targets],
-        )  # fmt: skip
-        item.addItem(self.points)
-        item.setRange(xRange=(axis[0], axis[-1]), yRange=(axis[0], axis[-1]), padding=0.02)
-        self.setToolTip("Network output over the input square (blue 0, red 1); the black line is ŷ = 0.5. "
-                        "Dots are the training inputs, coloured by target.")  # fmt: skip
+        self.train_points = pg.ScatterPlotItem()
+        self.test_points = pg.ScatterPlotItem()
+        item.addItem(self.test_points)
+        item.addItem(self.train_points)
+        self.scene().sigMouseClicked.connect(self._clicked)
+        self.set_data(make_dataset() if dataset is None else dataset)
 
-    def _set_axis(self, axis: np.ndarray) -> None:
-        """The grid the map is drawn on: `axis` along x1 and x2, each point the centre of its pixel."""
-        self.axis = axis
-        self.grid_rect = image_rect(axis)  # not `rect`: that would hide QWidget.rect() from pyqtgraph and Qt
+    def set_data(self, dataset: Dataset) -> None:
+        """Show `dataset`: its points, and the region `view_bounds` gives it (the map is blank until `set_output`)."""
+        self.dataset = dataset
+        self.bounds = view_bounds(dataset)
+        inputs, targets, train = dataset.inputs, dataset.targets, dataset.train
+        size = point_size(dataset.n)
+        labels = (targets >= 0.5).astype(int)
+        brushes = [pg.mkBrush(TARGET_COLORS[k]) for k in (0, 1)]
+        pens = [pg.mkPen(TARGET_COLORS[k], width=2) for k in (0, 1)]
+        self.train_points.setData(
+            x=inputs[train, 0], y=inputs[train, 1], size=size, pen=pg.mkPen("w", width=2 if size >= 12 else 1),
+            brush=[brushes[k] for k in labels[train]],
+        )  # fmt: skip
+        self.test_points.setData(
+            x=inputs[~train, 0], y=inputs[~train, 1], size=size, brush=pg.mkBrush(255, 255, 255, 90),
+            pen=[pens[k] for k in labels[~train]],
+        )  # fmt: skip
+        x0, x1, y0, y1 = self.bounds
+        item = self.getPlotItem()
+        item.setAspectLocked(max(x1 - x0, y1 - y0) <= MAX_ASPECT * min(x1 - x0, y1 - y0))  # else it fills the view
+        self._set_grid(GRID_SIDE)
+        self.image.setImage(np.full((GRID_SIDE, GRID_SIDE), 0.5), autoLevels=False, levels=(0.0, 1.0), rect=self.grid_rect)
+        self.boundary.setData([], [])
+        item.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
+        test = f" Hollow dots are the {dataset.n_test:,} test points." if dataset.n_test else ""
+        self.setToolTip(
+            f"Network output over the data's region (blue 0, red 1); the black line is ŷ = 0.5. Filled dots are the "
+            f"{dataset.n_train:,} training points, coloured by label.{test} Click a point to inspect it."
+        )
+
+    def _set_grid(self, side: int) -> None:
+        """The grid the map is drawn on (`grid_for(bounds, side)`), each point the centre of its pixel."""
+        self.axis, self.y_axis, _ = grid_for(self.bounds, side)  # `axis`: along x1
+        self.grid_rect = QRectF(*pixel_rect(self.axis, self.y_axis))  # not `rect`: that would hide QWidget.rect()
 
     def set_output(self, grid_output: np.ndarray) -> None:
-        """grid_output: (n, n), row r at x2 = axis[r], column c at x1 = axis[c]. A big network's map comes on a
-        coarser grid over the same square (`engine.decision_grid(n)`): `axis` and `grid_rect` follow it."""
+        """grid_output: (n, n) over `grid_for(bounds, n)`: row r at x2 = y_axis[r], column c at x1 = axis[c]. A big
+        network's map comes on a coarser grid over the same region: `axis`, `y_axis` and `grid_rect` follow it."""
         n = len(grid_output)
         if n != len(self.axis):
-            self._set_axis(decision_grid(n, self.axis[0], self.axis[-1])[0])
+            self._set_grid(n)
         image = np.nan_to_num(grid_output, nan=0.5)
         self.image.setImage(image, autoLevels=False, levels=(0.0, 1.0), rect=self.grid_rect)
-        self.boundary.setData(*contour_segments(grid_output, self.axis, 0.5))
+        x, y = contour_segments(grid_output, np.arange(n, dtype=np.float64), 0.5)  # in grid steps, then in data units
+        self.boundary.setData(self.axis[0] + x * (self.axis[-1] - self.axis[0]) / (n - 1),
+                              self.y_axis[0] + y * (self.y_axis[-1] - self.y_axis[0]) / (n - 1))  # fmt: skip
+
+    def point_at(self, scene_pos) -> int | None:
+        """The dataset index of the point nearest `scene_pos` (scene coordinates), if within CLICK_PX of its edge."""
+        vb = self.getPlotItem().getViewBox()
+        inputs = self.dataset.inputs
+        if not len(inputs):
+            return None
+        pos = vb.mapSceneToView(scene_pos)
+        sx, sy = vb.viewPixelSize()  # data units per pixel
+        dist = np.hypot((inputs[:, 0] - pos.x()) / sx, (inputs[:, 1] - pos.y()) / sy)  # pixels
+        nearest = int(np.argmin(dist))
+        return nearest if dist[nearest] <= point_size(self.dataset.n) / 2 + CLICK_PX else None
+
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        event.accept()  # the map takes its clicks (the scene reports them: `_clicked`), none goes on to the window
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        event.accept()
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        if not self.getPlotItem().getViewBox().sceneBoundingRect().contains(event.scenePos()):
+            return
+        index = self.point_at(event.scenePos())
+        if index is not None:
+            self.pointClicked.emit(index)
+
+
+def point_size(n: int) -> float:
+    """Diameter in pixels of the decision map's dots for a dataset of n points: XOR's 16, smaller for more."""
+    return 16.0 if n <= MAX_PREDICTION_SAMPLES else float(np.clip(10 - 2.5 * np.log10(n / 100), 5.0, 10.0))
 
 
 class UnitAxis(pg.AxisItem):
@@ -187,6 +256,7 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         self.gradient_label = ""
         self.level = 1.0
         self.sizes: tuple[int, ...] = ()
+        self.features: tuple[str, ...] | None = None  # the inputs' features (`TrainConfig.features`) of the network shown
         self.names: list[list[str]] = []
         self.first_layer = 0
         self.rows: list[_LayerRow] = []  # built so far; the first `shown` are on show
@@ -234,10 +304,13 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
     def shown_layers(self) -> range:
         return range(self.first_layer, self.first_layer + self.shown)
 
-    def build(self, sizes: tuple[int, ...]) -> None:
-        """Show a network with these layer sizes (input first) from its first layer; nothing drawn yet."""
+    def build(self, sizes: tuple[int, ...], features: tuple[str, ...] | None = None) -> None:
+        """Show a network with these layer sizes (input first) from its first layer; nothing drawn yet. features:
+        the network's inputs (`TrainConfig.features`): the first layer's columns are named by their labels
+        ("x₁²", "sin x₁"); x1, x2 without them."""
         self.sizes = tuple(sizes)
-        self.names = unit_names(self.sizes)
+        self.features = None if features is None else tuple(features)
+        self.names = unit_names(self.sizes, self.features)
         self._params, self._gradient = [], []
         self.level = self.grad_level = 1.0
         _set_symmetric_levels(self.colorbar, self.level, "weight")
@@ -401,12 +474,6 @@ def _fitting(labels: list[str], metrics: list[QFontMetricsF], room: float) -> tu
             if m.horizontalAdvance(label) <= room:
                 return label, i
     return "", 0
-
-
-def image_rect(axis: np.ndarray) -> QRectF:
-    """Where an image of len(axis)² pixels sits so that pixel (r, c) is centred on (axis[c], axis[r])."""
-    step = axis[1] - axis[0]
-    return QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
 
 
 def reduced_shape(shape: tuple[int, int]) -> tuple[int, int]:

@@ -6,13 +6,14 @@ import itertools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QRectF, QTimer
 
 from engine import Params
+from engine.datasets import make_dataset
 from engine.inspect import SampleTrace
 
-from .maps import image_rect
-from .style import colormap, unit_names
+from .grids import HIDDEN_SIDE, Bounds, grid_for, pixel_rect, view_bounds
+from .style import colormap, nice_ceiling, unit_names
 
 MAX_DRAWN_UNITS = 12  # units drawn per layer in the diagram (the first ones) ...
 MAX_DRAWN_EDGES = 160  # ... and fewer in a big network, so that it draws at most this many edges (each an item)
@@ -63,6 +64,7 @@ class NetworkDiagram(pg.PlotWidget):
         self.edge_labels: list[pg.TextItem] = []  # one per edge, in the order of `edges` (small nets only)
         self.more_labels: list[pg.TextItem] = []  # "⋮ +N" below each layer with units not drawn
         self.sizes: tuple[int, ...] = ()
+        self.names: list[list[str]] = [[]]  # every layer's unit names (`unit_names`)
         self.shown: list[int] = []  # units drawn per layer (see `drawn_units`)
         self.positions: list[np.ndarray] = []
         self._drawn: tuple | None = None  # the (params, trace) on show
@@ -70,7 +72,7 @@ class NetworkDiagram(pg.PlotWidget):
         item.vb.sigResized.connect(self._fit)
         self.setToolTip("")
 
-    def _layout(self, sizes: tuple[int, ...]) -> None:
+    def _layout(self, sizes: tuple[int, ...], names: list[list[str]]) -> None:
         item = self.getPlotItem()
         for _, _, _, edge in self.edges:
             item.removeItem(edge)
@@ -81,7 +83,7 @@ class NetworkDiagram(pg.PlotWidget):
         shown = self.shown = drawn_units(sizes)
         self.positions = [np.column_stack([np.full(n, float(i)), (n - 1) / 2 - np.arange(n)]) for i, n in enumerate(shown)]
         labelled = sum(a * b for a, b in itertools.pairwise(shown)) <= MAX_LABELLED_EDGES
-        names = unit_names(self.sizes)
+        self.names = names
         for layer in range(len(sizes) - 1):
             for j in range(shown[layer + 1]):
                 for i in range(shown[layer]):
@@ -136,16 +138,18 @@ class NetworkDiagram(pg.PlotWidget):
                 label.setPos(label.pos().x(), bottom)
         item.setRange(xRange=(-0.4, len(self.sizes) - 0.6), yRange=(bottom, top), padding=0)
 
-    def set_state(self, params: Params, trace: SampleTrace | None) -> None:
+    def set_state(self, params: Params, trace: SampleTrace | None, features: tuple[str, ...] | None = None) -> None:
+        """Draw `params` and, when given, the activations of `trace`'s forward pass. features: the inputs' names
+        (`TrainConfig.features`; a trace's own config's otherwise)."""
         if self._drawn is not None and self._drawn[0] is params and self._drawn[1] is trace:
             return  # on show
         self._drawn = (params, trace)
         sizes = tuple([params[0][0].shape[1]] + [W.shape[0] for W, _ in params])
-        if sizes != self.sizes:
-            self._layout(sizes)
+        names = unit_names(sizes, trace.config.features if trace is not None else features)
+        if sizes != self.sizes or names[0] != self.names[0]:
+            self._layout(sizes, names)
         drawn = [W[: self.shown[k + 1], : self.shown[k]] for k, (W, _) in enumerate(params)]  # the weights drawn
         biggest = max((float(np.nanmax(np.abs(W))) for W in drawn if W.size), default=1.0) or 1.0
-        names = unit_names(sizes)
         for layer, j, i, edge in self.edges:
             w = float(params[layer][0][j, i])
             width = 0.5 + 5.5 * min(abs(w) / biggest, 1.0) if np.isfinite(w) else 0.5
@@ -173,7 +177,21 @@ class NetworkDiagram(pg.PlotWidget):
     def _activations(sizes: tuple[int, ...], trace: SampleTrace | None) -> list[np.ndarray] | None:
         if trace is None:
             return None
-        return [trace.x, *trace.a]
+        inputs = trace.x if trace.features_in is None else trace.features_in  # the network's inputs: the features
+        return [inputs, *trace.a]
+
+
+def few_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """Two or three round ticks within [low, high] for a small map's axis: the largest 1-2-5 step that gives at
+    least two (XOR's [-0.25, 1.25]: 0 and 1)."""
+    step = nice_ceiling(high - low) if high > low else 1.0
+    for _ in range(60):
+        values = np.arange(np.ceil(low / step), np.floor(high / step) + 1) * step
+        if len(values) >= 2:
+            return [(float(v), f"{v:g}") for v in values + 0.0]  # + 0.0: "0", not "-0"
+        mantissa = round(step / 10 ** np.floor(np.log10(step)))
+        step = step / 2.5 if mantissa == 5 else step / 2  # 10, 5, 2, 1, 0.5, ...
+    return []
 
 
 def _luminance(color) -> float:
@@ -184,16 +202,18 @@ def _luminance(color) -> float:
 
 
 class HiddenUnitMaps(pg.GraphicsLayoutWidget):
-    """Each hidden unit's activation over the input square, like TensorFlow Playground's neurons: the first
-    MAX_SHOWN_MAPS hidden units. Their plots are built once and reused for any network; new data only sets
-    the images (and the titles when the units change)."""
+    """Each hidden unit's activation over the data's region of the input plane (the decision map's), like
+    TensorFlow Playground's neurons: the first MAX_SHOWN_MAPS hidden units. Their plots are built once and reused
+    for any network and data; new data only sets the images (and the titles when the units change, the ranges and
+    ticks when the region does)."""
 
-    def __init__(self, axis: np.ndarray, parent=None) -> None:
+    def __init__(self, bounds: Bounds | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("hiddenUnitMaps")
-        self.setToolTip("Each hidden unit's activation over the input square (x1 to the right, x2 up)")
-        self.axis = axis
-        self.grid_rect = image_rect(axis)  # not `rect`, which is QWidget.rect()
+        self.setToolTip("Each hidden unit's activation over the data's region (x1 to the right, x2 up)")
+        self.bounds = Bounds(*bounds) if bounds is not None else view_bounds(make_dataset())  # until `set_bounds`
+        self.side = HIDDEN_SIDE
+        self.grid_rect = QRectF(*pixel_rect(*grid_for(self.bounds, self.side)[:2]))  # not `rect`: QWidget.rect()
         self.plots: list[pg.PlotItem] = []  # every plot built so far; the first len(names) are on show
         self.pool: list[pg.ImageItem] = []  # their images
         self.names: list[str] = []  # the units on show
@@ -215,17 +235,33 @@ class HiddenUnitMaps(pg.GraphicsLayoutWidget):
     def _plot(self) -> None:
         plot = pg.PlotItem(enableMenu=False)  # no context menus: the cheapest plot with axes
         for side, label in (("bottom", "x1"), ("left", "x2")):
-            axis = plot.getAxis(side)
-            axis.setTicks([[(0.0, "0"), (1.0, "1")]])
-            axis.setLabel(label)
+            plot.getAxis(side).setLabel(label)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        plot.setAspectLocked(True)
-        image = pg.ImageItem(np.zeros((len(self.axis), len(self.axis))), axisOrder="row-major", rect=self.grid_rect)
+        image = pg.ImageItem(np.zeros((self.side, self.side)), axisOrder="row-major", rect=self.grid_rect)
         plot.addItem(image)
-        plot.setRange(rect=self.grid_rect, padding=0)
+        self._frame(plot)
         self.plots.append(plot)
         self.pool.append(image)
+
+    def _frame(self, plot: pg.PlotItem) -> None:
+        """The plot's range and ticks for `bounds`."""
+        x0, x1, y0, y1 = self.bounds
+        plot.setAspectLocked(max(x1 - x0, y1 - y0) <= 3 * min(x1 - x0, y1 - y0))  # as the decision map
+        plot.getAxis("bottom").setTicks([few_ticks(x0, x1)])
+        plot.getAxis("left").setTicks([few_ticks(y0, y1)])
+        plot.setRange(rect=self.grid_rect, padding=0)
+
+    def set_bounds(self, bounds: Bounds, side: int = HIDDEN_SIDE) -> None:
+        """The maps come over `grid_for(bounds, side)` from now on (the data changed)."""
+        if (Bounds(*bounds), side) == (self.bounds, self.side):
+            return
+        self.bounds, self.side = Bounds(*bounds), side
+        self.grid_rect = QRectF(*pixel_rect(*grid_for(self.bounds, side)[:2]))
+        self._drawn = None
+        for plot, image in zip(self.plots, self.pool):
+            image.setImage(np.zeros((side, side)), autoLevels=False, levels=self._levels, rect=self.grid_rect)
+            self._frame(plot)
 
     def _place(self, names: list[str]) -> None:
         """Lay out the plots of these units in a square grid. Plots never built before are built at most
@@ -261,11 +297,14 @@ class HiddenUnitMaps(pg.GraphicsLayoutWidget):
         self.set_maps(maps, sizes, activation)
 
     def set_maps(self, maps: np.ndarray, sizes: tuple[int, ...], activation: str) -> None:
-        """maps: (units, n, n), the first hidden units in order, each over axis² (rows x2, columns x1); the
-        first MAX_SHOWN_MAPS are shown."""
+        """maps: (units, n, n), the first hidden units in order, each over `grid_for(bounds, n)` (rows x2, columns
+        x1; see `set_bounds`); the first MAX_SHOWN_MAPS are shown."""
         if self._drawn is not None and self._drawn[0] is maps and self._drawn[1:] == (sizes, activation):
             return  # these maps are on show
         self._drawn = (maps, sizes, activation)
+        if maps.ndim == 3 and maps.shape[1] != self.side:  # a grid of another side over the same region
+            self.set_bounds(self.bounds, maps.shape[1])
+            self._drawn = (maps, sizes, activation)
         maps = maps[:MAX_SHOWN_MAPS]
         names = self.wanted = list(itertools.islice((n for layer in unit_names(sizes)[1:-1] for n in layer), len(maps)))
         levels = (-1.0, 1.0) if activation == "tanh" else (0.0, 1.0)
