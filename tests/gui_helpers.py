@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import TrainConfig, Trainer
+from engine.trainer import METRIC_COLUMNS
 from gui import MainWindow
 
 TIMEOUT_MS = 60_000  # the first test pays for Numba's first compile
@@ -58,18 +59,20 @@ def reference(config: TrainConfig, epochs: int) -> tuple[Trainer, np.ndarray, np
 
 
 def assert_history_matches(window: MainWindow, loss: np.ndarray, predictions: np.ndarray) -> None:
-    """The window's history holds exactly these epochs: exact rows, then true min/max buckets."""
+    """The window's history holds exactly these epochs (their loss and recorded predictions; the metrics between
+    them, `METRIC_COLUMNS[1:]`, are the engine's own): exact rows, then true min/max buckets."""
     history = window.curves.history
     assert history.n_epochs == len(loss) == window.epoch
+    columns = [0, *range(len(METRIC_COLUMNS), history.n_series)]  # the loss, then the predictions
     exact = history.exact()
     np.testing.assert_array_equal(exact[:, 0], loss[: history.n_exact])
-    np.testing.assert_array_equal(exact[:, 1:], predictions[: history.n_exact])
+    np.testing.assert_array_equal(exact[:, len(METRIC_COLUMNS) :], predictions[: history.n_exact])
     first, last, mins, maxs = history.summary()
     rows = np.column_stack([loss, predictions])
     for i in range(len(first)):
         block = rows[first[i] - 1 : last[i]]
-        np.testing.assert_array_equal(mins[i], block.min(axis=0))
-        np.testing.assert_array_equal(maxs[i], block.max(axis=0))
+        np.testing.assert_array_equal(mins[i][columns], block.min(axis=0))
+        np.testing.assert_array_equal(maxs[i][columns], block.max(axis=0))
 
 
 def run_sweep(qtbot, window: MainWindow, seeds: int, epochs: int, learning_rates: str | None = None, hidden: str | None = None):

@@ -30,8 +30,8 @@ def test_no_display_says_so_and_exits_2():
 MID_TRAINING = """
 import os, signal, sys
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QMessageBox
-from gui.app import run_window
+from PySide6.QtWidgets import QApplication, QMessageBox
+from gui.app import application, run_window
 import gui.experiments as ex
 import gui.main_window as mw
 
@@ -44,17 +44,20 @@ ex.Experiments.ask_unsaved = ask
 def at_epoch_5000(window):
     {action}
 
-original = mw.MainWindow._apply_snapshot
-def apply(self, snap):
-    original(self, snap)
-    if snap.state == "Ready" and not getattr(self, "_test_started", False):
-        self._test_started = True
-        self.controls.speed_slider.setValue(self.controls.speed_slider.maximum())  # full speed: epoch 5000 soon
-        self.play()
-    elif snap.epoch > 5000 and not getattr(self, "_test_acted", False):
-        self._test_acted = True
-        at_epoch_5000(self)
-mw.MainWindow._apply_snapshot = apply
+done = set()
+def follow():  # once the event loop runs: the window run_window made, through its public signal
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, mw.MainWindow))
+    def applied(snap):
+        if snap.state == "Ready" and "started" not in done:
+            done.add("started")
+            window.controls.speed_slider.setValue(window.controls.speed_slider.maximum())  # full speed: epoch 5000 soon
+            window.play()
+        elif snap.epoch > 5000 and "acted" not in done:
+            done.add("acted")
+            at_epoch_5000(window)
+    window.snapshotApplied.connect(applied)
+application()
+QTimer.singleShot(0, follow)
 sys.exit(run_window(None))
 """
 DISCARD = "[QMessageBox.StandardButton.Discard]"

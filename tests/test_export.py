@@ -232,6 +232,10 @@ def test_enlarged_images_are_bounded_and_smoothed_images_are_kept():
 def test_decision_map_exports_at_the_shape_of_its_square(qtbot, tmp_path):
     """The map's place in the window is tall; locked to one unit = one unit, it showed x2 from -1 to 2 around the
     square (800×1007). Exported, the plot is fitted to the square, and the window's view is as it was."""
+    from gui.experiments import settings
+
+    for key in ("geometry", "mainSplitter", "bottomSplitter"):  # a fresh profile's layout, whatever ran before
+        settings().remove(key)
     window = open_window(qtbot)
     step(qtbot, window, 30)
     item = window.decision_map.getPlotItem()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel
 
 from engine import XOR_INPUTS, TrainConfig
 from gui import MainWindow
-from gui.worker import GRID_POINTS, MAX_SNAPSHOTS_PER_SECOND
+from gui.session import GRID_POINTS, MAX_SNAPSHOTS_PER_SECOND
 from tests.gui_helpers import (
     TIMEOUT_MS,
     assert_history_matches,
@@ -277,18 +277,20 @@ def test_snapshots_are_rate_limited_and_lossless(qtbot):
 
 def test_running_views_are_drawn_in_turns(qtbot, monkeypatch):
     """While running, the curves and each slow view are redrawn, each in its own event-loop turn, spaced."""
-    from gui.main_window import RENDER_SECONDS, SLOW_VIEWS, STAGGER_SECONDS
+    from gui.pacer import RENDER_SECONDS, STAGGER_SECONDS
+    from gui.train_tab import SLOW_VIEWS
 
     window = open_window(qtbot)
     draws = []
-    for name in ("_draw_curves", "_draw_slow_view"):
-        method = getattr(window, name)
+    pacer = window.train.pacer
+    for name in ("draw_curves", "draw_slow"):
+        method = getattr(pacer, name)
 
-        def record(*args, _method=method, _name=name):
+        def record(*args, _method=method):
             draws.append((time.perf_counter(), args[0] if args else "curves", window.state))
             return _method(*args)
 
-        monkeypatch.setattr(window, name, record)
+        monkeypatch.setattr(pacer, name, record)
     window.play()
     qtbot.waitUntil(lambda: sum(view == SLOW_VIEWS[-1] for _, view, _ in draws) >= 4, timeout=TIMEOUT_MS)
     window.pause()

@@ -1,5 +1,6 @@
 """The Compare and Sweep tabs, driven from the window."""
 
+import html
 import itertools
 
 import numpy as np
@@ -162,15 +163,15 @@ def test_sweep_cancel_and_bad_input(qtbot):
         ("0.1", f"2, {MAX_UNITS + 1}", "Hidden units", f"{MAX_UNITS + 1} is not a layer size: each is from 1 to {MAX_UNITS}"),
         ("0.1", "2,,3", "Hidden units", "empty item"),
         ("0.1", "", "Hidden units", "nothing given"),
-        ("0.1, 0", "2", "Learning rates", "'0' is not allowed; give a number greater than 0"),
-        ("-1", "2", "Learning rates", "'-1' is not allowed; give a number greater than 0"),
+        ("0.1, 0", "2", "Learning rates", "'0' is not allowed; it must be a finite number > 0"),
+        ("-1", "2", "Learning rates", "'-1' is not allowed; it must be a finite number > 0"),
         ("1e999", "2", "Learning rates", "'1e999' is not a finite number"),
         ("0.1,,2", "2", "Learning rates", "empty item"),
     ]:
         view.lr_edit.setText(lrs)
         view.hidden_edit.setText(hidden)
         view.start()
-        text = view.message.text()
+        text = html.unescape(view.message.text())
         assert f">{field}: " in text and rule in text and "TrainConfig" not in text and "(0,)" not in text, text
         assert view.run_button.isEnabled() and view.result is None
     view.hidden_edit.setText("2")

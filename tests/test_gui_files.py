@@ -42,7 +42,7 @@ def test_save_and_reopen_continue_bit_identically(qtbot, tmp_path):
     step(qtbot, window, 100)  # more work, then go back to the saved file
     assert window.isWindowModified()
     assert window.experiments.open(path)
-    qtbot.waitUntil(lambda: window.epoch == 1234 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.epoch == 1234 and not window.loading, timeout=TIMEOUT_MS)
     assert not window.isWindowModified()
     assert_params_equal(window.params(), saved_params)
     step(qtbot, window, 766)
@@ -143,7 +143,8 @@ def test_data_and_window_exports(qtbot, tmp_path):
     assert QImage(str(tmp_path / "w.png")).width() == window.width()
     window.experiments.export_data("history", str(tmp_path / "h.csv"))
     lines = (tmp_path / "h.csv").read_text().splitlines()
-    assert lines[0] == "epoch,kind,loss,y_hat_00,y_hat_01,y_hat_10,y_hat_11" and len(lines) == 26
+    header = "epoch,kind,loss,test_loss,train_accuracy,test_accuracy,y_hat_00,y_hat_01,y_hat_10,y_hat_11"
+    assert lines[0] == header and len(lines) == 26
     loss = Trainer(TrainConfig()).run(25).loss
     assert float(lines[25].split(",")[2]) == loss[24]
     window.experiments.export_data("params-json", str(tmp_path / "p.json"))

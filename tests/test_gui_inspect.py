@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine import TrainConfig, Trainer
-from gui.inspect_view import NEXT, STEPPED, InspectView
+from gui.inspect_view import FIRST_POINT, NEXT, STEPPED, InspectView
 from gui.inspector import MAX_CELLS, MAX_WRITTEN, fmt, trace_html, written_limit
 from gui.network_views import (
     BUILT_PER_TURN,
@@ -17,16 +17,16 @@ from gui.network_views import (
     MIN_MAP_PX,
     NODE_SIZE,
 )
+from gui.session import HIDDEN_AXIS, HIDDEN_POINTS, MAX_HIDDEN_MAPS
 from gui.style import unit_names
-from gui.worker import HIDDEN_AXIS, HIDDEN_POINTS, MAX_HIDDEN_MAPS
 from tests.gui_helpers import TIMEOUT_MS, assert_history_matches, assert_params_equal, open_window, reference, step
 
 
 def sample_steps(qtbot, window, n):
     for _ in range(n):
-        position, epoch = window._sample_position, window.epoch
+        position, epoch = window.sample_position, window.epoch
         qtbot.mouseClick(window.controls.sample_step_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda p=position, e=epoch: (window._sample_position, window.epoch) != (p, e), timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda p=position, e=epoch: (window.sample_position, window.epoch) != (p, e), timeout=TIMEOUT_MS)
 
 
 def test_four_sample_steps_are_one_epoch(qtbot):
@@ -35,16 +35,16 @@ def test_four_sample_steps_are_one_epoch(qtbot):
     assert window.findChild(object, "sampleStepButton") is window.controls.sample_step_button
     step(qtbot, window, 10)
     sample_steps(qtbot, window, 3)
-    assert window.epoch == 10 and window._sample_position == 3 and "after sample 3 of 4 of epoch 11" in window.epoch_label.text()
+    assert window.epoch == 10 and window.sample_position == 3 and "after sample 3 of 4 of epoch 11" in window.epoch_label.text()
     sample_steps(qtbot, window, 1)
-    assert window.epoch == 11 and window._sample_position == 0
+    assert window.epoch == 11 and window.sample_position == 0
     trainer, loss, preds = reference(config, 11)
     assert_params_equal(window.params(), trainer.params)
     assert_history_matches(window, loss, preds)
     sample_steps(qtbot, window, 2)
     step(qtbot, window, 1)  # Step finishes the epoch in progress
     trainer.run(1)
-    assert window.epoch == 12 and window._sample_position == 0
+    assert window.epoch == 12 and window.sample_position == 0
     assert_params_equal(window.params(), trainer.params)
 
 
@@ -55,7 +55,7 @@ def test_shift_right_steps_a_sample_and_every_view_follows(qtbot):
     qtbot.waitUntil(window.isActiveWindow)
     window.setFocus()
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: window._sample_position == 1, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.sample_position == 1, timeout=TIMEOUT_MS)
     trainer = Trainer(TrainConfig())
     trainer.run(500)
     expected, _ = trainer.step_sample()
@@ -83,7 +83,7 @@ def test_shift_right_steps_a_sample_and_every_view_follows(qtbot):
 def test_inspecting_a_chosen_input_and_the_gradient_over_all_inputs(qtbot):
     window = open_window(qtbot, TrainConfig(hidden=(3, 2), activation="tanh", loss="bce", init="xavier"))
     step(qtbot, window, 40)
-    window.inspect_view.input_combo.setCurrentIndex(4)  # (1,1) -> 0
+    window.inspect_view.input_combo.setCurrentIndex(FIRST_POINT + 3)  # (1,1) -> 0
     qtbot.waitUntil(lambda: window.inspect_view.trace is not None and window.inspect_view.trace.index == 3, timeout=TIMEOUT_MS)
     trace = window.inspect_view.trace
     assert not trace.applied
@@ -167,7 +167,7 @@ def test_every_label_names_the_same_sample_epoch_and_weights(qtbot, k):
     step(qtbot, window, 3)
     view = window.inspect_view
     window.tabs.setCurrentWidget(view)
-    view.input_combo.setCurrentIndex(4)  # (1,1) -> 0
+    view.input_combo.setCurrentIndex(FIRST_POINT + 3)  # (1,1) -> 0
     qtbot.waitUntil(lambda: view.trace is not None and view.trace.index == 3, timeout=TIMEOUT_MS)
     twin = Trainer(config)
     twin.run(3)
@@ -192,7 +192,7 @@ def test_every_label_names_the_same_sample_epoch_and_weights(qtbot, k):
     assert picker == f"the sample just trained: {sample}, {name}"
     assert text.startswith(f"Sample {done + 1} of 4 of epoch {epoch + 1}: {name}, just trained (Step sample)\n")
     assert f"Weights before it: {before}. Weights after it: {after}." in text
-    assert (window.epoch, window._sample_position) == (twin.epoch, twin.sample_position)
+    assert (window.epoch, window.sample_position) == (twin.epoch, twin.sample_position)
     # the next sample: the update Step sample will make, named by the same words
     view.input_combo.setCurrentIndex(NEXT)
     qtbot.waitUntil(lambda: view.trace is not None and not view.trace.applied and view.trace.next_up, timeout=TIMEOUT_MS)

@@ -8,19 +8,18 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QMutexLocker, Qt
+from PySide6.QtCore import Qt
 
 from engine import XOR_INPUTS, XOR_TARGETS, TrainConfig
 from gui.controls import DEFAULT_SPEED, DEFAULT_STOP_EPOCH
 from gui.curves import LogAxis
 from gui.maps import _short, _tiny
-from gui.worker import StopRules
+from gui.snapshot import StopRules
 from tests.gui_helpers import TIMEOUT_MS, open_window, reference, step, wait_state
 
 
 def thread_requests(window):
-    with QMutexLocker(window.thread._mutex):
-        return window.thread._req.speed, window.thread._req.rules
+    return window.thread.run_settings()
 
 
 def test_a_fresh_window_plays_the_notebook_run_so_that_it_unfolds_and_stops_at_10000(qtbot):
@@ -222,7 +221,7 @@ def test_refused_learning_rate_message_moves_nothing_and_goes_away(qtbot):
 
 def test_sweep_and_compare_log_axes_never_crowd(qtbot):
     window = open_window(qtbot)
-    for plot in (window._view("sweep").scatter_plot, window._view("compare").plot):
+    for plot in (window.sweep_view.scatter_plot, window.compare_view.plot):
         axis = plot.getPlotItem().getAxis("left")
         assert isinstance(axis, LogAxis) and axis.logMode, plot.objectName()  # "0.1 0.09 … 0.05" stacked before
         for low, high, size in ((-1.3, -1, 150), (-2.05, -1.95, 200), (-4, 0, 160)):

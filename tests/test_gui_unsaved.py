@@ -2,13 +2,12 @@
 Recent experiments, a Sweep run clicked, Settings › Restore notebook defaults. Cancel keeps everything;
 Discard goes ahead; Save saves first, then goes ahead."""
 
-import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from engine import TrainConfig, Trainer
 from engine.experiment import Experiment, load_experiment, save_experiment
-from engine.history import History
+from engine.history import History, n_series_for
 from gui.experiments import SUFFIX, Experiments, Replace
 from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, run_sweep, step
 
@@ -19,8 +18,8 @@ OTHER = TrainConfig(seed=7, learning_rate=0.3)
 def saved_run(path, config: TrainConfig, epochs: int):
     trainer = Trainer(config)
     chunk = trainer.run(epochs)
-    history = History()
-    history.extend(np.column_stack([chunk.loss, chunk.predictions]))
+    history = History(n_series=n_series_for(trainer.data))
+    history.extend(chunk.rows())
     save_experiment(path, Experiment.capture(trainer, history))
     return path
 
@@ -84,7 +83,7 @@ def test_file_open_over_unsaved_work_asks_first(qtbot, tmp_path, monkeypatch, an
         qtbot.waitUntil(lambda: window.experiments.path == other, timeout=TIMEOUT_MS)
         kept = load_experiment(tmp_path / f"mine{SUFFIX}")
         assert kept.config == TrainConfig() and kept.state.epoch == kept.history.n_epochs == 12
-    qtbot.waitUntil(lambda: window.epoch == 30 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.epoch == 30 and not window.loading, timeout=TIMEOUT_MS)
     assert window.controls.config() == OTHER and not window.isWindowModified()
     assert window.windowTitle().startswith("other.bplab")
 
@@ -99,7 +98,7 @@ def test_recent_experiment_over_unsaved_work_asks_first(qtbot, tmp_path, answer)
     assert_untouched(qtbot, window, 12)
     answer.button = Button.Discard
     action.trigger()
-    qtbot.waitUntil(lambda: window.epoch == 30 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.epoch == 30 and not window.loading, timeout=TIMEOUT_MS)
     assert window.controls.config() == OTHER
 
 
@@ -185,15 +184,15 @@ def test_sample_steps_are_unsaved_work_and_a_saved_file_reopens_clean(qtbot, tmp
     assert not window.isWindowModified()
     for n in (1, 2):
         window.step_sample()
-        qtbot.waitUntil(lambda n=n: window._sample_position == n, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda n=n: window.sample_position == n, timeout=TIMEOUT_MS)
     assert window.epoch == 0 and window.isWindowModified()
     path = tmp_path / "mid-epoch.bplab"
     with qtbot.waitSignal(window.experiments.saved, timeout=TIMEOUT_MS):
         window.experiments.save_to(path)
     assert not window.isWindowModified()
     window.step_sample()
-    qtbot.waitUntil(lambda: window._sample_position == 3, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.sample_position == 3, timeout=TIMEOUT_MS)
     assert window.isWindowModified()
     assert window.experiments.open(path)
-    qtbot.waitUntil(lambda: window._sample_position == 2 and not window._awaiting_load, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.sample_position == 2 and not window.loading, timeout=TIMEOUT_MS)
     assert not window.isWindowModified()

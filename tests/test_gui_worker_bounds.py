@@ -17,18 +17,9 @@ from engine import TrainConfig, Trainer, decision_grid, warm_up
 from gui import MainWindow
 from gui.experiments import SET_ASIDE_NOTE, claim_last_config, set_aside_config, settings
 from gui.maps import reduced
-from gui.worker import (
-    CHUNK_SECONDS,
-    GRID_AXIS,
-    MAP_MACS,
-    MAX_IN_FLIGHT,
-    MIN_GRID,
-    RUNNING,
-    StopRules,
-    TrainingThread,
-    _Session,
-    map_side,
-)
+from gui.session import CHUNK_SECONDS, GRID_AXIS, MAP_MACS, MIN_GRID, TrainingSession, map_side
+from gui.snapshot import RUNNING, StopRules
+from gui.worker import MAX_IN_FLIGHT, TrainingThread
 from tests.gui_helpers import (
     TIMEOUT_MS,
     assert_history_matches,
@@ -72,7 +63,7 @@ def test_step_n_of_a_billion_runs_in_chunks_and_pause_stops_it(qtbot):
     assert "Paused at epoch" in window.statusBar().currentMessage()
     assert rss_mb() - before < 400  # not ~120 MB a second
     held = window.epoch
-    qtbot.waitUntil(lambda: window.thread._in_flight == 0, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.thread.in_flight == 0, timeout=TIMEOUT_MS)
     assert window.epoch == held  # it stays stopped
     _, loss, predictions = reference(TrainConfig(), window.epoch)
     assert_history_matches(window, loss, predictions)  # the same as one run of that many epochs, bit for bit
@@ -192,12 +183,11 @@ def test_a_big_networks_map_made_while_running_goes_with_the_next_snapshot():
     thread = TrainingThread(BIG)  # never started: the test plays the training thread's part
     sent = []
     thread.snapshot.connect(sent.append)
-    thread._take(block=False)  # its first request, the config, as `run` takes it
-    session = _Session(thread, BIG)
+    session = TrainingSession(thread, thread.take_first_config())  # as `run` starts it
     session.state = RUNNING
-    thread._in_flight = 1  # the window has not taken the last snapshot in yet
+    assert thread.may_send(True) and thread.in_flight == 1  # the window has not taken the last snapshot in yet
     session.emit(force=False)
-    assert thread._in_flight == MAX_IN_FLIGHT and len(sent) == 1  # before: the map went too, a third in flight
+    assert thread.in_flight == MAX_IN_FLIGHT and len(sent) == 1  # before: the map went too, a third in flight
     assert sent[0].grid_output is None and session.pending_grid is not None
     side = map_side(91_501)
     initial_map = Trainer(BIG).predict(decision_grid(side)[1]).reshape(side, side)
@@ -207,7 +197,7 @@ def test_a_big_networks_map_made_while_running_goes_with_the_next_snapshot():
     assert len(sent) == 1  # two in flight: the epochs and the map wait for the window
     thread.snapshot_taken()
     session.emit(force=False)
-    assert thread._in_flight == MAX_IN_FLIGHT and len(sent) == 2
+    assert thread.in_flight == MAX_IN_FLIGHT and len(sent) == 2
     np.testing.assert_array_equal(sent[1].grid_output, initial_map)
     assert sent[1].epoch == 2 and len(sent[1].rows) == 2 and session.pending_grid is None
 
@@ -216,7 +206,7 @@ def test_a_running_big_network_with_a_stalled_window_keeps_two_in_flight(qtbot):
     window = open_window(qtbot, BIG)
     window.controls.stop_epoch_check.setChecked(False)
     in_flight = []  # as each snapshot leaves the training thread
-    window.thread.snapshot.connect(lambda snap: in_flight.append((window.thread._in_flight, snap.grid_output is not None)),
+    window.thread.snapshot.connect(lambda snap: in_flight.append((window.thread.in_flight, snap.grid_output is not None)),
                                    Qt.ConnectionType.DirectConnection)  # fmt: skip
     window.play()
     for _ in range(3):
@@ -231,14 +221,14 @@ def test_the_worker_waits_for_the_rate_limits_next_slot_not_in_a_busy_loop():
     """With the window behind on epochs but fewer than MAX_IN_FLIGHT snapshots in flight, the next snapshot may
     only go once the rate limit allows: the thread waits for that moment (a request still wakes it)."""
     thread = TrainingThread(TrainConfig())  # never started: the test calls what its loop calls
-    thread._take(block=False)  # its first request, the config, as `run` takes it
+    thread.take_first_config()  # as `run` starts
     start = time.perf_counter()
-    thread._wait_for_window(start + 0.3, timeout_ms=10_000)
+    thread.wait_for_window(start + 0.3, timeout_ms=10_000)
     assert 0.25 < time.perf_counter() - start < 5  # before: returned at once, and the loop spun
     start = time.perf_counter()
-    thread._wait_for_window(start - 1, timeout_ms=10_000)  # the slot has come: no wait
-    thread._request(report=True)  # a request waiting to be taken: no wait either
-    thread._wait_for_window(start + 10, timeout_ms=10_000)
+    thread.wait_for_window(start - 1, timeout_ms=10_000)  # the slot has come: no wait
+    thread.pause()  # a request waiting to be taken: no wait either
+    thread.wait_for_window(start + 10, timeout_ms=10_000)
     assert time.perf_counter() - start < 5
 
 
@@ -308,8 +298,7 @@ def test_chunks_are_sized_by_time_not_epochs():
     """About CHUNK_SECONDS at the last chunk's seconds per epoch, at least one epoch, one while not measured:
     a request waits at most about one chunk, however big the network (before: 64 epochs of 80 ms, 6 s)."""
     thread = TrainingThread(TrainConfig())  # never started: the test calls what its loop calls
-    thread._take(block=False)
-    session = _Session(thread, TrainConfig())
+    session = TrainingSession(thread, thread.take_first_config())
     assert session.chunk_size() == 1  # not measured yet
     session.timed_run(3)
     assert session.seconds_per_epoch is not None and session.chunk_size() >= 1

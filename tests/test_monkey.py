@@ -310,7 +310,7 @@ class Monkey(RuleBasedStateMachine):
         assert window.shown_config() == window.controls.config(), "the controls do not show the running settings"
         if twin is None:
             return
-        position = window._sample_position
+        position = window.sample_position
         if (window.epoch, position) < (twin.epoch, twin.sample_position):
             self.fail(f"the window went back to epoch {window.epoch:,} (twin: {twin.epoch:,}) without a restart")
         while twin.epoch < window.epoch and not twin.diverged:
@@ -322,7 +322,7 @@ class Monkey(RuleBasedStateMachine):
 
     def check_inspect_tab(self) -> None:
         """The Inspect tab's header, its text and its Show box name the same sample and epoch (issue 9 item 7)."""
-        view = self.window._tab_views["inspect"]
+        view = self.window.built_view("inspect")
         if view is None or not view.isVisible() or view.trace is None:
             return
         if self.window.state == "Diverged":
@@ -331,7 +331,7 @@ class Monkey(RuleBasedStateMachine):
         text = "\n".join(line for line in view.text.toPlainText().splitlines()[:8] if line.strip())
         text = "\n".join(text.splitlines()[:2])  # the heading: which sample, which weights
         show = view.input_combo.currentText()
-        problem = inspect_contradiction(header, text, show, (self.window.epoch, self.window._sample_position))
+        problem = inspect_contradiction(header, text, show, (self.window.epoch, self.window.sample_position))
         if problem:
             self.fail(f"the Inspect tab contradicts itself (issue 9 item 7): {problem}\n  header: {header!r}\n"
                       f"  text: {text!r}\n  Show: {show!r}")  # fmt: skip
