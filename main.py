@@ -1,4 +1,4 @@
-"""Backprop Lab: watch a neural network learn XOR.
+"""Backprop Lab: watch a neural network learn (XOR by default, or a built-in dataset, or your own CSV).
 
 ``python main.py`` opens the window; ``python main.py train`` trains headless and prints like the
 reference notebook. ``python main.py --help`` lists every command.
@@ -53,12 +53,13 @@ EXIT_OK, EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_OUTPUT_CLOSED = 128 + 13  # 141: stdout was closed early (SIGPIPE's number is 13)
 
 DESCRIPTION = """\
-Backprop Lab: watch a 2-2-1 sigmoid network learn XOR by backpropagation.
+Backprop Lab: watch a neural network learn by backpropagation: by default the reference notebook's
+2-2-1 sigmoid network on XOR; --dataset picks a built-in dataset, --data FILE.csv your own.
 
 With no command, opens the training window. Commands:
   train       train headless and print the loss every --log-every epochs, like the reference notebook
   compare     which converges faster? 2 to 6 variations (SGD, mini-batch, batch, optimizers) side by side
-  sweep       many seeds and settings on all cores: how often is XOR solved, and how fast?
+  sweep       many seeds and settings on all cores: how often is the data solved, and how fast?
   export      write a saved experiment's history, parameters and plots (CSV, JSON, PNG, SVG)
   datasets    list the datasets (--dataset, or your own --data FILE.csv), their parameters and the input features
   gui         open the window with the given settings
@@ -326,7 +327,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
     sweep = sub.add_parser(
         "sweep",
-        help="train many seeds (and settings) on all cores: how often does XOR get solved?",
+        help="train many seeds (and settings) on all cores: how often is the data solved?",
         formatter_class=fmt,
         description="Trains every (setting, seed) run on all cores and prints, per setting, the fraction solved "
         "(every output within 0.4 of its target), the median and 90th percentile of epochs to solve, and how the "
