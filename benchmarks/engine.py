@@ -2,14 +2,18 @@
 
 Prints sample-updates per second of
   - the reference notebook's own NumPy loop,
-  - the engine (`Trainer.run`, recording every epoch's loss and predictions),
-  - a hand-written scalar C loop with the same arithmetic and recording (benchmarks/scalar_c.c, built
-    here with the system C compiler; skipped when there is none),
-on XOR for 10,000 and 1,000,000 epochs and for hidden sizes 16/64/256 on a 1024-point noisy XOR,
-plus Numba's compile time and the cached start-up time. Each timing is the best of --repeats runs,
-interleaved so that the engine and C see the same machine load.
+  - the engine (`Trainer.run`, recording every epoch's loss and predictions or metrics),
+  - a hand-written scalar C loop with the same arithmetic and recording (benchmarks/scalar_c.c, built here
+    with the system C compiler twice, -O2 and -O3 -march=native, the faster counting; skipped when there is none),
+on XOR for 10,000 and 1,000,000 epochs, for hidden sizes 16/64/256 on a 1024-point noisy XOR, and on `spiral`
+(500 points, 250 for training, hidden (8, 8) tanh, per-sample SGD, test loss and train/test accuracy every
+epoch), plus Numba's compile time and the cached start-up time. Each timing is the best of --repeats runs,
+interleaved so that the engine and C see the same machine load. A sample-update is one training sample's
+forward pass, backward pass and update; the time also holds the epoch's recording (for spiral, the forward
+passes over the test and training points at the epoch's final weights).
 
-Targets (issue 2): on XOR at least 430x the notebook's loop; parity with scalar C everywhere.
+Bars (issue 10): XOR at least 0.9x the scalar C loop and 430x the notebook's loop; spiral at least 0.8x
+the scalar C loop.
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import XOR_INPUTS, XOR_TARGETS, TrainConfig, Trainer  # noqa: E402
+from engine import TrainConfig, Trainer  # noqa: E402
+from engine.datasets import XOR_INPUTS, XOR_TARGETS, DataSpec, make_dataset  # noqa: E402
 
 NOTEBOOK_TARGET = 430.0
 
@@ -77,41 +84,113 @@ def notebook_loop(n_epochs: int) -> float:
     return time.perf_counter() - start
 
 
-class ScalarC:
-    """benchmarks/scalar_c.c compiled with -O2 and loaded with ctypes."""
+C_BUILDS = {"-O2": ("-O2",), "-O3 native": ("-O3", "-march=native", "-ffp-contract=off")}
+"""Compiler flags of the two builds of the C loop. -ffp-contract=off keeps the arithmetic the engine's (Numba does not
+fuse a·b + c into one rounding either); without it -march=native fuses multiply-adds and the numbers drift apart."""
 
-    def __init__(self, folder: Path) -> None:
+
+def _ptr(a: np.ndarray):
+    return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+
+
+class ScalarC:
+    """benchmarks/scalar_c.c compiled with `flags` and loaded with ctypes."""
+
+    def __init__(self, folder: Path, name: str, flags: tuple[str, ...]) -> None:
         compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
         if compiler is None:
             raise RuntimeError("no C compiler")
-        lib = folder / "scalar_c.so"
+        self.name = name
+        lib = folder / f"scalar_c{len(list(folder.glob('*.so')))}.so"
         source = ROOT / "benchmarks" / "scalar_c.c"
-        subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(lib), str(source), "-lm"], check=True)
+        subprocess.run([compiler, *flags, "-shared", "-fPIC", "-o", str(lib), str(source), "-lm"], check=True)
         dll = ctypes.CDLL(str(lib))
-        self._fn = dll.train_sgd_sigmoid_mse
-        ptr = ctypes.POINTER(ctypes.c_double)
-        self._fn.restype = ctypes.c_long
-        self._fn.argtypes = [ptr, ctypes.c_long, ctypes.c_long, ptr, ptr, ctypes.c_long, ctypes.c_long, ctypes.c_double, ptr, ptr]
+        ptr, long = ctypes.POINTER(ctypes.c_double), ctypes.c_long
+        self._one_hidden = dll.train_sgd_sigmoid_mse
+        self._one_hidden.restype = long
+        self._one_hidden.argtypes = [ptr, long, long, ptr, ptr, long, long, ctypes.c_double, ptr, ptr, ptr]
+        self._two_hidden = dll.train_sgd_tanh2_mse
+        self._two_hidden.restype = long
+        self._two_hidden.argtypes = [ptr, long, long, long, ptr, ptr, long, ptr, ptr, long, long, ctypes.c_double, ptr]
 
-    def run(self, theta: np.ndarray, h: int, X: np.ndarray, Y: np.ndarray, n_epochs: int) -> tuple[float, np.ndarray]:
-        """Train a copy of theta; returns (seconds, losses)."""
+    def run(self, theta: np.ndarray, h: int, X: np.ndarray, Y: np.ndarray, n_epochs: int, predictions: bool, metrics: bool):
+        """Train a copy of theta (one sigmoid hidden layer of h units) recording each epoch's loss, every sample's
+        prediction (if `predictions`) and the train accuracy (if `metrics`). Returns (seconds, records): the losses
+        (n_epochs,) without metrics, else rows (n_epochs, 4 + n_pred) as `Chunk.rows()`: loss, test_loss (NaN: no test
+        set), train_accuracy, test_accuracy (NaN), the predictions."""
         theta = theta.copy()
         loss = np.empty(n_epochs)
-        preds = np.empty((n_epochs, len(Y)))
-
-        def p(a):
-            return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
-
+        preds = np.empty((n_epochs, len(Y) if predictions else 0))
+        accuracy = np.empty(n_epochs)
         start = time.perf_counter()
-        self._fn(p(theta), h, X.shape[1], p(X), p(Y), len(Y), n_epochs, 0.1, p(loss), p(preds))
-        return time.perf_counter() - start, loss
+        self._one_hidden(_ptr(theta), h, X.shape[1], _ptr(X), _ptr(Y), len(Y), n_epochs, 0.1, _ptr(loss),
+                         _ptr(preds) if predictions else None, _ptr(accuracy) if metrics else None)  # fmt: skip
+        seconds = time.perf_counter() - start
+        if not metrics:
+            return seconds, loss
+        nan = np.full(n_epochs, np.nan)
+        return seconds, np.column_stack([loss, nan, accuracy, nan, preds])
+
+    def run_two_hidden(self, theta: np.ndarray, hidden: tuple[int, int], data, n_epochs: int) -> tuple[float, np.ndarray]:
+        """Train a copy of theta (two tanh hidden layers) on data's training points with the metrics every epoch;
+        returns (seconds, rows (n_epochs, 4): loss, test_loss, train_accuracy, test_accuracy)."""
+        theta = theta.copy()
+        X, Y, Xt, Yt = (np.ascontiguousarray(a, dtype=np.float64) for a in
+                        (data.train_inputs, data.train_targets, data.test_inputs, data.test_targets))  # fmt: skip
+        rows = np.empty((n_epochs, 4))
+        start = time.perf_counter()
+        self._two_hidden(_ptr(theta), X.shape[1], hidden[0], hidden[1], _ptr(X), _ptr(Y), len(Y), _ptr(Xt), _ptr(Yt), len(Yt),
+                         n_epochs, 0.1, _ptr(rows))  # fmt: skip
+        return time.perf_counter() - start, rows
 
 
-def engine_run(cfg: TrainConfig, X: np.ndarray, Y: np.ndarray, n_epochs: int) -> tuple[float, np.ndarray]:
-    trainer = Trainer(cfg, inputs=X, targets=Y)
+@dataclass(frozen=True)
+class Case:
+    """One row of the table. trainer_args: keyword arguments of `Trainer` besides the config (none: XOR);
+    inputs, targets: the training points, for the C loop; data: the Dataset, for the C loop's test points;
+    c_bar, notebook_bar: the issue's bars for engine/C and engine/notebook, or None."""
+
+    name: str
+    config: TrainConfig
+    trainer_args: dict
+    inputs: np.ndarray
+    targets: np.ndarray
+    epochs: int
+    data: Any = None
+    c_bar: float | None = None
+    notebook_bar: float | None = None
+
+    def trainer(self) -> Trainer:
+        return Trainer(self.config, **self.trainer_args)
+
+
+def engine_run(case: Case, n_epochs: int) -> tuple[float, np.ndarray]:
+    """Train a fresh trainer; returns (seconds, records): the chunk's rows (`Chunk.rows()`: loss, metrics, predictions),
+    or its losses alone from an engine without metrics."""
+    trainer = case.trainer()
     start = time.perf_counter()
     chunk = trainer.run(n_epochs)
-    return time.perf_counter() - start, chunk.loss
+    seconds = time.perf_counter() - start
+    return seconds, chunk.rows() if hasattr(chunk, "rows") else chunk.loss
+
+
+def c_run(c_loop: ScalarC, case: Case, theta: np.ndarray, n_epochs: int, like: np.ndarray) -> tuple[float, np.ndarray]:
+    """The C loop on `case`, recording what the engine's records `like` (of one epoch) hold; returns (seconds, records)."""
+    if len(case.config.hidden) == 2:
+        return c_loop.run_two_hidden(theta, case.config.hidden, case.data, n_epochs)
+    metrics = like.ndim == 2
+    predictions = like.shape[1] > 4 if metrics else True
+    return c_loop.run(theta, case.config.hidden[0], case.inputs, case.targets, n_epochs, predictions, metrics)
+
+
+def agree(engine_records: np.ndarray, c_records: np.ndarray) -> str | None:
+    """None when the engine's and C's records are the same numbers (NaN equal to NaN), else what differs."""
+    if engine_records.shape != c_records.shape:
+        return f"shapes {engine_records.shape} and {c_records.shape}"
+    if np.array_equal(engine_records, c_records, equal_nan=True):
+        return None
+    with np.errstate(invalid="ignore"):
+        return f"max difference {np.nanmax(np.abs(engine_records - c_records)):.2e}"
 
 
 def noisy_xor(n: int = 1024, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -140,52 +219,94 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5, help="timings per measurement; the best is kept (default 5)")
     parser.add_argument("--notebook-epochs", type=int, default=3000, help="epochs of the notebook's loop to time")
+    parser.add_argument("--spiral-epochs", type=int, default=3000, help="epochs of the spiral case (default 3000)")
+    parser.add_argument("--no-startup", action="store_true", help="skip the compile and start-up timings")
     args = parser.parse_args()
 
-    compile_s, cached_s = startup_times()
-    print(f"Numba first compile (import + 1 epoch, empty cache): {compile_s:.2f} s; warm cache start-up: {cached_s:.2f} s")
+    if not args.no_startup:
+        compile_s, cached_s = startup_times()
+        print(f"Numba first compile (import + 1 epoch, empty cache): {compile_s:.2f} s; warm cache start-up: {cached_s:.2f} s")
 
     with tempfile.TemporaryDirectory() as tmp:
+        c_loops: list[ScalarC] = []
+        for name, flags in C_BUILDS.items():
+            try:
+                c_loops.append(ScalarC(Path(tmp), name, flags))
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as err:
+                print(f"(scalar C build {name} skipped: {err})")
+
+        cases = [
+            Case(f"XOR 2-2-1, {epochs:,} epochs", TrainConfig(), {}, XOR_INPUTS, XOR_TARGETS, epochs, None, 0.9, NOTEBOOK_TARGET)
+            for epochs in (10_000, 1_000_000)
+        ]
+        Xn, Yn = noisy_xor()
+        for h, epochs in ((16, 200), (64, 50), (256, 12)):
+            cfg = TrainConfig(hidden=(h,), init="xavier", seed=1)
+            cases.append(Case(f"noisy XOR n=1024, hidden {h}", cfg, {"inputs": Xn, "targets": Yn}, Xn, Yn, epochs))
+        spiral_cfg = TrainConfig(hidden=(8, 8), activation="tanh", init="xavier", seed=1)
         try:
-            c_loop: ScalarC | None = ScalarC(Path(tmp))
-        except (RuntimeError, subprocess.CalledProcessError) as err:
-            print(f"(scalar C reference skipped: {err})")
-            c_loop = None
+            spiral = make_dataset(DataSpec(name="spiral", points=500, train_fraction=0.5))
+            Trainer(spiral_cfg, data=spiral)
+        except (TypeError, ValueError) as err:  # before the datasets issue's engine (DataError is a ValueError)
+            print(f"(spiral case skipped: {err})")
+        else:
+            name = f"spiral {spiral.n_train}+{spiral.n_test} pts, 8-8 tanh, {args.spiral_epochs:,} ep"
+            X, Y = spiral.train_inputs, spiral.train_targets
+            cases.append(Case(name, spiral_cfg, {"data": spiral}, X, Y, args.spiral_epochs, spiral, 0.8))
 
         notebook_s = min(notebook_loop(args.notebook_epochs) for _ in range(2))
         notebook_rate = 4 * args.notebook_epochs / notebook_s
         print(f"notebook NumPy loop: {notebook_rate / 1e3:.1f} thousand sample-updates/s ({args.notebook_epochs} epochs)")
         print()
-        header = f"{'case':<34}{'engine M/s':>12}{'C M/s':>10}{'engine/C':>10}{'engine/notebook':>17}"
+        header = f"{'case':<40}{'engine M/s':>12}{'C M/s':>10}{'C build':>12}{'engine/C':>10}{'engine/notebook':>17}  bar"
         print(header)
         print("-" * len(header))
-
-        cases = [("XOR 2-2-1, 10,000 epochs", (2,), XOR_INPUTS, XOR_TARGETS, 10_000)]
-        cases.append(("XOR 2-2-1, 1,000,000 epochs", (2,), XOR_INPUTS, XOR_TARGETS, 1_000_000))
-        Xn, Yn = noisy_xor()
-        for h, epochs in ((16, 200), (64, 50), (256, 12)):
-            cases.append((f"noisy XOR n=1024, hidden {h}", (h,), Xn, Yn, epochs))
-
-        for name, hidden, X, Y, epochs in cases:
-            cfg = TrainConfig(hidden=hidden, init="xavier" if hidden != (2,) else "notebook", seed=1 if hidden != (2,) else 42)
-            theta = Trainer(cfg, inputs=X, targets=Y).theta
-            engine_run(cfg, X, Y, 1)  # compile outside the timing
-            best_engine = best_c = float("inf")
-            for _ in range(args.repeats):
-                seconds, engine_loss = engine_run(cfg, X, Y, epochs)
-                best_engine = min(best_engine, seconds)
-                if c_loop is not None:
-                    seconds, c_loss = c_loop.run(theta, hidden[0], X, Y, epochs)
-                    best_c = min(best_c, seconds)
-                    if not np.array_equal(engine_loss, c_loss):
-                        print(f"  note: {name}: engine and C losses differ (max {np.abs(engine_loss - c_loss).max():.2e})")
-            samples = len(Y) * epochs
-            engine_rate, c_rate = samples / best_engine, samples / best_c
-            c_text = f"{c_rate / 1e6:>10.2f}{engine_rate / c_rate:>10.2f}" if c_loop else f"{'-':>10}{'-':>10}"
-            vs_notebook = f"{engine_rate / notebook_rate:>16.0f}x" if len(Y) == 4 else f"{'':>17}"
-            print(f"{name:<34}{engine_rate / 1e6:>12.2f}{c_text}{vs_notebook}")
+        misses = [case.name for case in cases if not measure(case, c_loops, notebook_rate, args.repeats)]
     print()
-    print(f"targets: XOR >= {NOTEBOOK_TARGET:.0f}x the notebook's loop; engine/C >= ~1.0 (parity with scalar C)")
+    print(f"bars: XOR >= 0.9x the scalar C loop and >= {NOTEBOOK_TARGET:.0f}x the notebook's loop; spiral >= 0.8x the C loop")
+    builds = ", ".join(f"{name} ({' '.join(flags)})" for name, flags in C_BUILDS.items())
+    print(f"C M/s: the faster of the builds {builds}")
+    if misses:
+        print(f"missed: {'; '.join(misses)}")
+
+
+def measure(case: Case, c_loops: list[ScalarC], notebook_rate: float, repeats: int) -> bool:
+    """Time the engine and every C build on `case`, interleaved, best of `repeats`; print the row. Returns
+    False when a bar of the case is missed."""
+    theta = case.trainer().theta
+    _, like = engine_run(case, 1)  # compile outside the timing, and see what the engine records
+    best_engine, best_c, problems = float("inf"), {c.name: float("inf") for c in c_loops}, {}
+    for _ in range(repeats):
+        seconds, engine_records = engine_run(case, case.epochs)
+        best_engine = min(best_engine, seconds)
+        for c_loop in c_loops:
+            seconds, c_records = c_run(c_loop, case, theta, case.epochs, like)
+            best_c[c_loop.name] = min(best_c[c_loop.name], seconds)
+            if (problem := agree(engine_records, c_records)) is not None:
+                problems[c_loop.name] = problem
+    for c_name, problem in problems.items():
+        print(f"  note: {case.name}: the engine's and C's ({c_name}) records differ: {problem}")
+    samples = len(case.targets) * case.epochs
+    engine_rate = samples / best_engine
+    text = f"{case.name:<40}{engine_rate / 1e6:>12.2f}"
+    met = []
+    if c_loops:
+        c_name = min(best_c, key=best_c.__getitem__)
+        c_rate = samples / best_c[c_name]
+        text += f"{c_rate / 1e6:>10.2f}{c_name:>12}{engine_rate / c_rate:>10.2f}"
+        if case.c_bar is not None:
+            met.append(engine_rate / c_rate >= case.c_bar)
+    else:
+        text += f"{'-':>10}{'-':>12}{'-':>10}"
+    if case.notebook_bar is not None:
+        text += f"{engine_rate / notebook_rate:>16.0f}x"
+        met.append(engine_rate / notebook_rate >= case.notebook_bar)
+    else:
+        text += f"{'':>17}"
+    if case.c_bar is not None or case.notebook_bar is not None:
+        text += "  " + ("met" if all(met) else "MISSED")
+    print(text)
+    return all(met)
 
 
 if __name__ == "__main__":
