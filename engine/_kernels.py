@@ -542,6 +542,23 @@ def sweep(
 
 
 @njit(cache=True, nogil=True)
+def batch_gradient(theta, sizes, w_off, b_off, X, Y, activation, loss_kind, l2, l1, grad):
+    """The gradient a full-batch update takes at theta, into grad (n_params,): the mean over the rows of X (n, k)
+    with targets Y (n,) of (δ a_prevᵀ, δ), summed in row order as `train` sums a batch, plus the regularisers' term."""
+    n_units = _n_units(sizes)
+    acts = np.empty(n_units)
+    zs = np.empty(n_units)
+    deltas = np.empty(n_units)
+    grad[:] = 0.0
+    for r in range(X.shape[0]):
+        _forward_sample(theta, sizes, w_off, b_off, X, r, acts, zs, activation)
+        y_hat = acts[n_units - 1]
+        _backward_sample(theta, sizes, w_off, acts, deltas, output_delta(y_hat, Y[r], loss_kind), activation)
+        _accumulate(grad, sizes, w_off, b_off, X, r, acts, deltas, 1.0, False, l2, l1, False)
+    mean_gradient(grad, float(X.shape[0]), theta, w_off, b_off, l2, l1, l2 != 0.0 or l1 != 0.0)
+
+
+@njit(cache=True, nogil=True)
 def sample_step(
     theta, sizes, w_off, b_off, x, y, activation, loss_kind, lr, optimizer, coef, l2, l1, opt_m, opt_v, opt_t, apply,
     acts, zs, deltas, grad,

@@ -414,17 +414,13 @@ class Trainer:
         return self._trace(x, y, None, apply=False)
 
     def gradient(self) -> Params:
-        """Mean over the training points of the per-sample gradient at the current weights (regularisers included), per
-        layer."""
-        K, lay, s = kernels(), self._layout, self._settings()
-        acts, zs, deltas = (np.empty(lay.n_units) for _ in range(3))
-        total, grad = np.zeros(lay.n_params), np.empty(lay.n_params)
-        scratch = (np.zeros(lay.n_params), np.zeros(lay.n_params), np.zeros(1, dtype=np.int64))
-        for i in range(self.n_samples):
-            K.sample_step(self._theta, *lay.kernel_args, self._train_X[i], float(self._targets[i]), s.activation, s.loss,
-                          s.learning_rate, s.optimizer, s.coef, s.l2, s.l1, *scratch, False, acts, zs, deltas, grad)  # fmt: skip
-            total += grad
-        return lay.copies(total / self.n_samples)
+        """The gradient a full-batch update would take at the current weights, per layer: the mean over the training
+        points of the per-sample gradient, plus the regularisers' term. One kernel call."""
+        lay, s = self._layout, self._settings()
+        grad = np.empty(lay.n_params)
+        kernels().batch_gradient(self._theta, *lay.kernel_args, self._train_X, self._targets, s.activation, s.loss, s.l2, s.l1,
+                                 grad)  # fmt: skip
+        return lay.copies(grad)
 
     def evaluate(self) -> dict[str, float]:
         """train_loss, test_loss, train_accuracy, test_accuracy at the current weights (mean reported loss and fraction

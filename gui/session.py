@@ -34,7 +34,8 @@ MAX_CHUNK_EPOCHS = 1_000_000  # requests (Pause...) are taken between chunks, so
 PROMPT_SECONDS = 0.2  # a Step N expected to take longer than this says "Running" before its first chunk
 FOLLOW_SECONDS = 0.05  # when not running, an inspection that took longer than this follows in a snapshot of its own,
 # so that the state (Paused...) shows at once: a big network's (7 million weights) takes about half a second
-MAP_SECONDS = 0.1  # while running, the decision map is recomputed at most this often (the window draws it 10 times a second)
+MAP_SECONDS = 1 / 15  # while running, the decision map is recomputed at most this often (as often as the window draws
+# at most): maps wait for the end of a chunk, so about 11 a second are made and drawn
 GRID_AXIS, GRID_POINTS = decision_grid()  # XOR's maps: `grid_for(view_bounds(data), GRID_SIDE)` is this grid for XOR
 HIDDEN_AXIS, HIDDEN_POINTS = decision_grid(HIDDEN_SIDE)  # hidden-unit maps: a coarser grid, one map per unit
 MAX_HIDDEN_MAPS = 32

@@ -196,3 +196,21 @@ def test_inspect_point_on_a_test_point_with_features():
     assert trainer.inspect_sample(0).features_in.shape == (4,)
     with pytest.raises(ValueError):
         trainer.inspect_sample(trainer.n_samples)
+
+
+@pytest.mark.parametrize("hidden", [(3,), (4, 3)])
+def test_gradient_is_the_step_a_full_batch_update_takes(hidden):
+    """`Trainer.gradient` (one kernel call) is bit for bit the gradient full-batch SGD steps with, regularisers
+    and features included, on data with a test set."""
+    from engine.datasets import DataSpec, make_dataset
+
+    data = make_dataset(DataSpec(name="moons", points=60))
+    config = TrainConfig(hidden=hidden, activation="tanh", init="xavier", mode="batch", l2=0.01, l1=0.002,
+                         features=("x1", "x2", "x1x2"), learning_rate=0.3)  # fmt: skip
+    trainer = Trainer(config, data=data)
+    trainer.run(5)
+    before, gradient = trainer.params, trainer.gradient()
+    trainer.run(1)
+    for (W0, b0), (gW, gb), (W1, b1) in zip(before, gradient, trainer.params):
+        np.testing.assert_array_equal(W1, W0 - config.learning_rate * gW)
+        np.testing.assert_array_equal(b1, b0 - config.learning_rate * gb)
