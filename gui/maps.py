@@ -19,7 +19,8 @@ MAX_ANNOTATED = 8  # write the value on every cell of matrices up to 8 x 8
 MAX_TICKED = 16  # name every row and column of matrices up to 16 units
 MAX_SHOWN = 128  # a bigger matrix is shown reduced to at most this many rows and columns (see `reduced`)
 MAX_LEVEL = 1e300  # colour scale limit: pyqtgraph computes with the levels' span, which must stay finite
-CELL_AIR_PX = 8  # at least this much of a cell beside its label's box (which has the text document's margins)
+CELL_MARGIN_PX = 1  # a cell's label's text document's margin
+CELL_AIR_PX = 6  # at least this much of a cell beside its label's box (which has the text document's margins)
 SMALL_POINT_SIZE = 7.0  # a label that does not fit its cell in the usual font tries this one, then is left out
 CLICK_PX = 4  # a click this close to a dot's edge on the decision map picks it
 MAX_ASPECT = 3.0  # the decision map keeps x1 and x2 on one scale unless one span is more than this times the other
@@ -138,40 +139,93 @@ def point_size(n: int) -> float:
 
 class UnitAxis(pg.AxisItem):
     """An axis along a matrix's rows or columns (unit i spans [i, i + 1)) that names units without overprinting:
-    every unit when the names fit, else every k-th (k = 2, 5, 10, 20, … as small as keeps the names apart)."""
+    every unit when the names fit, in the usual font or else a smaller one, written shorter if need be ("x₁x₂" for
+    "x₁·x₂"); else (more than ALL_NAMED units) the first, the last and every k-th between them (k = 2, 5, 10, 20,
+    … as small as keeps the names apart), in the usual font."""
 
     GAP_PX = 6  # between two names
+    ALL_NAMED = 4  # a matrix this narrow (or short) has every unit named, however tight
 
-    def __init__(self, orientation: str) -> None:
+    def __init__(self, orientation: str, fonts: tuple[QFont, ...] = ()) -> None:
         super().__init__(orientation)
         self.enableAutoSIPrefix(False)
-        self.setStyle(tickLength=0)  # no tick marks: beside a row's name and its first cell's "0.71" one reads "-0.71"
+        # no tick marks: beside a row's name and its first cell's "0.71" one reads "-0.71"; a column's name may
+        # reach a little beyond the plot's ends (pyqtgraph leaves out the names that do not fit otherwise)
+        self.setStyle(tickLength=0, hideOverlappingLabels=False)
+        self.fonts = fonts or (QFont(),)  # the usual font, then smaller ones to try
         self.names: list[str] = []
-        self._name_px = 0.0
+        self.shown_names: list[str] = []  # `names`, or their shorter forms when those are on show
+        self._choices: list[tuple[QFont, list[str], float]] = []  # (font, names, widest name's pixels), in order
+        self._name_px = 0.0  # the widest name on show, in pixels (its height on a vertical axis)
 
     def set_names(self, names: list[str]) -> None:
-        if names != self.names:
-            self.names = list(names)
-            metrics = QFontMetricsF(self.style["tickFont"] or QFont())
-            vertical = self.orientation in ("left", "right")
-            self._name_px = metrics.height() if vertical else max((metrics.horizontalAdvance(n) for n in names), default=0)
-            self.picture = None
-            self.update()
+        if names == self.names and self._choices:
+            return
+        self.names = list(names)
+        vertical = self.orientation in ("left", "right")
+        short = [_short_name(n) for n in self.names]
+        self._choices = []
+        for font in self.fonts:
+            metrics = QFontMetricsF(font)
+            for written in [self.names] if short == self.names else [self.names, short]:
+                px = metrics.height() if vertical else max((metrics.horizontalAdvance(n) for n in written), default=0)
+                self._choices.append((font, written, px))
+        self._choose(0.0)
+        self.picture = None
+        self.update()
+
+    def _choose(self, per_unit: float) -> tuple[int, float]:
+        """Pick the font and names for units `per_unit` pixels apart. Returns the step between the named units (1:
+        every one) and how many units apart two names must be to keep apart."""
+        n = len(self.names)
+        if not self._choices:
+            return 1, 1.0
+        fit = [c for c in self._choices if c[2] + self.GAP_PX <= per_unit]
+        font, written, px = fit[0] if fit else self._choices[-1] if n <= self.ALL_NAMED else self._choices[0]
+        step = 1
+        while step * per_unit < px + self.GAP_PX and step < n and n > self.ALL_NAMED:
+            step = int(nice_ceiling(step + 1))  # 2, 5, 10, 20, 50, ...
+        if self.style["tickFont"] is not font:
+            self.style["tickFont"] = font  # the next drawing's (see `generateDrawSpecs`)
+        self.shown_names, self._name_px = written, px
+        return step, (px + self.GAP_PX) / per_unit if per_unit > 0 else float(n)
+
+    def named_units(self, size: float, span: float | None = None) -> list[int]:
+        """The units named along an axis `size` pixels long showing `span` units (all of them by default): all,
+        or the first, the last and the multiples of the step (1-based) at least a step away from both."""
+        n = len(self.names)
+        if not n or size <= 0:
+            return []
+        step, apart = self._choose(size / (span or n))
+        if step == 1:
+            return list(range(n))
+        if n - 1 < apart:
+            return [0]  # not even two names fit
+        inner = [u for u in range(step - 1, n - 1, step) if apart <= u <= n - 1 - apart]
+        return [0, *inner, n - 1]
+
+    def generateDrawSpecs(self, p):
+        low, high = sorted(self.range)
+        size = self.height() if self.orientation in ("left", "right") else self.width()
+        if high > low:
+            self._choose(size / (high - low))  # the font, before pyqtgraph sets it on the painter
+        return super().generateDrawSpecs(p)
 
     def tickValues(self, minVal, maxVal, size):
-        n = len(self.names)
         minVal, maxVal = sorted((minVal, maxVal))  # an inverted view box gives them the other way round
-        if not n or size <= 0 or maxVal <= minVal:
+        if not self.names or size <= 0 or maxVal <= minVal:
             return []
-        per_unit = size / (maxVal - minVal)  # pixels
-        step = 1
-        while step * per_unit < self._name_px + self.GAP_PX and step < n:
-            step = int(nice_ceiling(step + 1))  # 2, 5, 10, 20, 50, ...
-        units = range(0, n) if step == 1 else range(step - 1, n, step)  # unit 1 (index 0), or units k, 2k, ...
-        return [(step, [u + 0.5 for u in units if minVal <= u + 0.5 <= maxVal])]
+        units = self.named_units(size, maxVal - minVal)
+        return [(1, [u + 0.5 for u in units if minVal <= u + 0.5 <= maxVal])]
 
     def tickStrings(self, values, scale, spacing):
-        return [self.names[int(v)] if 0 <= int(v) < len(self.names) else "" for v in values]
+        names = self.shown_names
+        return [names[int(v)] if 0 <= int(v) < len(names) else "" for v in values]
+
+
+def _short_name(name: str) -> str:
+    """A unit's name written shorter for a narrow column: "x₁x₂" for "x₁·x₂", "sinx₁" for "sin x₁"."""
+    return name.replace("·", "").replace(" ", "")
 
 
 ROW_MIN_HEIGHT = 120  # pixels: a layer's row is never squeezed below this; the layers that do not fit are scrolled to
@@ -191,7 +245,8 @@ class _LayerRow:
         self.cells: list[list[pg.TextItem]] = [[], [], [], []]  # those on show, row by row
         self.layer = -1
         for kind in KINDS:
-            plot = pg.PlotItem(axisItems={"left": UnitAxis("left"), "bottom": UnitAxis("bottom")})
+            fonts = (QFont(), small_font)  # the axes' names: the usual font, else the cells' small one
+            plot = pg.PlotItem(axisItems={"left": UnitAxis("left", fonts), "bottom": UnitAxis("bottom", fonts)})
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.setMenuEnabled(False)
@@ -225,6 +280,7 @@ class _LayerRow:
             pool = self.pools[i]
             while len(pool) < needed:
                 text = pg.TextItem("", anchor=(0.5, 0.5), color="#212529")
+                text.textItem.document().setDocumentMargin(CELL_MARGIN_PX)  # Qt's 4 px would leave a narrow cell blank
                 text.setFont(self.font)
                 plot.addItem(text)
                 pool.append(text)
@@ -338,6 +394,8 @@ class WeightHeatmaps(pg.GraphicsLayoutWidget):
         if shown:
             self.ci.addItem(self.colorbar, row=0, col=2, rowspan=shown)
             self.ci.addItem(self.grad_colorbar, row=0, col=5, rowspan=shown)
+            for col in range(6):  # the room left over goes to the matrices W and ∂W (their cells' values need it)
+                self.ci.layout.setColumnStretchFactor(col, 1 if col in (COLUMNS[0], COLUMNS[2]) else 0)
         self.first_layer = min(self.first_layer, self.n_layers - shown)
         blocked = self.layer_bar.blockSignals(True)
         self.layer_bar.setRange(0, self.n_layers - shown)
@@ -455,13 +513,18 @@ def _cell_width_px(image: pg.ImageItem) -> float:
 
 
 def _labels(value: float, number) -> list[str]:
-    """`number(value)`, then ever shorter ways to write it (fewer digits) for a cell too narrow for it."""
+    """`number(value)`, then ever shorter ways to write it (fewer digits, no leading zero) for a cell too narrow
+    for it."""
     labels = [number(value)]
     if value == 0 or not np.isfinite(value):
         return labels
     shorter = [f"{value:.{d}g}" for d in (2, 1)] + [_compact(value, d) for d in (2, 1)]
     for text in shorter:
         if "e+" not in text and len(text) < len(labels[-1]):
+            labels.append(text)
+    if abs(value) < 1:  # last, without the leading zero: "-.6"
+        text = f"{value:.1g}".replace("0.", ".", 1)
+        if "e" not in text and len(text) < len(labels[-1]):
             labels.append(text)
     return labels
 

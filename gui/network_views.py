@@ -6,7 +6,8 @@ import itertools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtCore import QPointF, QRectF, QTimer
+from PySide6.QtGui import QFont, QFontMetricsF
 
 from engine import Params
 from engine.datasets import make_dataset
@@ -22,6 +23,10 @@ BUILT_PER_TURN = 4  # hidden-unit plots built in one event-loop turn
 MAX_LABELLED_EDGES = 16  # nets with at most this many edges show each weight's value on its edge
 POSITIVE, NEGATIVE = "#d9480f", "#1c7ed6"
 NODE_SIZE = 26  # the diagram's node diameter in pixels
+NODE_TEXT_PX = NODE_SIZE - 4  # a node's name at most this wide is written on it; wider ones beside it (inputs)
+SMALL_NAME_POINTS = 7.0  # ... after trying this smaller font
+EDGE_LABEL_AIR_PX = 4  # between two values' boxes side by side (a box's margins keep lines apart)
+EDGE_LABEL_AT = (0.5, 0.35, 0.65, 0.25, 0.75, 0.42, 0.58)  # where along its edge a value may go, after its own place
 MORE_POINTS = 7.5  # the font size of the diagram's "⋮ +N" labels, under a layer's units not drawn
 MIN_MAP_PX = 44  # the smallest side of a hidden-unit map's image in pixels: smaller ones do not read
 MAP_TITLE_PX, MAP_AXIS_PX = 22, 52  # a map's title above it; the outer maps' axis (ticks and label) below them
@@ -62,12 +67,15 @@ class NetworkDiagram(pg.PlotWidget):
         self.labels: list[pg.TextItem] = []
         self.node_labels: list[pg.TextItem] = []  # one per node, in the order of `nodes`
         self.edge_labels: list[pg.TextItem] = []  # one per edge, in the order of `edges` (small nets only)
+        self.edge_spots: list[tuple[float, float, float, float, float]] = []  # per edge label: x0, y0, x1, y1, own t
+        self.beside: list[int] = []  # the nodes (indices in `nodes`) whose names are written beside them (on the left)
         self.more_labels: list[pg.TextItem] = []  # "⋮ +N" below each layer with units not drawn
         self.sizes: tuple[int, ...] = ()
         self.names: list[list[str]] = [[]]  # every layer's unit names (`unit_names`)
         self.shown: list[int] = []  # units drawn per layer (see `drawn_units`)
         self.positions: list[np.ndarray] = []
         self._drawn: tuple | None = None  # the (params, trace) on show
+        self._weights: list[float] = []  # the labelled edges' weights on show
         item.addItem(self.nodes)
         item.vb.sigResized.connect(self._fit)
         self.setToolTip("")
@@ -79,6 +87,7 @@ class NetworkDiagram(pg.PlotWidget):
         for label in self.labels:
             item.removeItem(label)
         self.edges, self.labels, self.node_labels, self.edge_labels, self.more_labels = [], [], [], [], []
+        self.edge_spots, self.beside, self._weights = [], [], []
         self.sizes = tuple(sizes)
         shown = self.shown = drawn_units(sizes)
         self.positions = [np.column_stack([np.full(n, float(i)), (n - 1) / 2 - np.arange(n)]) for i, n in enumerate(shown)]
@@ -100,12 +109,17 @@ class NetworkDiagram(pg.PlotWidget):
                         value.setZValue(1)
                         item.addItem(value)
                         self.edge_labels.append(value)
+                        self.edge_spots.append((x0, y0, x1, y1, t))
         for layer, pos in enumerate(self.positions):
+            font, beside = self._name_font(names[layer][: len(pos)], inputs=layer == 0)
             for k, (x, y) in enumerate(pos):
-                label = pg.TextItem(names[layer][k], anchor=(0.5, 0.5), color="#212529")
-                label.setPos(x, y)
+                label = pg.TextItem(names[layer][k], anchor=(1, 0.5) if beside else (0.5, 0.5), color="#212529")
+                label.setFont(font)
+                label.setPos(x, y)  # beside: moved left of the node by `_fit`
                 label.setZValue(2)
                 item.addItem(label)
+                if beside:
+                    self.beside.append(len(self.node_labels))
                 self.labels.append(label)
                 self.node_labels.append(label)
             if sizes[layer] > len(pos):  # below the layer's last node, at the bottom edge (see `_fit`)
@@ -120,12 +134,37 @@ class NetworkDiagram(pg.PlotWidget):
                 self.more_labels.append(more)
         self._fit()
 
+    @staticmethod
+    def _name_font(names: list[str], inputs: bool):
+        """The font for a layer's node names, and whether they go beside the nodes: the usual font, else a smaller
+        one, when every name fits on its node (NODE_TEXT_PX); the inputs' beside them (left, where no edge goes) in
+        the usual font otherwise ("sin x₁"), the others' in the smaller font."""
+        font = QFont()  # the application's, as a TextItem's
+        small = QFont(font)
+        small.setPointSizeF(SMALL_NAME_POINTS)
+        for candidate in (font, small):
+            metrics = QFontMetricsF(candidate)
+            if all(metrics.horizontalAdvance(name) <= NODE_TEXT_PX for name in names):
+                return candidate, False
+        return (font, True) if inputs else (small, False)
+
     def _fit(self) -> None:
         """Show every node, with room below the lowest for the "⋮ +N" labels (their height is in pixels, so
-        the room in data units follows the view's height)."""
+        the room in data units follows the view's height) and left of the inputs for names written beside them."""
         if not self.positions:
             return
         item = self.getPlotItem()
+        left, right = -0.4, len(self.sizes) - 0.6
+        width = item.vb.width()
+        if self.beside and width > 0:
+            room = NODE_SIZE / 2 + 4 + max(self.node_labels[k].boundingRect().width() for k in self.beside)  # pixels
+            if width > 2 * room:
+                left = min(left, -room * right / (width - room))  # room / width of the span (right - left)
+            per_px = (right - left) / width  # data units per pixel along x
+            for k in self.beside:
+                label = self.node_labels[k]
+                x, y = self.positions[0][k]
+                label.setPos(x - (NODE_SIZE / 2 + 2) * per_px, y)
         top = max(len(p) for p in self.positions) / 2 + 0.5
         lowest = -top + 0.5  # the centre of the lowest node
         bottom = -top - 0.4
@@ -136,7 +175,43 @@ class NetworkDiagram(pg.PlotWidget):
                 bottom = min(bottom, top - (top - lowest) / (1 - room / height))
             for label in self.more_labels:
                 label.setPos(label.pos().x(), bottom)
-        item.setRange(xRange=(-0.4, len(self.sizes) - 0.6), yRange=(bottom, top), padding=0)
+        item.setRange(xRange=(left, right), yRange=(bottom, top), padding=0)
+        self._place_edge_labels()
+
+    def _place_edge_labels(self) -> None:
+        """Put each edge's value where it covers no other value and no node: at its own place along the edge, else
+        at another (EDGE_LABEL_AT), the largest weights first; a value with no free place is hidden (hovering its
+        edge still tells it)."""
+        vb = self.getPlotItem().vb
+        if not self.edge_labels or vb.width() <= 0 or vb.height() <= 0:
+            return
+        (vx0, vx1), (vy0, vy1) = vb.viewRange()  # mapped by hand: the view's transform follows only when painted
+        sx, sy = vb.width() / (vx1 - vx0), vb.height() / (vy1 - vy0)
+
+        def pixels(x: float, y: float) -> QPointF:
+            return QPointF((x - vx0) * sx, (vy1 - y) * sy)
+
+        scene = [pixels(x, y) for pos in self.positions for x, y in pos]
+        half = NODE_SIZE / 2
+        taken = [QRectF(p.x() - half, p.y() - half, NODE_SIZE, NODE_SIZE) for p in scene]
+        size = np.nan_to_num(np.abs(self._weights), nan=np.inf) if len(self._weights) == len(self.edge_labels) else None
+        order = range(len(self.edge_labels)) if size is None else np.argsort(-size, kind="stable")
+        for k in order:
+            label = self.edge_labels[k]
+            x0, y0, x1, y1, own = self.edge_spots[k]
+            box = label.textItem.boundingRect()
+            w, h = box.width() + EDGE_LABEL_AIR_PX, box.height() - 2  # its white box (which has the text's margins)
+            for t in (own, *EDGE_LABEL_AT):
+                at = pixels(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+                rect = QRectF(at.x() - w / 2, at.y() - h / 2, w, h)
+                if not any(rect.intersects(other) for other in taken):
+                    label.setPos(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+                    taken.append(rect)
+                    label.setVisible(True)
+                    break
+            else:
+                label.setPos(x0 + own * (x1 - x0), y0 + own * (y1 - y0))
+                label.setVisible(False)
 
     def set_state(self, params: Params, trace: SampleTrace | None, features: tuple[str, ...] | None = None) -> None:
         """Draw `params` and, when given, the activations of `trace`'s forward pass. features: the inputs' names
@@ -155,8 +230,10 @@ class NetworkDiagram(pg.PlotWidget):
             width = 0.5 + 5.5 * min(abs(w) / biggest, 1.0) if np.isfinite(w) else 0.5
             edge.setPen(pg.mkPen(POSITIVE if w >= 0 else NEGATIVE, width=width))
             edge.setToolTip(f"W{layer + 1}[{names[layer + 1][j]}, {names[layer][i]}] = {w:.6g}")
-        for value, (layer, j, i, _) in zip(self.edge_labels, self.edges):
-            value.setText(f"{float(params[layer][0][j, i]):.3g}")
+        self._weights = [float(params[layer][0][j, i]) for (layer, j, i, _), _ in zip(self.edges, self.edge_labels)]
+        for value, w in zip(self.edge_labels, self._weights):
+            value.setText(f"{w:.3g}")
+        self._place_edge_labels()  # the values' widths changed
         values = self._activations(sizes, trace)
         cmap = colormap()
         spots, brushes, tips = [], [], []
@@ -166,7 +243,8 @@ class NetworkDiagram(pg.PlotWidget):
                 level = 0.5 if not np.isfinite(v) else (np.clip(v, -1, 1) + 1) / 2 if layer else np.clip(v, 0, 1) * 0.5 + 0.5
                 fill = cmap.map(level, mode="qcolor")
                 brushes.append(pg.mkBrush(fill))
-                self.node_labels[len(spots)].setColor("#ffffff" if _luminance(fill) < DARK_FILL else "#000000")
+                if len(spots) not in self.beside:  # a name beside its node is on the view's white
+                    self.node_labels[len(spots)].setColor("#ffffff" if _luminance(fill) < DARK_FILL else "#000000")
                 bias = "" if layer == 0 else f", b = {float(params[layer - 1][1][k, 0]):.4g}"
                 tips.append(f"{names[layer][k]}: {'x' if layer == 0 else 'a'} = {v:.4g}{bias}")
                 spots.append(pos[k])

@@ -5,8 +5,9 @@ point picker, and the maps' grid (`gui.grids`), which the training thread and th
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from engine import TrainConfig, Trainer
 from engine.datasets import Dataset, DataSpec, make_dataset
@@ -378,3 +379,91 @@ def test_the_windows_heatmaps_follow_a_change_of_features_of_the_same_width(qtbo
     window.controls.configChanged.emit(TrainConfig(features=("x1sq", "x2sq")))
     qtbot.waitUntil(lambda: input_names(window.heatmaps) == ["x₁²", "x₂²"], timeout=60_000)
     assert window.heatmaps.sizes == (2, 2, 1)
+
+
+def drawn_names(axis) -> list[str]:
+    """The names `axis` writes when painted (pyqtgraph leaves out those that would not fit)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]] if specs else []
+
+
+def test_the_heatmaps_name_every_input_of_a_narrow_matrix_and_the_first_and_last_unit(qtbot):
+    """At the size the 1366×768 window gives them, W⁽¹⁾ of x1, x2, x1x2 names all three columns (small font or
+    short names rather than thinning), as ∂W⁽¹⁾ does; 8 units too many to name each show their first and last."""
+    from gui.maps import WeightHeatmaps
+
+    heatmaps = show(qtbot, WeightHeatmaps(), 640, 330)
+    config = TrainConfig(features=("x1", "x2", "x1x2"), hidden=(8, 8))
+    heatmaps.build(config.layer_sizes, config.features)
+    trainer = Trainer(config)
+    heatmaps.set_params(trainer.params)
+    (first, second) = heatmaps.rows[:2]
+    qtbot.waitUntil(lambda: first.plots[0].getViewBox().width() > 0)
+    assert first.plots[0].getViewBox().width() < 110  # narrow: 3 columns of at most ~35 pixels
+    for plot in (first.plots[0], first.plots[2]):  # W and ∂W
+        names = drawn_names(plot.getAxis("bottom"))
+        assert [name.replace("·", "") for name in names] == ["x₁", "x₂", "x₁x₂"], names
+    for axis in (first.plots[0].getAxis("left"), second.plots[0].getAxis("bottom")):  # h1.1 … h1.8
+        names = drawn_names(axis)
+        assert len(names) >= 2 and names[0] == "h1.1" and names[-1] == "h1.8", names
+    rows = drawn_names(second.plots[0].getAxis("left"))
+    assert rows[0] == "h2.1" and rows[-1] == "h2.8", rows
+    assert all(text.textItem.toPlainText() for text in first.cells[0]), [t.textItem.toPlainText() for t in first.cells[0]]
+
+
+def test_the_unit_axis_keeps_its_names_apart_and_names_the_first_and_the_last():
+    from gui.maps import UnitAxis
+
+    axis = UnitAxis("bottom")
+    axis.set_names([f"h{k}" for k in range(1, 101)])
+    for size in (80, 200, 400, 900, 3000):
+        units = axis.named_units(size)
+        assert units[0] == 0 and (units[-1] == 99 or len(units) == 1), (size, units)
+        assert (np.diff(units) * size / 100 >= axis._name_px + axis.GAP_PX - 1e-9).all(), (size, units)
+    axis.set_names(["x₁", "x₂", "x₁·x₂"])
+    assert axis.named_units(30) == [0, 1, 2]  # never fewer than all of ALL_NAMED units, however tight
+    assert axis.shown_names == ["x₁", "x₂", "x₁x₂"]  # shorter, in the smallest font
+
+
+def test_the_diagram_fits_its_input_names_and_keeps_its_edge_values_apart(qtbot):
+    """x₁·x₂'s name stays on its node (a smaller font) and the written weights neither cover one another nor a
+    node: a value with no free place along its edge is hidden, its edge's tooltip still giving it."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from gui.network_views import MAX_LABELLED_EDGES, NODE_SIZE, NetworkDiagram
+
+    diagram = show(qtbot, NetworkDiagram(), 580, 300)
+    config = TrainConfig(features=("x1", "x2", "x1x2"), hidden=(4,))
+    trainer = Trainer(config, data=spiral_like(200))
+    trainer.run(300)  # weights of all sizes
+    diagram.set_state(trainer.params, None, config.features)
+    assert len(diagram.edges) == MAX_LABELLED_EDGES == len(diagram.edge_labels)
+    qtbot.waitUntil(lambda: diagram.getPlotItem().vb.height() > 100)
+    diagram.grab()  # laid out and painted: the items' scene rectangles are the ones on show
+    vb = diagram.getPlotItem().vb
+    nodes = []
+    for pos in diagram.positions:
+        for x, y in pos:
+            centre = vb.mapViewToScene(pg.Point(float(x), float(y)))
+            nodes.append(QRectF(centre.x() - NODE_SIZE / 2, centre.y() - NODE_SIZE / 2, NODE_SIZE, NODE_SIZE))
+    for k, label in enumerate(diagram.node_labels):
+        text = label.textItem.toPlainText()
+        width = QFontMetricsF(label.textItem.font()).horizontalAdvance(text)
+        on_node = label.textItem.sceneBoundingRect().intersects(nodes[k])
+        assert width <= NODE_SIZE - 2 or not on_node, (text, width)
+    shown = [label for label in diagram.edge_labels if label.isVisible()]
+    assert len(shown) >= MAX_LABELLED_EDGES // 2
+    rects = [label.textItem.sceneBoundingRect().adjusted(1, 1, -1, -1) for label in shown]
+    for a, rect in enumerate(rects):
+        assert not any(rect.intersects(node) for node in nodes), shown[a].textItem.toPlainText()
+        for b in range(a):
+            assert not rect.intersects(rects[b]), (shown[a].textItem.toPlainText(), shown[b].textItem.toPlainText())
+    for layer, j, i, edge in diagram.edges:
+        assert edge.toolTip().endswith(f"= {float(trainer.params[layer][0][j, i]):.6g}")
