@@ -8,7 +8,6 @@ spent in that run's kernel, sample-gradient evaluations and weight updates.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -17,11 +16,13 @@ import numpy as np
 
 from .config import MODES, OPTIMIZERS, ConfigError, TrainConfig
 from .datasets import Dataset, make_dataset
-from .parsing import parse_list
+from .fields import CONFIG_FIELDS, STRUCTURAL_FIELDS
+from .parsing import parse_field, parse_list
 from .trainer import METRIC_COLUMNS, Trainer, warm_up
 
-# The fields a compared run may change: none of them changes the network or its initial weights.
-COMPARABLE_FIELDS = ("learning_rate", "mode", "batch_size", "shuffle", "optimizer", "momentum", "beta1", "beta2", "eps", "loss")
+# The fields a compared run may change: every setting that is not structural (none changes the network or its
+# initial weights), in `CONFIG_FIELDS`' order.
+COMPARABLE_FIELDS = tuple(name for name in CONFIG_FIELDS if name not in STRUCTURAL_FIELDS)
 X_AXES = ("epochs", "seconds", "gradient evaluations", "updates")
 MIN_RUNS, MAX_RUNS = 2, 6
 SOLVED_MARGIN = 0.4  # solved: every output within 0.4 of its target (right side of 0.5, with a margin)
@@ -47,31 +48,17 @@ def parse_run_spec(text: str, base: TrainConfig, number: int | None = None) -> T
         if not sep or not key or not value:
             raise ValueError(f"{name}: {part!r} is not FIELD=VALUE, e.g. mode=batch")
         if key not in COMPARABLE_FIELDS:
-            raise ValueError(
-                f"{name}: {key!r} cannot vary between compared runs (they share the network and its initial "
-                f"weights); use one of {', '.join(COMPARABLE_FIELDS)}"
-            )
-        changes[key] = _parse_value(key, value, name)
+            why = ("cannot vary between compared runs (they share the network and its initial weights)"
+                   if key in CONFIG_FIELDS else "is not a setting")  # fmt: skip
+            raise ValueError(f"{name}: {key!r} {why}; use one of {', '.join(COMPARABLE_FIELDS)}")
+        try:  # the command line's and the window's rule for this setting's text
+            changes[key] = parse_field(CONFIG_FIELDS[key], value)
+        except ValueError as err:
+            raise ValueError(f"{name}: {key}: {err}") from None
     try:
         return base.replace(**changes)
     except ConfigError as err:
         raise ValueError(f"{name}: {err.field}: {err.reason}") from None
-
-
-def _parse_value(key: str, value: str, name: str) -> object:
-    field_type = {f.name: f.type for f in dataclasses.fields(TrainConfig)}[key]
-    try:
-        if key == "shuffle":
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return value.lower() in ("true", "1", "yes")
-        if "int" in str(field_type):
-            return int(value)
-        if "float" in str(field_type):
-            return float(value)
-    except ValueError:
-        raise ValueError(f"{name}: {key}={value!r} is not a valid {str(field_type).split()[0]}") from None
-    return value
 
 
 def _n_samples(n_samples: int | None) -> int:
@@ -97,6 +84,8 @@ def run_label(config: TrainConfig, base: TrainConfig | None = None, n_samples: i
         extras.append(f"lr {config.learning_rate:g}")
     if config.shuffle:
         extras.append("shuffled")
+    extras += [f"{name.upper()} {getattr(config, name):g}" for name in ("l2", "l1")
+               if getattr(config, name) != getattr(base, name)]  # fmt: skip
     if config.loss != base.loss:
         extras.append(config.loss)
     return label + (f" ({', '.join(extras)})" if extras else "")

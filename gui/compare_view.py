@@ -8,6 +8,7 @@ answers the question for the runs shown.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import MODES, OPTIMIZERS, History, TrainConfig
+from engine import History, TrainConfig
 from engine.compare import (
     DEFAULT_TARGET_LOSS,
     MAX_RUNS,
@@ -41,10 +42,11 @@ from engine.compare import (
     verdict,
     x_values,
 )
-from engine.datasets import Dataset, make_dataset
+from engine.datasets import CSV, Dataset, make_dataset
+from engine.fields import CONFIG_FIELDS
 
 from .compare_thread import MAX_EPOCHS, CompareSnapshot, CompareThread
-from .controls import LogSpinBox
+from .controls import ERROR_COLOR, FieldInput, LogSpinBox, object_name
 from .curves import LogAxis
 from .figures import RUN_COLORS, X_LABELS
 from .legends import LegendRow
@@ -55,15 +57,33 @@ ROW_COLUMNS = ("loss", "seconds", "train_accuracy", "test_accuracy")  # a run's 
 TRAIN_ACCURACY, TEST_ACCURACY = ROW_COLUMNS.index("train_accuracy"), ROW_COLUMNS.index("test_accuracy")
 
 
+# The runs table's columns. Every other setting (L2 and L1 among them) all runs share: the Train tab's, named in the
+# header above the table; at 1366 px two more columns do not fit. The command line varies any of them (`compare --run`).
+RUN_FIELDS = ("mode", "batch_size", "learning_rate", "optimizer")
+
+
+def data_name(data: Dataset) -> str:
+    """What the data is called in the tabs' headers: the file's name for a CSV file, else the data's name."""
+    return Path(data.spec.path).name if data.spec.name == CSV and data.spec.path else data.spec.name
+
+
+def regularisation(config: TrainConfig) -> str:
+    """ ", L2 λ 0.001" for each regularisation rate of `config` that is not 0 (labelled as `engine.fields` labels it)."""
+    return "".join(f", {CONFIG_FIELDS[name].label} {getattr(config, name):g}" for name in ("l2", "l1") if getattr(config, name))
+
+
 class RunsEditor(QTableWidget):
-    """One row per run: mode, batch size, learning rate, optimizer."""
+    """One row per run: a widget per setting of `RUN_FIELDS`, built from its `engine.fields` description (the Train
+    tab's `FieldInput`), so a run takes any value that setting takes: nothing is clamped to a narrower range."""
 
     changed = Signal()
+    rejected = Signal(str)  # a cell's message about text it did not take ("" once good again)
 
     def __init__(self, parent=None) -> None:
-        super().__init__(0, 4, parent)
+        super().__init__(0, len(RUN_FIELDS), parent)
         self.setObjectName("compareRuns")
-        self.setHorizontalHeaderLabels(["mode", "batch", "learning rate", "optimizer"])
+        self.setHorizontalHeaderLabels([CONFIG_FIELDS[name].label for name in RUN_FIELDS])
+        self.inputs: list[dict[str, FieldInput]] = []  # per row, per field
         # every column as wide as its header and widgets, and the table as tall as its rows (at most 6): at 6 runs
         # a scroll bar used to squeeze the header to "earning rate"
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -74,50 +94,36 @@ class RunsEditor(QTableWidget):
     def add_run(self, config: TrainConfig) -> None:
         row = self.rowCount()
         self.insertRow(row)
-        mode = QComboBox()
-        mode.addItems(list(MODES))
-        mode.setCurrentText(config.mode)
-        mode.setToolTip("sgd: update per sample; minibatch: per batch; batch: once per epoch")
-        batch = QSpinBox()
-        batch.setRange(1, 1024)
-        batch.setValue(config.batch_size)
-        batch.setToolTip("Samples per update in minibatch mode")
-        lr = LogSpinBox(1e-6, 1e6)
-        lr.setValue(config.learning_rate)
-        lr.setToolTip("Learning rate of this run")
-        opt = QComboBox()
-        opt.addItems(list(OPTIMIZERS))
-        opt.setCurrentText(config.optimizer)
-        opt.setToolTip("Update rule of this run")
-        for col, widget in enumerate((mode, batch, lr, opt)):
-            self.setCellWidget(row, col, widget)
-        mode.currentIndexChanged.connect(self._sync)
-        for w in (mode, opt):
-            w.currentIndexChanged.connect(self.changed)
-        batch.valueChanged.connect(self.changed)
-        lr.valueChanged.connect(self.changed)
+        inputs = {}
+        for col, name in enumerate(RUN_FIELDS):
+            field = CONFIG_FIELDS[name]
+            cell = FieldInput(field)
+            cell.set_value(getattr(config, name))
+            name_in_form = object_name(field)  # "learningRateSpin": the Train tab's; this one is "compareLearningRateSpin"
+            cell.widget.setObjectName(f"compare{name_in_form[0].upper()}{name_in_form[1:]}")
+            cell.widget.setToolTip(f"{field.label} of this run: {field.help}")
+            if isinstance(cell.widget, LogSpinBox):
+                cell.widget.rejected.connect(self.rejected)
+            self.setCellWidget(row, col, cell.widget)
+            cell.connect(self.changed)
+            inputs[name] = cell
+        self.inputs.append(inputs)
+        inputs["mode"].connect(self._sync)
         self._sync()
         self.changed.emit()
 
     def remove_last(self) -> None:
         if self.rowCount() > MIN_RUNS:
             self.removeRow(self.rowCount() - 1)
+            self.inputs.pop()
             self.changed.emit()
 
     def _sync(self) -> None:
-        for row in range(self.rowCount()):
-            self.cellWidget(row, 1).setEnabled(self.cellWidget(row, 0).currentText() == "minibatch")
+        for inputs in self.inputs:
+            inputs["batch_size"].widget.setEnabled(inputs["mode"].value() == "minibatch")
 
     def configs(self, base: TrainConfig) -> list[TrainConfig]:
-        return [
-            base.replace(
-                mode=self.cellWidget(r, 0).currentText(),
-                batch_size=self.cellWidget(r, 1).value(),
-                learning_rate=self.cellWidget(r, 2).value(),
-                optimizer=self.cellWidget(r, 3).currentText(),
-            )
-            for r in range(self.rowCount())
-        ]
+        return [base.replace(**{name: cell.value() for name, cell in inputs.items()}) for inputs in self.inputs]
 
 
 class CompareView(QWidget):
@@ -145,6 +151,12 @@ class CompareView(QWidget):
         self.runs_note.setWordWrap(True)
         self.runs_note.setStyleSheet("color: #e67700;")
         self.runs_note.setVisible(False)
+        self.runs_error = QLabel()  # a cell's text that was not taken, and what was kept
+        self.runs_error.setObjectName("compareRunsError")
+        self.runs_error.setWordWrap(True)
+        self.runs_error.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.runs_error.setVisible(False)
+        self.editor.rejected.connect(lambda text: (self.runs_error.setText(text), self.runs_error.setVisible(bool(text))))
         add = QPushButton("Add run")
         add.setObjectName("compareAddRun")
         add.setToolTip(f"Add a run (at most {MAX_RUNS})")
@@ -226,6 +238,7 @@ class CompareView(QWidget):
         box.addWidget(self.base_label)
         box.addWidget(self.editor)
         box.addWidget(self.runs_note)
+        box.addWidget(self.runs_error)
         row = QHBoxLayout()
         row.addWidget(add)
         row.addWidget(remove)
@@ -280,8 +293,10 @@ class CompareView(QWidget):
         self.thread.shutdown()
 
     def set_base(self, config: TrainConfig) -> None:
-        """The Train tab's settings changed: compare variations of these."""
-        if config.structural_change(self._base) or config.loss != self._base.loss:
+        """The Train tab's settings changed: compare variations of these. The runs table's own settings aside, every
+        setting is the runs' shared one (the network, the loss, L2 and L1...): a change restarts the runs with it."""
+        own = {name: getattr(self._base, name) for name in RUN_FIELDS}  # what the runs table sets for each run
+        if config.replace(**own) != self._base:
             self._base = config
             self._show_base()
             self._runs_changed()
@@ -299,8 +314,8 @@ class CompareView(QWidget):
         test = f", {data.n_test:,} test" if data.n_test else ""
         self.base_label.setText(
             f"Network and initial weights from the Train tab: hidden {', '.join(map(str, b.hidden)) or 'none'}, "
-            f"{b.activation}, {b.loss}, {b.init} init, seed {b.seed}; data {data.spec.name} ({data.n_train:,} training"
-            f"{test} points)."
+            f"{b.activation}, {b.loss}, {b.init} init, seed {b.seed}{regularisation(b)}; data {data_name(data)} "
+            f"({data.n_train:,} training{test} points)."
         )
 
     # --- controls -----------------------------------------------------------------------------

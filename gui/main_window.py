@@ -25,7 +25,7 @@ from .train_tab import TrainTab
 TABS: dict[str, tuple[str, str]] = {  # the tabs built on demand: title, tooltip (the Train tab comes first)
     "inspect": ("Inspect", "The numbers inside backpropagation, sample by sample; the network; each hidden unit"),
     "compare": ("Compare", "Which converges faster? Runs side by side from the same initial weights"),
-    "sweep": ("Sweep", "Many seeds on all cores: how often is XOR solved, and why do runs get stuck?"),
+    "sweep": ("Sweep", "Many seeds on all cores: how often is the data solved, and why do runs get stuck?"),
 }
 # the Train tab's names that the window answers too (`window.controls`, `window.play()`...), for scripts and tests
 SHORTCUTS = frozenset({"controls", "curves", "decision_map", "heatmaps", "views_area", "main_splitter",

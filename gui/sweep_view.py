@@ -1,4 +1,4 @@
-"""The Sweep tab: many seeds and settings on all cores, to see how often XOR gets solved, and why not.
+"""The Sweep tab: many seeds and settings on all cores, to see how often the data gets solved, and why not.
 
 The heatmap shows the fraction solved over two chosen axes (learning rate, hidden units, optimizer);
 the histogram the epochs to solve; the scatter the final loss of every seed, coloured by outcome.
@@ -34,6 +34,7 @@ from engine.config import MAX_UNITS, ConfigError
 from engine.datasets import Dataset, make_dataset
 from engine.sweep import DEFAULT_TARGET_ACCURACY, MAX_RUNS, SweepResult, SweepSpec
 
+from .compare_view import data_name, regularisation
 from .curves import LogAxis
 from .legends import LegendRow
 from .style import format_percent
@@ -42,6 +43,8 @@ from .sweep_thread import SweepThread
 AXES = {"learning rate": "learning_rate", "hidden units": "hidden", "optimizer": "optimizer"}
 OUTCOME_COLORS = {"solved": "#2b8a3e", "stuck at 0.5": "#c92a2a", "local minimum": "#e67700", "still learning": "#1971c2",
                   "diverged": "#495057"}  # fmt: skip
+STUCK = "stuck at 0.5"  # an outcome only of data that records its outputs (XOR): not in the legend of other data
+NO_SOLVED_RUN = "no run reached the target"  # the histogram's words when it has no run to show
 
 
 # The form's names of the TrainConfig fields a sweep sets.
@@ -163,6 +166,9 @@ class SweepView(QWidget):
         hi.setLabel("left", "runs")
         hi.setTitle("epochs to solve", size="10pt")
         self.hist_curve = hi.plot(stepMode="center", fillLevel=0, brush=(25, 113, 194, 120), pen=pg.mkPen("#1971c2"))
+        self.hist_hint = pg.TextItem(NO_SOLVED_RUN, anchor=(0.5, 0.5), color="#495057")  # shown when no run was solved
+        self.hist_hint.setVisible(False)
+        hi.addItem(self.hist_hint, ignoreBounds=True)
         hi.setRange(xRange=(0, self.epochs_spin.value()), yRange=(0, 10), padding=0)  # readable axes before a sweep
 
         self.scatter_plot = pg.PlotWidget(axisItems={"left": LogAxis("left")})  # labels that never crowd
@@ -231,8 +237,8 @@ class SweepView(QWidget):
         self.base_label.setText(
             f"Other settings from the Train tab: {config.activation}, {config.loss}, {config.mode}"
             f"{f' (batch {config.batch_size})' if config.mode == 'minibatch' else ''}, {config.init} init"
-            f"{'; shuffle is off in sweeps' if config.shuffle else ''}; data {data.spec.name} ({data.n_train:,} training"
-            f"{test} points)."
+            f"{regularisation(config)}{'; shuffle is off in sweeps' if config.shuffle else ''}; data {data_name(data)} "
+            f"({data.n_train:,} training{test} points)."
         )
 
     def set_data(self, dataset: Dataset) -> None:
@@ -243,6 +249,8 @@ class SweepView(QWidget):
         self.accuracy_spin.setVisible(by_accuracy)
         if self._accuracy_label is not None:
             self._accuracy_label.setVisible(by_accuracy)
+        if self.result is None:
+            self._legend_counts(None)  # the outcomes this data can have
         self.set_base(self._config)
 
     def spec(self) -> SweepSpec:
@@ -381,7 +389,10 @@ class SweepView(QWidget):
 
     def _legend_counts(self, outcomes: np.ndarray | None) -> None:
         self.legend.clear()
+        data = self.dataset if self.result is None else self.result.spec.data  # the data of the runs shown
         for name, mark in self.legend_marks.items():
+            if name == STUCK and not data.records_predictions:
+                continue  # cannot happen on this data: "stuck at 0.5 (0)" would say nothing
             count = "" if outcomes is None else f" ({int(np.sum(outcomes == name)):,})"
             self.legend.addItem(mark, name + count)
 
@@ -389,12 +400,17 @@ class SweepView(QWidget):
         result = self.result
         self._legend_counts(result.outcome[rows])
         solved_epochs = result.epochs_to_solve[rows][result.solved[rows]]
+        hi = self.histogram.getPlotItem()
+        self.hist_hint.setVisible(not len(solved_epochs))
         if len(solved_epochs):
             counts, edges = np.histogram(solved_epochs, bins=min(40, max(5, len(solved_epochs) // 5)))
             self.hist_curve.setData(edges, counts)
-        else:
-            self.hist_curve.setData([0, 1], [0])
-        self.histogram.getPlotItem().enableAutoRange()  # the empty tab's range set aside
+            hi.enableAutoRange()  # the empty tab's range set aside
+        else:  # no bar at 0 on a -4…4 axis: the epochs this sweep ran, and a sentence saying why there is nothing
+            self.hist_curve.setData([], [])
+            epochs = self.result.spec.epochs
+            hi.setRange(xRange=(0, epochs), yRange=(0, 1), padding=0)
+            self.hist_hint.setPos(epochs / 2, 0.5)
         loss = result.final_loss[rows]
         shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
         brushes = [pg.mkBrush(OUTCOME_COLORS[o]) for o in result.outcome[rows]]

@@ -10,6 +10,7 @@ import pytest
 import main
 from engine import XOR_INPUTS, TrainConfig, Trainer
 from engine.compare import (
+    COMPARABLE_FIELDS,
     Comparison,
     RunSummary,
     describe_duplicates,
@@ -25,6 +26,7 @@ from engine.compare import (
     x_values,
 )
 from engine.datasets import DataSpec, make_dataset
+from engine.fields import CONFIG_FIELDS, STRUCTURAL_FIELDS
 from engine.reports import compare_csv, compare_table, sweep_csv, sweep_table
 from engine.sweep import BATCH_RUNS, OUTCOMES, SweepSpec, classify, run_sweep, summarize_groups
 
@@ -124,11 +126,40 @@ def test_summarize_uses_the_first_epoch_below_target():
 @pytest.mark.parametrize(
     ("spec", "message"),
     [("hidden=3", "cannot vary"), ("seed=1", "cannot vary"), ("mode", "FIELD=VALUE"), ("mode=online", "mode"),
-     ("batch_size=two", "not a valid int"), ("learning_rate=-1", "learning_rate"), ("shuffle=maybe", "shuffle")],
+     ("batch_size=two", "batch_size: 'two' is not a whole number"), ("learning_rate=-1", "learning_rate"),
+     ("shuffle=maybe", "shuffle"), ("features=x1", "cannot vary"), ("colour=red", "'colour' is not a setting"),
+     ("l2=20", "l2: '20' is not allowed; it must be a number from 0 to 10"), ("l1=-1", "l1"), ("beta1=1", "beta1")],
 )  # fmt: skip
 def test_bad_run_specs(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_run_spec(spec, TrainConfig())
+
+
+def test_every_setting_that_is_not_structural_can_vary_between_compared_runs():
+    """The comparable settings are the field descriptions' non-structural ones (L2 and L1 among them, Adam's
+    coefficients too), read by the command line's rule: `compare --run l2=0.1 --run l2=0` compares regularisation."""
+    assert tuple(name for name in CONFIG_FIELDS if name not in STRUCTURAL_FIELDS) == COMPARABLE_FIELDS
+    assert {"l2", "l1", "beta1", "beta2", "eps", "loss", "shuffle"} <= set(COMPARABLE_FIELDS)
+    assert not set(COMPARABLE_FIELDS) & {"hidden", "activation", "init", "seed", "features"}
+    base = TrainConfig()
+    runs = [parse_run_spec(spec, base, n) for n, spec in enumerate(("l2=0.1", "l2=0", "l1=1e-3,mode=batch"), start=1)]
+    assert [(c.l2, c.l1) for c in runs] == [(0.1, 0.0), (0.0, 0.0), (0.0, 0.001)]
+    assert parse_run_spec("optimizer=adam,beta1=0.8,beta2=0.99,eps=1e-6", base) == base.replace(
+        optimizer="adam", beta1=0.8, beta2=0.99, eps=1e-6)  # fmt: skip
+    assert duplicate_runs(runs) == []
+    assert run_labels(runs, base) == ["SGD (L2 0.1)", "SGD", "full batch (L1 0.001)"]
+    comparison = Comparison(base, runs[:2])
+    comparison.run(50)
+    first = Trainer(base).initial_params
+    for i, config in enumerate(runs[:2]):
+        np.testing.assert_array_equal(comparison.loss(i), Trainer(config, initial_params=first).run(50).loss)
+    assert not np.array_equal(comparison.loss(0), comparison.loss(1))  # the penalty changed the training
+
+
+def test_compare_command_compares_l2_rates(capsys):
+    code = main.main(["compare", "--run", "l2=0.1", "--run", "l2=0", "--epochs", "20"])
+    out = capsys.readouterr().out
+    assert code == 0 and "SGD (L2 0.1)" in out
 
 
 def test_labels():
@@ -290,14 +321,15 @@ def test_compare_command(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [(["compare", "--run", "mode=sgd"], "2 to 6 runs"), (["compare", "--run", "mode=sgd", "--run", "hidden=3"], "cannot vary"),
-     (["compare", "--run", "a=b", "--run", "mode=sgd"], "cannot vary"), (["compare"], "--run"),
+     (["compare", "--run", "a=b", "--run", "mode=sgd"], "run 1 ('a=b'): 'a' is not a setting; use one of"),
+     (["compare"], "--run"),
      (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--target-loss", "0"], "--target-loss"),
      (["compare", "--run", "mode=sgd", "--run", ""], "--run: run 2: nothing given; give FIELD=VALUE"),
      (["compare", "--run", "mode=sgd", "--run", "mode=batch", "--run", "mode=sgd,batch_size=2"],
       "--run: Runs 1 and 3 are the same run (SGD): they would train identically. Change a setting"),
      (["compare", "--run", "mode=batch", "--run", "mode=minibatch,batch_size=4"], "Runs 1 and 2 are the same run (full batch)"),
      (["compare", "--run", "mode=sgd", "--run", "learning_rate=0"],
-      "--run: run 2 ('learning_rate=0'): learning_rate: 0.0 is not allowed; it must be a finite number > 0"),
+      "--run: run 2 ('learning_rate=0'): learning_rate: '0' is not allowed; it must be a finite number > 0"),
      (["compare", "--batch-size", "0", "--run", "mode=sgd", "--run", "mode=batch"],
       "error: --batch-size: '0' is not allowed; it must be an integer from 1 to"),
      (["sweep", "--seeds", "0"], "--seeds"), (["sweep", "--learning-rate", "0.1,x"], "'x' is not a number"),

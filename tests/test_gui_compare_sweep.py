@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from engine import TrainConfig, Trainer
 from engine.compare import Comparison, describe_duplicates, duplicate_runs, updates_per_epoch
 from engine.config import MAX_UNITS
+from engine.datasets import make_dataset
 from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, run_sweep, step
 
 
@@ -275,3 +276,97 @@ def test_sweep_tab_at_1366x768_legend_hides_no_seed_and_heatmap_labels_fit(qtbot
         if text.isVisible():
             assert text.textItem.boundingRect().width() <= cell_w
     assert any(text.isVisible() for text in view.heat_texts)
+
+
+# --- review follow-up: settings kept as the Train tab has them, and words for any data ------------------------------
+def test_compare_runs_take_the_train_tabs_settings_unclamped(qtbot):
+    """The runs table's cells are the Train tab's fields (their ranges): a batch of 2,000 and a learning rate of 1e-7
+    are not clamped to 1,024 and 1e-6, and a cell's refused text gets a sentence."""
+    from PySide6.QtWidgets import QWidget
+
+    from engine.fields import CONFIG_FIELDS
+    from gui.controls import LogSpinBox
+
+    config = TrainConfig(mode="minibatch", batch_size=2000, learning_rate=1e-7)
+    window, view = open_compare(qtbot, config)
+    assert window.controls.config() == config  # the Train tab kept its settings
+    qtbot.waitUntil(lambda: len(view.configs) == 2, timeout=TIMEOUT_MS)
+    for configs in (view.configs, view.editor.configs(view._base)):
+        assert [(c.mode, c.batch_size, c.learning_rate) for c in configs] == [("sgd", 2000, 1e-7), ("batch", 2000, 1e-7)]
+    batch = view.editor.cellWidget(0, 1)
+    assert batch.maximum() == CONFIG_FIELDS["batch_size"].high and batch.objectName() == "compareBatchSizeSpin"
+    assert len(window.findChildren(QWidget, "learningRateSpin")) == 1  # the Train tab's name stays its own
+    lr = view.editor.cellWidget(0, 2)
+    assert isinstance(lr, LogSpinBox) and lr.objectName() == "compareLearningRateSpin"
+    qtbot.keyClicks(lr.lineEdit(), "x")
+    assert view.runs_error.isVisibleTo(view) and "Learning rate" in view.runs_error.text()
+    lr.setValue(0.5)
+    assert not view.runs_error.isVisibleTo(view)
+    qtbot.waitUntil(lambda: len(view.configs) == 2 and view.configs[0].learning_rate == 0.5, timeout=TIMEOUT_MS)
+
+
+def test_compare_and_sweep_follow_the_train_tabs_l2_and_say_so(qtbot):
+    """L2 and L1 are every run's, the Train tab's: a change there restarts the runs with it, and the headers name it."""
+    from gui.controls import LogSpinBox
+
+    window, view = open_compare(qtbot)
+    sweep = window.sweep_view
+    window.controls.findChild(LogSpinBox, "l2Spin").setValue(0.01)
+    qtbot.waitUntil(lambda: len(view.configs) == 2 and all(c.l2 == 0.01 for c in view.configs), timeout=TIMEOUT_MS)
+    assert "seed 42, L2 λ 0.01; data xor" in view.base_label.text()
+    assert "L2 λ 0.01" in sweep.base_label.text() and sweep.spec().base.l2 == 0.01
+    assert view.labels == ["SGD", "full batch"]  # what all runs share is said once, above the table
+
+
+def test_compare_and_sweep_name_a_csv_file_by_its_name(qtbot, tmp_path):
+    from engine.datasets import load_csv
+    from gui.compare_view import CompareView
+    from gui.sweep_view import SweepView
+
+    path = tmp_path / "my points.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    data = load_csv(path)
+    compare, sweep = CompareView(TrainConfig(), dataset=data), SweepView(TrainConfig(), dataset=data)
+    for view in (compare, sweep):
+        qtbot.addWidget(view)  # never shown: their threads do not start
+        assert "data my points.csv (10 training, 10 test points)" in view.base_label.text(), view.base_label.text()
+        assert "data csv" not in view.base_label.text()
+    compare.shutdown()
+    sweep.shutdown()
+
+
+def test_sweep_on_data_that_records_no_outputs_says_what_can_happen(qtbot):
+    """Spiral data records no outputs: the legend has no "stuck at 0.5 (0)" (it cannot happen there), and where no run
+    was solved the histogram says so over the epochs swept (it drew a flat line at 0 on a −4…4 axis)."""
+    from engine.datasets import DataSpec
+    from gui.main_window import TABS
+    from gui.sweep_view import NO_SOLVED_RUN, STUCK, SweepView
+
+    assert "XOR" not in TABS["sweep"][1] and "how often is the data solved" in TABS["sweep"][1]
+    xor = SweepView(TrainConfig())
+    qtbot.addWidget(xor)
+    assert any(label.startswith(STUCK) for label in xor.legend.labels())  # XOR keeps it
+    view = SweepView(TrainConfig(), dataset=make_dataset(DataSpec(name="spiral", points=60)))
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    assert view.legend.labels() and not any(label.startswith(STUCK) for label in view.legend.labels())
+    view.seeds_spin.setValue(3)
+    view.lr_edit.setText("0.001")
+    view.hidden_edit.setText("2")
+    view.epochs_spin.setValue(40)
+    view.start()
+    qtbot.waitUntil(lambda: view.result is not None and view.result.complete, timeout=TIMEOUT_MS)
+    assert not view.result.solved.any()
+    assert view.hist_hint.isVisible() and view.hist_hint.toPlainText() == NO_SOLVED_RUN
+    assert view.hist_curve.xData is None or len(view.hist_curve.xData) == 0  # no bar at 0
+    (x0, x1), (y0, y1) = view.histogram.getPlotItem().getViewBox().viewRange()
+    assert (x0, x1) == (0, 40) and (y0, y1) == (0, 1)
+    assert x0 < view.hist_hint.pos().x() < x1 and y0 < view.hist_hint.pos().y() < y1
+    labels = view.legend.labels()
+    assert len(labels) == 4 and not any(label.startswith(STUCK) for label in labels)
+    assert sum(int(label.rsplit("(", 1)[1].rstrip(")")) for label in labels) == 3  # every run in some outcome
+    view.set_data(make_dataset())  # the Train tab's data changed: the legend still describes the runs shown
+    assert not any(label.startswith(STUCK) for label in view.legend.labels())
+    view.shutdown()
+    xor.shutdown()
