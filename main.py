@@ -32,14 +32,14 @@ from engine.compare import (
 from engine.compare import MAX_RUNS as MAX_COMPARE
 from engine.compare import MIN_RUNS as MIN_COMPARE
 from engine.config import STRUCTURAL_FIELDS, ConfigError
-from engine.datasets import DATASETS, DataError, Dataset, DataSpec, describe_datasets, load_csv, make_dataset
+from engine.datasets import DATASETS, DataError, Dataset, DataSpec, describe_datasets, load_csv, make_dataset, split_by_file
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
 from engine.features import FEATURES
 from engine.fields import BOOL, CHOICE, CONFIG_FIELDS, DATA, DATA_FIELDS, Field
 from engine.files import FIGURE_KINDS, check_figure_path, check_writable, error_reason, train_record, write_atomically, write_json
 from engine.history import History, n_series_for
 from engine.reports import FIGURES, compare_csv, compare_table, history_csv, params_csv, params_json, sweep_csv, sweep_table
-from engine.sweep import DEFAULT_TARGET_ACCURACY, SweepSpec, run_sweep, summarize_groups
+from engine.sweep import DEFAULT_TARGET_ACCURACY, SOLVED_MARGIN, SweepSpec, run_sweep, summarize_groups
 from engine.trainer import METRIC_COLUMNS
 
 CLI_CHUNK_EPOCHS = 1_000_000
@@ -56,7 +56,7 @@ DESCRIPTION = """\
 Backprop Lab: watch a neural network learn by backpropagation: by default the reference notebook's
 2-2-1 sigmoid network on XOR; --dataset picks a built-in dataset, --data FILE.csv your own.
 
-With no command, opens the training window. Commands:
+With no command, opens the training window (with any options given, as 'gui' does). Commands:
   train       train headless and print the loss every --log-every epochs, like the reference notebook
   compare     which converges faster? 2 to 6 variations (SGD, mini-batch, batch, optimizers) side by side
   sweep       many seeds and settings on all cores: how often is the data solved, and how fast?
@@ -195,8 +195,8 @@ def option_error(err: ConfigError) -> str:
 def data_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Dataset:
     """The data the options name: ``--data FILE.csv`` (split by its split column, else by --train-fraction and
     --data-seed) or the generated ``--dataset`` (default xor) with its parameters. An option the data does not use
-    is a usage error naming it (XOR's four points take no parameters); a file that cannot be used is one line
-    naming it, and exit 2."""
+    is a usage error naming it (XOR's four points take no parameters, a file's split column leaves nothing to
+    --train-fraction and --data-seed); a file that cannot be used is one line naming it, and exit 2."""
     given = {name: getattr(args, field.dest) for name, field in DATA_FIELDS.items() if hasattr(args, field.dest)}
     path = given.pop("path", None)
     if path is not None:
@@ -204,10 +204,13 @@ def data_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
             parser.error("--dataset, --data: give one of them (a CSV file is a dataset of its own)")
         refuse_unused(parser, given, ("train_fraction", "data_seed"), "a CSV file's points are its rows")
         try:
-            return load_csv(path, **given)
+            data = load_csv(path, **given)
         except DataError as err:
             print(f"error: {err}", file=sys.stderr)  # one line naming the file, as a failed read of --load is said
             sys.exit(EXIT_USAGE)
+        if split_by_file(data):
+            refuse_unused(parser, given, (), f"{path}: its split column decides the split")
+        return data
     kind = DATASETS[given.get("name", DATA_FIELDS["name"].default)]
     why = f"the {kind.name} dataset does not use it; pick another with --dataset"
     refuse_unused(parser, given, ("name", *kind.parameters), why)
@@ -362,7 +365,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     sweep.add_argument(
         "--target-accuracy",
         type=accuracy_fraction,
-        default=DEFAULT_TARGET_ACCURACY,
+        default=argparse.SUPPRESS,  # absent unless given: data that keeps XOR's rule refuses it
         metavar="A",
         help="data other than XOR: a run is solved once its test accuracy (train accuracy without a test set) "
         f"reaches A, a fraction in (0, 1] or a percentage such as 95%% (default {DEFAULT_TARGET_ACCURACY:g})",
@@ -716,12 +719,15 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     base = config_from_args(args, parser, swept=True)
     data = data_from_args(args, parser)
+    if hasattr(args, "target_accuracy") and data.records_predictions:
+        parser.error(f"--target-accuracy: on {data.spec.name} data a run is solved when every output is within "
+                     f"{SOLVED_MARGIN:g} of its target; it has no target accuracy")  # fmt: skip
     require_writable(parser, args, "csv")
     try:
         spec = SweepSpec(
             base=base, seeds=tuple(range(args.seed_start, args.seed_start + args.seeds)), learning_rates=args.learning_rate,
             hidden=args.hidden, optimizers=args.optimizer, epochs=args.epochs, data=data,
-            target_accuracy=args.target_accuracy,
+            target_accuracy=getattr(args, "target_accuracy", DEFAULT_TARGET_ACCURACY),
         )  # fmt: skip
     except ConfigError as err:
         parser.error(option_error(err))
@@ -839,6 +845,9 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser, subparsers = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["gui", *argv]  # options with no command are the window's: the default command's
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # argparse would blame the main parser: name the command whose options they are not
         (subparsers.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(unknown)}")

@@ -544,6 +544,29 @@ def load_csv(
     return Dataset(spec, _readonly(X), _readonly(y), _readonly(train))
 
 
+def split_by_file(data: Dataset) -> bool:
+    """True for a CSV file's data whose split is not the one its train fraction and data seed give: its split column
+    decided it, and `resplit` refuses it. (A split column that happens to be exactly that split cannot be told apart
+    from none: it counts as re-splittable, and stays that split until the fraction or the seed changes.)"""
+    fraction, seed = data.spec.train_fraction, data.spec.data_seed
+    return data.spec.name == CSV and not np.array_equal(data.train, stratified_split(data.targets, fraction, seed))
+
+
+def resplit(data: Dataset, train_fraction: float, data_seed: int) -> Dataset:
+    """A CSV file's data split again by `train_fraction` and `data_seed`, from its arrays (the file is not read):
+    exactly what ``load_csv(path, train_fraction, data_seed)`` gives for a file without a split column. Data that
+    is not a file's, or whose file's split column decides the split (`split_by_file`), raises `DataError`."""
+    if data.spec.name != CSV:
+        raise DataError(f"only a CSV file's data is split again; this is {data.spec.name} data")
+    if split_by_file(data):
+        raise DataError(f"{data.spec.path}: its split column decides the split; the train fraction and data seed do not")
+    spec = data.spec.replace(train_fraction=train_fraction, data_seed=data_seed)
+    if spec == data.spec:
+        return data
+    train = stratified_split(data.targets, spec.train_fraction, spec.data_seed)
+    return Dataset(spec, data.inputs, data.targets, _readonly(train))
+
+
 def _read_rows(reader, where: str) -> tuple[list[tuple[float, float]], list[float], list[bool] | None]:
     columns: dict[str, int] | None = None
     inputs: list[tuple[float, float]] = []

@@ -6,7 +6,8 @@
 - Learning rates: finite numbers greater than 0.
 - Hidden layers: ``"2"`` or ``"4, 3"``; ``"none"`` (any case) is no hidden layer. Every size is from 1 to
   `MAX_UNITS`: ``0`` is refused, not read as "no hidden layer".
-- Feature names: ``"x1, x2, x1x2"``, names of `engine.features.FEATURES`, each once; kept in the registry's order.
+- Feature names: ``"x1, x2, x1x2"``, each as `engine.features.feature_name` reads it (``x1²``, ``X1``, ``sin(x1)``
+  too), each once; kept in the registry's order.
 - A path is refused when it is empty.
 - Any setting described in `engine.fields`: `parse_field` reads the text by the field's kind and checks it by the
   field's rule (the one `TrainConfig` applies), so the command line's options and the window agree.
@@ -21,7 +22,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from .features import FEATURES
+from .features import FEATURES, feature_name
 from .fields import (
     BOOL,
     CHOICE,
@@ -140,9 +141,9 @@ def parse_path(text: str) -> str:
 
 
 def parse_features(text: str) -> tuple[str, ...]:
-    """Feature names: 'x1, x2, x1x2' -> ('x1', 'x2', 'x1x2'), each a name of `FEATURES` and given once, returned in
-    the registry's order."""
-    names = parse_names(tuple(FEATURES))(text)
+    """Feature names: 'x1, x2, x1x2' -> ('x1', 'x2', 'x1x2'), each read by `engine.features.feature_name` (so 'X1',
+    'x1²', 'sin(x1)' are x1, x1sq, sinx1), each given once, returned in the registry's order."""
+    names = parse_list(text, feature_name, "feature names from " + ", ".join(FEATURES))
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise ValueError(f"{text.strip()!r} names {', '.join(twice)} more than once; give each feature once")

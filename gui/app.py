@@ -34,9 +34,11 @@ def run_window(config: TrainConfig | None, data: Dataset | None = None) -> int:
     """Open the window (training on `data`, XOR unless given) and run the event loop; returns the exit status."""
     app = application()
     from . import MainWindow
-    from .experiments import claim_last_config
+    from .experiments import claim_last_config, last_data
 
     remembered, note = claim_last_config()
+    if config is None and data is None and remembered is not None:
+        data = last_data()  # the remembered settings' data (generated data only; set aside with them)
     window = MainWindow(config if config is not None else remembered, data=data)
     if config is None:
         window.startup_note = note

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from engine import TrainConfig
 from engine.config import MAX_HIDDEN_LAYERS
-from engine.datasets import CSV, DATASETS, DataError, Dataset, DataSpec, load_csv, make_dataset
+from engine.datasets import CSV, DATASETS, DataError, Dataset, DataSpec, load_csv, make_dataset, resplit, split_by_file
 from engine.features import FEATURES
 from engine.fields import BOOL, CHOICE, CONFIG_FIELDS, DATA, DATA_FIELDS, FLOAT, INT, NAMES, NETWORK, SIZES, TRAINING, Field
 from engine.optimizers import OPTIMIZERS
@@ -230,6 +230,8 @@ def _camel(name: str) -> str:
 
 
 SUFFIXES = {INT: "Spin", FLOAT: "Spin", CHOICE: "Combo", BOOL: "Check", SIZES: "Edit", NAMES: "Checks"}
+SPLITTERS = ("train_fraction", "data_seed")  # the data fields that split a CSV file without a split column
+SPLIT_BY_FILE_TIP = "The file's split column decides the split: Train % and Data seed do not apply to it"
 BESIDE = {"l2": "l1"}  # fields shown on one line of the form: the panel fits a 768-pixel screen
 OBJECT_NAMES = {"features": "featureChecks", "name": "datasetCombo"}  # the contract's names that the rule misses
 
@@ -251,7 +253,8 @@ class FieldInput:
         self.boxes: dict[str, QCheckBox] = {}
         self.widget = self._build(field)
         self.widget.setObjectName(object_name(field))
-        self.widget.setToolTip(f"{field.help[0].upper()}{field.help[1:]} ({field.flag} on the command line)")
+        self.tooltip = f"{field.help[0].upper()}{field.help[1:]} ({field.flag} on the command line)"
+        self.widget.setToolTip(self.tooltip)
 
     def _build(self, field: Field) -> QWidget:
         kind = field.kind
@@ -352,6 +355,8 @@ class ControlPanel(QWidget):
         self._building = True
         self._training_enabled = False
         self._loaded: Dataset | None = None  # a CSV file's (or a program's) data, offered in the dataset combo
+        self._loaded_splits = False  # the loaded data is a CSV file's that Train % and Data seed split (no split column)
+        self._points_kept: int | None = None  # the generators' Points while the box shows the loaded data's rows
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
 
@@ -540,9 +545,10 @@ class ControlPanel(QWidget):
         if spec.name not in DATASETS:
             self._offer_loaded(data)
         self.data_inputs["name"].set_value(spec.name)  # a dataset registered after the form was built is added
-        for name in ("points", "noise", "train_fraction", "data_seed"):
+        # a file's points are its rows, not a generator's count (the Points box shows them: `_show_points`)
+        for name in ("points", "noise", *SPLITTERS) if spec.generated else SPLITTERS if spec.name == CSV else ():
             field, value = DATA_FIELDS[name], getattr(spec, name)
-            if field.low <= value <= field.high:  # a file's points are its rows: not a generator's count
+            if field.low <= value <= field.high:
                 self.data_inputs[name].set_value(value)
         self._data = data
         _say(self.data_error, "")
@@ -614,6 +620,7 @@ class ControlPanel(QWidget):
         if self._loaded is not None:
             combo.removeItem(combo.findData(self._loaded.spec.name))
         self._loaded = data
+        self._loaded_splits = data.spec.name == CSV and not split_by_file(data)
         text = f"CSV file: {Path(data.spec.path).name}" if data.spec.name == CSV else f"{data.spec.name} data"
         combo.addItem(text, data.spec.name)
         combo.setItemData(combo.count() - 1, data.spec.path or text, Qt.ItemDataRole.ToolTipRole)
@@ -630,10 +637,36 @@ class ControlPanel(QWidget):
         coefficients = {name for opt in OPTIMIZERS.values() for name in opt.uses}
         for name in coefficients & set(self.inputs):  # show only the coefficients the optimizer uses
             self.forms[TRAINING].setRowVisible(self.inputs[name].widget, optimizer is not None and name in optimizer.uses)
-        kind = DATASETS.get(self.dataset_combo.currentData())
+        current = self.dataset_combo.currentData()
+        kind = DATASETS.get(current)
+        loaded = self._loaded if self._loaded is not None and current == self._loaded.spec.name else None
+        self._show_points(loaded)
         for name, field_input in self.data_inputs.items():
-            if name != "name":
+            if name == "name":
+                continue
+            if loaded is None:
                 field_input.widget.setEnabled(kind is not None and name in kind.parameters)
+                field_input.widget.setToolTip(field_input.tooltip)
+                continue
+            splitter = name in SPLITTERS and loaded.spec.name == CSV
+            field_input.widget.setEnabled(splitter and self._loaded_splits)
+            field_input.widget.setToolTip(field_input.tooltip if not splitter or self._loaded_splits else SPLIT_BY_FILE_TIP)
+
+    def _show_points(self, loaded: Dataset | None) -> None:
+        """The Points box shows the loaded data's rows while its entry is chosen (its range widened to hold them), and
+        the generators' count, kept meanwhile, once a generated dataset is chosen again."""
+        spin, field = self.points_spin, DATA_FIELDS["points"]
+        building, self._building = self._building, True  # showing is not an edit
+        if loaded is not None:
+            if self._points_kept is None:
+                self._points_kept = spin.value()
+            spin.setRange(min(field.low, loaded.n), max(field.high, loaded.n))
+            spin.setValue(loaded.n)
+        elif self._points_kept is not None:
+            kept, self._points_kept = self._points_kept, None
+            spin.setRange(field.low, field.high)
+            spin.setValue(kept)
+        self._building = building
 
     def _edited(self) -> None:
         self._sync_enabled()
@@ -665,8 +698,13 @@ class ControlPanel(QWidget):
             return
         name = self.dataset_combo.currentData()
         if self._loaded is not None and name == self._loaded.spec.name:
-            if self._loaded is not self._data:
+            if self._loaded is not self._data:  # chosen again: as it was
                 self._set_dataset(self._loaded)
+            elif self._loaded_splits:  # Train % or Data seed edited: split the file's rows again (not read again)
+                data = resplit(self._loaded, *(self.data_inputs[name].value() for name in SPLITTERS))
+                if data is not self._loaded:
+                    self._loaded = data
+                    self._set_dataset(data)
             return
         values = {name: field_input.value() for name, field_input in self.data_inputs.items()}
         try:

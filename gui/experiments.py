@@ -23,7 +23,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from engine import TrainConfig
-from engine.datasets import DataSpec, make_dataset
+from engine.datasets import Dataset, DataSpec, make_dataset
 from engine.experiment import SUFFIX, Experiment, ExperimentError, default_name, load_experiment, save_experiment
 from engine.files import FIGURE_KINDS, error_reason, write_atomically
 from engine.reports import history_csv, params_csv, params_json
@@ -51,6 +51,28 @@ def last_config(key: str = "lastConfig") -> TrainConfig | None:
         return TrainConfig.from_dict(json.loads(text)) if text else None
     except (ValueError, TypeError):
         return None
+
+
+LAST_DATA = "lastData"  # settings key: the generated data's DataSpec the window had when it last closed (JSON)
+
+
+def last_data() -> Dataset | None:
+    """The generated data the window had when it last closed, made again from its remembered `DataSpec`; None when
+    none is remembered (a CSV file's arrays are not: the next session starts on XOR) or the value is damaged."""
+    text = settings().value(LAST_DATA, "")
+    try:
+        spec = DataSpec.from_dict(json.loads(text)) if isinstance(text, str) and text else None
+        return make_dataset(spec) if spec is not None and spec.generated else None
+    except (ValueError, TypeError):  # DataError is a ValueError, as json's errors are
+        return None
+
+
+def remember_data(store: QSettings, data: Dataset) -> None:
+    """Remember generated data by its spec; forget any earlier one for a file's or a program's data."""
+    if data.spec.generated:
+        store.setValue(LAST_DATA, json.dumps(data.spec.canonical().to_dict()))
+    else:
+        store.remove(LAST_DATA)
 
 
 def fit_to_screen(window) -> None:
@@ -451,6 +473,7 @@ class Experiments(QObject):
     def remember_window(self) -> None:
         store = settings()
         store.setValue("lastConfig", json.dumps(self.train.config().to_dict()))
+        remember_data(store, self.train.controls.data())  # the form's, as the config
         release_last_config(store)  # a clean close (see claim_last_config)
         store.setValue("geometry", self.window.saveGeometry())
         for key, splitter in self.train.splitters().items():

@@ -85,7 +85,7 @@ def test_no_hidden_layer(capsys):
         (["train", "--hidden", "0,2"], "--hidden"),
         (["train", "--batch-size", "0"], "--batch-size: '0' is not allowed; it must be an integer from 1 to 1048576"),
         (["train", "--points", "5"], "--points: '5' is not allowed; it must be an integer from 20 to 2000"),
-        (["train", "--features", "x1,foo"], "--features: 'foo' is not one of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2"),
+        (["train", "--features", "x1,foo"], "--features: 'foo' is not a feature; choose from x1, x2, x1sq, x2sq, x1x2, sinx1"),
         (["train", "--features", "x1,x1"], "--features: 'x1,x1' names x1 more than once"),
         (["compare", "--noise", "2"], "--noise: '2' is not allowed; it must be a number from 0 to 0.5"),
         (["sweep", "--train-fraction", "0.95"], "--train-fraction: '0.95' is not allowed; it must be a number from 0.1 to 0.9"),
@@ -101,6 +101,8 @@ def test_no_hidden_layer(capsys):
         (["train", "--json", "/nonexistent-folder/x.json"], "does not exist"),
         (["train", "--json", "."], "is a directory"),
         (["bogus"], "invalid choice"),
+        (["sweep", "--target-accuracy", "0.9"], "--target-accuracy: on xor data a run is solved when every output is within"),
+        (["--dataset", "blobs"], "python main.py gui: error: --dataset: invalid choice: 'blobs'"),
     ],
 )
 def test_bad_values_exit_2_with_a_message(capsys, argv, needle):
@@ -187,6 +189,13 @@ def test_every_field_has_an_option(command):
             assert field.help.split(";")[0][:30] in " ".join(text.split()), field.name
 
 
+def test_features_take_the_spellings_feature_name_reads():
+    """--features reads each name as the window does (engine.features.feature_name): before, x1², X1 and sin(x1) were
+    refused because the option knew only the registry's names."""
+    args, parser = parsed("train", "--features", "X1, x1², sin(x1), x1*x2")
+    assert main.config_from_args(args, parser).features == ("x1", "x1sq", "x1x2", "sinx1")
+
+
 def test_every_config_option_reaches_the_config():
     args, parser = parsed("train", "--beta1", "0.8", "--beta2", "0.99", "--eps", "1e-6", "--momentum", "0.5", "--l2", "0.01",
                           "--l1", "1e-3", "--features", "x1x2, x1,sinx2", "--no-shuffle", "--optimizer", "adam")  # fmt: skip
@@ -223,6 +232,56 @@ def test_data_options_the_data_does_not_use_are_refused(capsys, argv, needle):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert needle in err and len(err.splitlines()) == 2
+
+
+def test_split_options_with_a_file_that_has_a_split_column_are_refused(capsys, tmp_path):
+    """The file's split column decides the split: --train-fraction and --data-seed would be silently ignored, so they
+    are a usage error naming them (before: accepted and ignored)."""
+    path = tmp_path / "split.csv"
+    path.write_text("x1,x2,label,split\n" + "".join(f"{i},{-i},{i % 2},{'test' if i % 3 == 0 else 'train'}\n" for i in range(10)))
+    data = main.data_from_args(*parsed("train", "--data", str(path)))  # without them: loaded, split by the column
+    assert data.train.tolist() == [i % 3 != 0 for i in range(10)]
+    for options, flags in ((["--train-fraction", "0.6"], "--train-fraction"), (["--data-seed", "4"], "--data-seed"),
+                           (["--data-seed", "4", "--train-fraction", "0.5"], "--train-fraction, --data-seed")):  # fmt: skip
+        with pytest.raises(SystemExit) as info:
+            main.main(["train", "--data", str(path), *options])
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and f"error: {flags}: {path}: its split column decides the split" in err
+        assert len(err.splitlines()) == 2  # the error, and where to read more
+
+
+def test_sweep_target_accuracy_is_refused_where_the_outputs_decide(capsys):
+    """XOR keeps its 'solved' rule (every output within 0.4): --target-accuracy would be ignored, so it is refused;
+    other data takes it."""
+    for argv in (["sweep", "--target-accuracy", "0.9", "--seeds", "1", "--epochs", "1"],
+                 ["sweep", "--dataset", "xor", "--target-accuracy", "95%", "--seeds", "1", "--epochs", "1"]):  # fmt: skip
+        with pytest.raises(SystemExit) as info:
+            main.main(argv)
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and "--target-accuracy: on xor data a run is solved when every output" in err
+    assert run_cli(capsys, "sweep", "--seeds", "1", "--epochs", "1")[0] == 0  # not given: XOR's rule, no complaint
+
+
+@pytest.fixture
+def window_opened(monkeypatch):
+    """What `run_window` got, instead of opening the window (a display is assumed)."""
+    opened = []
+    monkeypatch.setattr(main, "display_problem", lambda: None)
+    monkeypatch.setattr("gui.app.run_window", lambda config, data=None: opened.append((config, data)) or 0)
+    return opened
+
+
+def test_options_with_no_command_open_the_window_with_them(capsys, window_opened):
+    """`python main.py --dataset spiral` is the gui command with that option (before: "COMMAND: invalid choice:
+    'spiral'"); with nothing at all the window opens with its remembered settings, and --help is the main help."""
+    assert main.main(["--dataset", "spiral", "--points", "60", "--lr", "0.5"]) == 0
+    ((config, data),) = window_opened
+    assert config == TrainConfig(learning_rate=0.5) and data.spec == DataSpec("spiral", points=60)
+    assert main.main([]) == 0 and window_opened[-1] == (None, None)
+    with pytest.raises(SystemExit) as info:
+        main.main(["--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0 and out.startswith("usage: python main.py [-h] COMMAND") and "Exit status" in out
 
 
 def test_a_csv_file_is_loaded_or_refused_in_one_line(capsys, tmp_path):
@@ -356,7 +415,7 @@ def test_export_of_xor_names_its_columns(capsys, tmp_path):
     assert lines[1].split(",")[3:5] == ["nan", "0.5"]
 
 
-@pytest.mark.parametrize("command", [["gui"], ["screenshot", "out.png"]])
+@pytest.mark.parametrize("command", [["gui"], [], ["screenshot", "out.png"]])
 def test_the_window_commands_check_their_data_first(capsys, tmp_path, command):
     """A missing file is one line and exit 2 before any window opens (or any training starts)."""
     with pytest.raises(SystemExit) as info:

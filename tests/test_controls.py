@@ -1,11 +1,13 @@
 """The control panel's form, generated from engine/fields.py: its widgets, their names, and the data it emits."""
 
+import json
+
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QGroupBox, QMessageBox, QPushButton, QSpinBox
 
 from engine import TrainConfig, optimizers
-from engine.datasets import CSV, DATASETS, DataSpec, load_csv, make_dataset, register_dataset
+from engine.datasets import CSV, DATASETS, DataSpec, load_csv, make_dataset, register_dataset, same_arrays
 from engine.features import FEATURES
 from engine.fields import CONFIG_FIELDS, DATA_FIELDS
 from gui import controls
@@ -134,6 +136,47 @@ def test_open_csv_offers_the_file_and_a_bad_one_changes_nothing(qtbot, panel, tm
     assert panel.data() is data and combo.currentData() == CSV and combo.count() == len(DATASETS) + 1
 
 
+def test_a_csv_without_a_split_column_is_split_again_by_train_and_seed(qtbot, panel, tmp_path):
+    """Train % and Data seed stay enabled for a file without a split column (the Open CSV… tooltip says they split it;
+    before: greyed out) and split its rows again, exactly as loading it with those values would; the Points box shows
+    the file's rows (before: a stale 200) and the generators' count comes back with a generated dataset."""
+    panel.dataset_combo.setCurrentIndex(panel.dataset_combo.findData("spiral"))
+    panel.points_spin.setValue(300)
+    path = csv_file(tmp_path, rows=2500)
+    with qtbot.waitSignal(panel.dataChanged):
+        assert panel.open_csv(str(path))
+    assert panel.train_fraction_spin.isEnabled() and panel.data_seed_spin.isEnabled()
+    assert not panel.points_spin.isEnabled() and not panel.noise_spin.isEnabled() and panel.points_spin.value() == 2500
+    with qtbot.waitSignal(panel.dataChanged) as changed:
+        panel.train_fraction_spin.setValue(80)
+    data, want = changed.args[0], load_csv(path, 0.8, 0)
+    assert data.spec == want.spec and same_arrays(data, want) and data.n_train == 2000
+    with qtbot.waitSignal(panel.dataChanged) as changed:
+        panel.data_seed_spin.setValue(7)
+    assert same_arrays(changed.args[0], load_csv(path, 0.8, 7)) and panel.data() is changed.args[0]
+    with qtbot.waitSignal(panel.dataChanged) as changed:
+        panel.dataset_combo.setCurrentIndex(panel.dataset_combo.findData("spiral"))
+    assert changed.args[0].spec == DataSpec("spiral", points=300, train_fraction=0.8, data_seed=7)
+    assert panel.points_spin.value() == 300 and panel.points_spin.maximum() == DATA_FIELDS["points"].high
+    with qtbot.waitSignal(panel.dataChanged) as changed:
+        panel.dataset_combo.setCurrentIndex(panel.dataset_combo.findData(CSV))
+    assert same_arrays(changed.args[0], load_csv(path, 0.8, 7)) and panel.points_spin.value() == 2500
+
+
+def test_a_csv_with_a_split_column_keeps_train_and_seed_disabled_saying_why(qtbot, panel, tmp_path):
+    path = tmp_path / "split.csv"
+    path.write_text("x1,x2,label,split\n" + "".join(f"{i},{-i},{i % 2},{'test' if i % 3 == 0 else 'train'}\n" for i in range(5)))
+    with qtbot.waitSignal(panel.dataChanged):
+        assert panel.open_csv(str(path))
+    for spin in (panel.train_fraction_spin, panel.data_seed_spin):
+        assert not spin.isEnabled() and "split column decides" in spin.toolTip()
+    assert panel.points_spin.value() == 5 and not panel.points_spin.isEnabled()
+    with qtbot.waitSignal(panel.dataChanged):
+        panel.dataset_combo.setCurrentIndex(panel.dataset_combo.findData("moons"))
+    assert panel.train_fraction_spin.isEnabled() and "split column" not in panel.train_fraction_spin.toolTip()
+    assert panel.data().spec == DataSpec("moons") and panel.points_spin.value() == 200
+
+
 def test_the_open_button_asks_for_a_file(qtbot, panel, tmp_path, monkeypatch):
     path = csv_file(tmp_path, name="asked.csv")
 
@@ -176,3 +219,74 @@ def test_entries_registered_after_the_form_was_built_are_shown(qtbot, panel):
         assert changed.args[0].spec == DataSpec("toyline", points=60) and changed.args[0].n == 60
     finally:
         del optimizers.OPTIMIZERS["toyprop"], DATASETS["toyline"]
+
+
+def test_the_window_remembers_its_generated_data_with_the_config(qtbot, tmp_path):
+    """Closing remembers the data's spec beside the config, so the next launch trains on what this one had (before: the
+    features came back on XOR). A CSV file's arrays are not remembered: the next launch starts on XOR. A damaged
+    remembered value is ignored."""
+    from gui import MainWindow
+    from gui.experiments import LAST_DATA, last_config, last_data, settings
+    from tests.gui_helpers import wait_ready
+
+    config = TrainConfig(hidden=(4,), features=("x1", "x2", "x1sq"))
+    spec = DataSpec("spiral", points=120, noise=0.2, train_fraction=0.7, data_seed=5)
+    store = settings()
+    try:
+        for data, remembered in ((make_dataset(spec), spec), (load_csv(csv_file(tmp_path)), None)):
+            window = MainWindow(config, data=data)
+            qtbot.addWidget(window)
+            window.show()
+            wait_ready(qtbot, window)
+            window.close()
+            assert last_config() == config
+            if remembered is None:
+                assert last_data() is None and store.value(LAST_DATA) is None
+            else:
+                assert last_data().spec == remembered and same_arrays(last_data(), make_dataset(remembered))
+        store.setValue(LAST_DATA, json.dumps(spec.to_dict()))
+        again = MainWindow(last_config(), data=last_data())  # as gui.app.run_window starts a session
+        qtbot.addWidget(again)
+        assert again.controls.data().spec == spec and again.controls.config() == config
+        for damaged in ("{not json", json.dumps({"name": "blobs"}), json.dumps({"name": "spiral", "points": 5}), "[1]",
+                        json.dumps({"name": "csv", "path": "gone.csv", "points": 20}), json.dumps({"colour": 1}), 7):  # fmt: skip
+            store.setValue(LAST_DATA, damaged)
+            assert last_data() is None
+    finally:
+        store.remove(LAST_DATA)
+
+
+def test_a_session_with_no_settings_given_starts_on_the_remembered_data(monkeypatch):
+    """gui.app.run_window (python main.py with no option) hands the remembered data to the window with the remembered
+    config; settings given on the command line, and a config set aside, leave it out."""
+    from gui import app
+    from gui.experiments import LAST_DATA, settings
+
+    made = []
+
+    class Window:
+        def __init__(self, config, data=None):
+            made.append((config, data))
+
+        def show(self):
+            pass
+
+        def shutdown(self):
+            pass
+
+    monkeypatch.setattr("gui.MainWindow", Window)
+    monkeypatch.setattr(app, "application", lambda: type("App", (), {"exec": staticmethod(lambda: 0)})())
+    config, spec = TrainConfig(features=("x1", "x1x2")), DataSpec("moons", points=80)
+    store = settings()
+    try:
+        store.setValue("lastConfig", json.dumps(config.to_dict()))
+        store.setValue(LAST_DATA, json.dumps(spec.to_dict()))
+        assert app.run_window(None) == 0
+        assert made[-1][0] == config and made[-1][1].spec == spec
+        given = make_dataset(DataSpec("circle"))
+        assert app.run_window(TrainConfig(), given) == 0 and made[-1] == (TrainConfig(), given)
+        store.setValue("lastConfigInUse", json.dumps([2**22 + 12345]))  # a session that did not close: set aside
+        assert app.run_window(None) == 0 and made[-1] == (None, None)
+    finally:
+        for key in ("lastConfig", LAST_DATA, "lastConfigInUse", "setAsideConfig"):  # the marks run_window left too
+            store.remove(key)

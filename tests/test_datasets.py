@@ -25,7 +25,9 @@ from engine.datasets import (
     load_csv,
     make_dataset,
     register_dataset,
+    resplit,
     same_arrays,
+    split_by_file,
     stratified_split,
 )
 from engine.features import FEATURES, feature_matrix, feature_name
@@ -271,6 +273,33 @@ def test_a_csv_splits_like_the_generators(tmp_path):
     lines = ["x1,x2,label"] + [f"{float(x1)!r},{float(x2)!r},{int(y)}" for (x1, x2), y in zip(spiral.inputs, spiral.targets)]
     data = load_csv(write(tmp_path, "\n".join(lines)), train_fraction=0.3, data_seed=8)
     assert np.array_equal(data.inputs, spiral.inputs) and np.array_equal(data.train, spiral.train)
+
+
+def spiral_csv(tmp_path, split: bool = False):
+    spiral = make_dataset(DataSpec("spiral", points=60, train_fraction=0.3, data_seed=8))
+    rows = [f"{float(x1)!r},{float(x2)!r},{int(y)}" + (f",{'train' if i % 3 else 'test'}" if split else "")
+            for i, ((x1, x2), y) in enumerate(zip(spiral.inputs, spiral.targets))]  # fmt: skip
+    return write(tmp_path, "\n".join(["x1,x2,label" + (",split" if split else ""), *rows]))
+
+
+@pytest.mark.parametrize(("fraction", "seed"), [(0.3, 8), (0.5, 8), (0.9, 0), (0.1, 12345), (0.3, MAX_DATA_SEED)])
+def test_resplit_gives_exactly_what_load_csv_gives(tmp_path, fraction, seed):
+    path = spiral_csv(tmp_path)
+    data = load_csv(path, 0.3, 8)
+    again, read = resplit(data, fraction, seed), load_csv(path, fraction, seed)
+    assert again.spec == read.spec and same_arrays(again, read)
+    assert not split_by_file(data) and not split_by_file(again)
+    assert same_arrays(resplit(again, 0.3, 8), data)  # and back
+
+
+def test_resplit_refuses_a_file_whose_split_column_decides(tmp_path):
+    data = load_csv(spiral_csv(tmp_path, split=True), 0.3, 8)
+    assert split_by_file(data)
+    with pytest.raises(DataError, match="its split column decides the split"):
+        resplit(data, 0.5, 8)
+    with pytest.raises(DataError, match="only a CSV file's data"):
+        resplit(make_dataset(DataSpec("spiral")), 0.5, 8)
+    assert not split_by_file(make_dataset(DataSpec("spiral")))
 
 
 @pytest.mark.parametrize(

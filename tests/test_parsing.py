@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from engine import TrainConfig
 from engine.config import MAX_HIDDEN_LAYERS, MAX_UNITS
+from engine.features import FEATURES
 from engine.fields import BOOL, CHOICE, CONFIG_FIELDS, DATA_FIELDS, PATH
 from engine.parsing import (
     format_field,
@@ -144,11 +145,22 @@ def test_every_field_reads_back_what_it_writes(field):
 
 def test_features_are_names_given_once_in_the_registry_order():
     assert parse_features(" x1x2, x1 ") == ("x1", "x1x2")
-    for text, message in (("x1,foo", "'foo' is not one of x1, x2"), ("x2,x2", "names x2 more than once"),
-                          ("", "nothing given"), ("x1,", "ends with a comma")):  # fmt: skip
+    for text, message in (("x1,foo", "'foo' is not a feature; choose from x1, x2"), ("x2,x2", "names x2 more than once"),
+                          ("x1sq, x1²", "names x1sq more than once"), ("", "nothing given"),
+                          ("x1,", "ends with a comma")):  # fmt: skip
         with pytest.raises(ValueError, match=message):
             parse_features(text)
     assert parse_field(CONFIG_FIELDS["features"], "sinx2,x1sq") == ("x1sq", "sinx2")
+
+
+def test_features_are_read_by_feature_name_the_one_rule():
+    """The command line's (and any typed) features accept what `feature_name` accepts (before: only the registry's
+    names, so x1², X1 and sin(x1) were refused)."""
+    field = CONFIG_FIELDS["features"]
+    assert parse_features("X1, x1², sin(x1)") == ("x1", "x1sq", "sinx1")
+    assert parse_field(field, "x₁·x₂, X2^2, sin x2") == ("x2sq", "x1x2", "sinx2")
+    for name, feature in FEATURES.items():
+        assert parse_field(field, feature.label) == (name,)
 
 
 NUMBER_TEXT = st.one_of(st.integers(-10, 3000).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
