@@ -316,11 +316,12 @@ class TrainTab(QWidget):
         """Restart from epoch 0 with `config` (a sweep's run: it replays exactly), on `data` when given; the
         restart's snapshot says `message`."""
         self.controls.set_config(config)
-        self.thread.set_config(config)
-        if data is not None and data is not self._data:
+        new_data = data is not None and data is not self._data
+        if new_data:
             self.controls.set_data(data)
-            self._data_edited(data)
-        self.thread.reset(message)
+        self.thread.replay(config, message, data if new_data else None)  # one request: one restart, saying `message`
+        if new_data:
+            self.dataChanged.emit(data)
 
     def show_experiment(self, experiment) -> None:
         """Continue `experiment` (an `engine.experiment.Experiment`), paused at its epoch, on its data."""

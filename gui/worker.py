@@ -161,6 +161,14 @@ class TrainingThread(RequestThread[TrainingRequests]):
         the restart's snapshot carries `data`. The inspector goes back to following the next sample."""
         self._request(data=data, inspect_index=None, report=True)
 
+    def replay(self, config: TrainConfig, message: str, data: Dataset | None = None) -> None:
+        """Back to epoch 0 with `config` (and on `data`, when given) in ONE request, so that one restart's snapshot
+        says `message` (a sweep's run loaded: no "New data" or "Network rebuilt" snapshot comes after it)."""
+        fields = {"config": config, "reset": True, "reset_message": message, "running": False, "steps": 0, "sample_steps": 0}
+        if data is not None:
+            fields.update(data=data, inspect_index=None)
+        self._request(**fields)
+
     def set_config(self, config: TrainConfig) -> None:
         """From the next chunk: learning rate and optimisation settings live, a new structure restarts."""
         self._request(config=config, report=True)

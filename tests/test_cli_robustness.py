@@ -254,7 +254,11 @@ def test_unrecognized_arguments_name_the_command(capsys):
     assert usage_error(capsys, "sweep", "--seeds", "1", "--bogus").startswith(
         "python main.py sweep: error: unrecognized arguments:"
     )
-    assert usage_error(capsys, "--bogus").splitlines()[1] == "see 'python main.py --help'"
+    # options with no command are the window's (`python main.py --dataset spiral` opens it on spiral)
+    assert usage_error(capsys, "--bogus").splitlines() == [
+        "python main.py gui: error: unrecognized arguments: --bogus",
+        "see 'python main.py gui --help'",
+    ]
 
 
 def test_a_failed_write_on_the_command_line_is_one_line_naming_the_file(capsys, tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from engine import XOR_INPUTS, XOR_TARGETS, TrainConfig
 from gui.controls import DEFAULT_SPEED, DEFAULT_STOP_EPOCH
 from gui.curves import LogAxis
-from gui.maps import _short, _tiny
+from gui.maps import CELL_AIR_PX, _short, _tiny
 from gui.snapshot import StopRules
 from tests.gui_helpers import TIMEOUT_MS, open_window, reference, step, wait_state
 
@@ -167,7 +167,7 @@ def _cells_fit(heatmaps) -> list[str]:
                 x0, x1 = vb.viewRange()[0]
                 cell_px = vb.width() / (x1 - x0)
                 label = text.textItem.toPlainText()
-                assert text.textItem.boundingRect().width() + 8 <= cell_px, (label, cell_px)
+                assert text.textItem.boundingRect().width() + CELL_AIR_PX <= cell_px, (label, cell_px)
                 labels.append(label)
     return labels
 
