@@ -283,24 +283,6 @@ def evaluate(theta, sizes, w_off, b_off, X, Y, activation, loss_kind):
 
 
 @njit(cache=True, nogil=True)
-def recorded_metrics(predictions, Y, out):
-    """Metrics of data that records every prediction and has no test set (XOR), per epoch from the recorded
-    predictions (n_epochs, n): out (n_epochs, 3) gets NaN test loss and accuracy and the train accuracy, the share
-    of points whose ŷ is on the side of 0.5 of its target. Run after `train`: cheaper than inside its epoch loop."""
-    n = Y.shape[0]
-    side = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        side[i] = 1 if Y[i] >= 0.5 else 0
-    for e in range(predictions.shape[0]):
-        right = 0
-        for i in range(n):  # branch-free: a branch per point costs more than the training of XOR's epoch's sample
-            right += np.int64(predictions[e, i] >= 0.5) == side[i]
-        out[e, 0] = np.nan
-        out[e, 1] = float(right) / float(n)
-        out[e, 2] = np.nan
-
-
-@njit(cache=True, nogil=True)
 def recorded_accuracy(predictions, Y):
     """Fraction of the points whose recorded ŷ (predictions (n,)) is on the side of 0.5 of its target."""
     right = 0
@@ -352,6 +334,7 @@ def train(
     regularised = l2 != 0.0 or l1 != 0.0
     for epoch in range(n_epochs):
         total = 0.0
+        right = 0
         start = U(0)
         while start < n:
             m = min(bs, n - start)
@@ -409,6 +392,7 @@ def train(
                         _accumulate(grad, sizes, w_off, b_off, X, i, acts, deltas, lr, False, l2, l1, regularised)
                 if record:
                     pred_out[epoch, i] = y_hat
+                    right += (y_hat >= 0.5) == (y >= 0.5)  # the train accuracy of the recorded predictions
                 total += sample_loss(y_hat, z_out, y, loss_kind)
             if direct:
                 opt_t[0] += m
@@ -422,11 +406,7 @@ def train(
             test_loss = test_accuracy = np.nan
             if X_test.shape[0] > 0:
                 test_loss, test_accuracy = _evaluate(theta, sizes, w_off, b_off, X_test, Y_test, activation, loss_kind, acts, zs)
-            if record:  # as `recorded_accuracy`
-                right = 0
-                for i in range(n):
-                    if (pred_out[epoch, i] >= 0.5) == (Y[i] >= 0.5):
-                        right += 1
+            if record:  # counted as the predictions were recorded (as `recorded_accuracy`)
                 train_accuracy = float(right) / float(n)
             else:
                 train_accuracy = _evaluate(theta, sizes, w_off, b_off, X, Y, activation, loss_kind, acts, zs)[1]

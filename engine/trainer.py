@@ -493,14 +493,10 @@ class Trainer:
         self, orders: np.ndarray, loss: np.ndarray, predictions: np.ndarray, metrics: np.ndarray, stop_below: float
     ) -> int:
         """One kernel call over ``len(loss)`` epochs; returns the epochs done and notes divergence."""
-        recorded = self._data.records_predictions  # then the metrics come from the predictions, after the kernel
         done = kernels().train(
             self._theta, *self._layout.kernel_args, self._train_X, self._targets, orders, loss, predictions, self._test_X,
-            self._test_targets, metrics[:0] if recorded else metrics, *self._settings(), self._opt_m, self._opt_v,
-            self._opt_t, stop_below,
+            self._test_targets, metrics, *self._settings(), self._opt_m, self._opt_v, self._opt_t, stop_below,
         )  # fmt: skip
-        if recorded:
-            kernels().recorded_metrics(predictions[:done], self._targets, metrics[:done])
         if done and not np.isfinite(loss[done - 1]):
             self._diverged = True
         return done

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QTimer, Signal
 
 RENDER_SECONDS = 1 / 40  # while running, the curves are redrawn at most 40 times a second (about 30 in practice),
-SLOW_RENDER_SECONDS = 1 / 15  # the slow views at most 15 times (so that each of the 12 maps a second is drawn),
+SLOW_RENDER_SECONDS = 1 / 12  # the slow views at most 12 times (so that each of the ~11 maps a second is drawn),
 STAGGER_SECONDS = 0.008  # each in its own event-loop turn, this far apart, so that no turn (draw plus paint) grows long
 
 
