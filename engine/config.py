@@ -25,6 +25,7 @@ from .fields import (
     STRUCTURAL_FIELDS,
     bind_defaults,
     check_fields,
+    stored_values,
 )
 from .optimizers import OPTIMIZERS
 
@@ -136,13 +137,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
         """Inverse of `to_dict`; missing fields take their defaults, unknown ones raise `ValueError`."""
-        if not isinstance(data, dict):
-            raise ValueError(f"a TrainConfig is stored as a JSON object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(str(k) for k in data if k not in known)
-        if unknown:
-            raise ValueError("unknown TrainConfig field(s): " + ", ".join(unknown))
-        values = dict(data)
+        values = stored_values(cls, data, ValueError)
         if isinstance(values.get("hidden"), list):
             values["hidden"] = tuple(values["hidden"])
         if isinstance(values.get("features"), list):

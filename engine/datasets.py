@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .field_rules import CHOICE, DATA, FLOAT, INT, MAX_SEED, PATH, Field, bind_defaults, check_fields
+from .field_rules import CHOICE, DATA, FLOAT, INT, MAX_SEED, PATH, Field, bind_defaults, check_fields, stored_values
 
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
@@ -152,13 +152,7 @@ class DataSpec:
     @classmethod
     def from_dict(cls, data: Any) -> DataSpec:
         """Inverse of `to_dict`; missing fields take their defaults, unknown ones raise `DataError`."""
-        if not isinstance(data, dict):
-            raise DataError(f"a DataSpec is stored as a JSON object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(str(k) for k in data if k not in known)
-        if unknown:
-            raise DataError("unknown DataSpec field(s): " + ", ".join(unknown))
-        return cls(**data)
+        return cls(**stored_values(cls, data, DataError))
 
 
 bind_defaults(DATA_FIELDS, DataSpec)

@@ -236,3 +236,15 @@ def check_fields(obj: Any, fields: dict[str, Field], error: Callable[[str, str],
             object.__setattr__(obj, name, f.check(value))
         except FieldError as err:
             raise error(name, f"{value!r} is not allowed; {err.rule}") from None
+
+
+def stored_values(cls: type, data: Any, error: Callable[[str], Exception]) -> dict[str, Any]:
+    """The fields of dataclass `cls` as stored in JSON (`data`, an object) in a new dict; `error(text)` is raised
+    for anything else or for a field `cls` does not have. Missing fields take their defaults when `cls` is built."""
+    if not isinstance(data, dict):
+        raise error(f"a {cls.__name__} is stored as a JSON object, got {type(data).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(str(k) for k in data if k not in known)
+    if unknown:
+        raise error(f"unknown {cls.__name__} field(s): " + ", ".join(unknown))
+    return dict(data)

@@ -38,6 +38,7 @@ from .field_rules import (
     bind_defaults,
     check_fields,
     fixed,
+    stored_values,
 )
 from .optimizers import OPTIMIZERS
 
@@ -45,7 +46,7 @@ __all__ = [
     "ACTIVATIONS", "BOOL", "CHOICE", "CONFIG_FIELDS", "DATA", "DATA_FIELDS", "FLOAT", "INITS", "INT", "LOSSES",
     "MAX_BATCH_SIZE", "MAX_HIDDEN_LAYERS", "MAX_REGULARISATION", "MAX_SEED", "MAX_UNITS", "MODES", "NAMES", "NETWORK",
     "NO_HIDDEN_LAYER", "PATH", "SIZES", "STRUCTURAL_FIELDS", "TRAINING", "Field", "FieldError", "bind_defaults",
-    "check_fields", "dataset_names", "optimizer_names",
+    "check_fields", "dataset_names", "optimizer_names", "stored_values",
 ]  # fmt: skip
 
 MAX_BATCH_SIZE = 1 << 20
