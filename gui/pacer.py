@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QTimer, Signal
 
 RENDER_SECONDS = 1 / 40  # while running, the curves are redrawn at most 40 times a second (about 30 in practice),
-SLOW_RENDER_SECONDS = 1 / 12  # the slow views at most 12 times (so that each of the ~11 maps a second is drawn),
+SLOW_RENDER_SECONDS = 1 / 15  # the slow views at most 15 times (each at most as often as its own interval allows),
 STAGGER_SECONDS = 0.008  # each in its own event-loop turn, this far apart, so that no turn (draw plus paint) grows long
 
 
@@ -25,8 +25,13 @@ class RenderPacer(QObject):
     rendered = Signal()  # after the curves were drawn (and, when not running, every view)
 
     def __init__(self, draw_curves: Callable[[], object], draw_slow: Callable[[str], object], slow_views: Sequence[str],
-                 parent=None) -> None:  # fmt: skip
+                 parent=None, intervals: dict[str, float] | None = None) -> None:  # fmt: skip
+        """intervals: while running, a slow view is drawn at most every `intervals[name]` seconds (its turn in a
+        round is skipped until then): a view that costs more to draw than it tells (the weights' numbers) may go
+        slower than one a user watches move (the decision map)."""
         super().__init__(parent)
+        self.intervals = dict(intervals or {})
+        self._last_view_draw: dict[str, float] = {}
         self.draw_curves = draw_curves
         self.draw_slow = draw_slow
         self.slow_views = tuple(slow_views)
@@ -92,8 +97,10 @@ class RenderPacer(QObject):
         elif self._slow_dirty and self._slow_wait(now) <= 0:
             if self._slow_stage == 0:
                 self._last_slow_render = now
-            self.draw_slow(self.slow_views[self._slow_stage])
-            self._last_draw = now
+            view = self.slow_views[self._slow_stage]
+            if now - self._last_view_draw.get(view, -1.0) >= self.intervals.get(view, 0.0):
+                self.draw_slow(view)
+                self._last_draw = self._last_view_draw[view] = now
             self._slow_stage = (self._slow_stage + 1) % len(self.slow_views)
             self._slow_dirty = self._slow_stage != 0
         if running:

@@ -34,8 +34,8 @@ MAX_CHUNK_EPOCHS = 1_000_000  # requests (Pause...) are taken between chunks, so
 PROMPT_SECONDS = 0.2  # a Step N expected to take longer than this says "Running" before its first chunk
 FOLLOW_SECONDS = 0.05  # when not running, an inspection that took longer than this follows in a snapshot of its own,
 # so that the state (Paused...) shows at once: a big network's (7 million weights) takes about half a second
-MAP_SECONDS = 1 / 15  # while running, the decision map is recomputed at most this often (as often as the window draws
-# at most): maps wait for the end of a chunk, so about 11 a second are made and drawn
+MAP_SECONDS = 0.07  # while running, the decision map is recomputed at most this often, at the end of a chunk (about
+# 25 ms): so every third chunk, over 10 a second (0.08 would make it every fourth, 100 ms apart)
 GRID_AXIS, GRID_POINTS = decision_grid()  # XOR's maps: `grid_for(view_bounds(data), GRID_SIDE)` is this grid for XOR
 HIDDEN_AXIS, HIDDEN_POINTS = decision_grid(HIDDEN_SIDE)  # hidden-unit maps: a coarser grid, one map per unit
 MAX_HIDDEN_MAPS = 32
@@ -324,10 +324,9 @@ class TrainingSession:
         if now - self.rate_since >= 0.5:
             self.epochs_per_second = self.rate_epochs / (now - self.rate_since)
             self.rate_epochs, self.rate_since = 0, now
-        if not force and now - self.last_emit < 1.0 / MAX_SNAPSHOTS_PER_SECOND:
-            return
-        if not self.thread.may_send(force):
-            return  # the window is behind: keep the epochs for the next snapshot
+        if (not force and now - self.last_emit < 1.0 / MAX_SNAPSHOTS_PER_SECOND) or not self.thread.may_send(force):
+            self.prepare_map(now)
+            return  # too soon, or the window is behind: keep the epochs (and a map that fell due) for the next snapshot
         if self.state == READY and self.trainer.epoch:
             self.state = PAUSED
         running = self.state == RUNNING
@@ -349,6 +348,14 @@ class TrainingSession:
                 self.send(grid, None, None, "", None)
             elif grid is not None:
                 self.pending_grid = grid
+
+    def prepare_map(self, now: float) -> None:
+        """While running, make the map that fell due even when no snapshot can go now: it goes with the next one, so
+        maps keep their own pace (MAP_SECONDS) rather than the window's (a snapshot may wait for the window)."""
+        cheap = self.trainer.layout.n_params * map_side(self.trainer.layout.n_params) ** 2 <= MAP_MACS
+        due = self.state == RUNNING and self.pending_grid is None and now >= self.map_due
+        if due and cheap and self.map_key != self.weights_key():
+            self.pending_grid = self.decision_map()
 
     def timed_inspection(self) -> tuple:
         start = time.perf_counter()

@@ -31,6 +31,7 @@ from .snapshot import COMPILING, READY, RUNNING, Snapshot
 from .worker import TrainingThread
 
 SLOW_VIEWS = ("weights", "decision map")  # drawn in this order, one per turn while running (gui/pacer.py)
+SLOW_VIEW_SECONDS = {"weights": 1 / 10}  # the weights' numbers at most 10 times a second; the map as often as it comes
 RESERVE_AFTER_MS = 250
 
 
@@ -76,7 +77,7 @@ class TrainTab(QWidget):
         self.curves = CurvesPanel(data)
         self.decision_map = DecisionMap(data)
         self.heatmaps = WeightHeatmaps()
-        self.pacer = RenderPacer(self._draw_curves, self._draw_slow_view, SLOW_VIEWS, self)
+        self.pacer = RenderPacer(self._draw_curves, self._draw_slow_view, SLOW_VIEWS, self, intervals=SLOW_VIEW_SECONDS)
         self.pacer.rendered.connect(self.rendered)
         self._build_layout()
 

@@ -51,6 +51,24 @@ def test_running_draws_are_paced_and_each_in_its_own_turn(qtbot):
     slow = [view for _, view in draws if view != "curves"]
     assert slow[: len(SLOW) * 4] == list(SLOW) * 4  # the slow views in order, one at a time
     firsts = [t for t, view in draws if view == SLOW[0]]
-    assert np.diff(firsts).min() >= SLOW_RENDER_SECONDS - 0.002  # a round of slow views at most 10 times a second
+    assert np.diff(firsts).min() >= SLOW_RENDER_SECONDS - 0.002  # a round of slow views at most 15 times a second
     pacer.changed(running=False)  # paused: whatever is pending is drawn at once
     assert not pacer.pending() and [view for _, view in draws[-3:]] == ["curves", *SLOW]
+
+
+def test_a_slow_view_with_its_own_interval_skips_rounds_until_it_is_due(qtbot):
+    """The window draws the weights' numbers at most 10 times a second and the decision map in every round."""
+    draws: list[tuple[float, str]] = []
+    interval = 3 * SLOW_RENDER_SECONDS
+    pacer = RenderPacer(lambda: None, lambda view: draws.append((time.perf_counter(), view)), SLOW,
+                        intervals={"weights": interval})  # fmt: skip
+    feed = QTimer()
+    feed.setInterval(2)
+    feed.timeout.connect(lambda: pacer.changed(running=True))
+    feed.start()
+    qtbot.waitUntil(lambda: sum(view == "map" for _, view in draws) >= 9, timeout=10_000)
+    feed.stop()
+    weights = [t for t, view in draws if view == "weights"]
+    maps = [t for t, view in draws if view == "map"]
+    assert np.diff(weights).min() >= interval - 0.002
+    assert len(maps) >= 2 * len(weights) - 1  # the map kept its pace
