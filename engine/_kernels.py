@@ -260,18 +260,18 @@ def _n_units(sizes):
 @njit(cache=True, nogil=True)
 def _evaluate(theta, sizes, w_off, b_off, X, Y, activation, loss_kind, acts, zs):
     """(mean reported loss, accuracy) over the rows of X at theta; (NaN, NaN) for no rows."""
-    n = X.shape[0]
+    n = U(X.shape[0])  # unsigned, as in `train`: no negative-index checks in the forward pass
     if n == 0:
         return np.nan, np.nan
-    out = acts.shape[0] - 1
+    out = U(acts.shape[0] - 1)
     total = 0.0
     right = 0
     for i in range(n):
         z_out = _forward_sample(theta, sizes, w_off, b_off, X, i, acts, zs, activation)
         y_hat = acts[out]
-        total += sample_loss(y_hat, z_out, Y[i], loss_kind)
-        if (y_hat >= 0.5) == (Y[i] >= 0.5):
-            right += 1
+        y = Y[i]
+        total += sample_loss(y_hat, z_out, y, loss_kind)
+        right += (y_hat >= 0.5) == (y >= 0.5)
     return total / float(n), float(right) / float(n)
 
 
