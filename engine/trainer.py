@@ -55,13 +55,17 @@ class Chunk:
     diverged: bool
     reached_target: bool = False
     metrics: np.ndarray = dataclasses.field(default_factory=lambda: _readonly(np.empty((0, 3))))
+    # `rows()` itself when the arrays above are its columns (as `Trainer.run` makes them): no copy
+    row_buffer: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.epochs)
 
     def rows(self) -> np.ndarray:
-        """History rows, (n, 4 + n_predictions): `METRIC_COLUMNS`, then the predictions."""
-        return np.column_stack([self.loss, self.metrics, self.predictions])
+        """History rows, (n, 4 + n_predictions): `METRIC_COLUMNS`, then the predictions (read-only)."""
+        if self.row_buffer is not None:
+            return self.row_buffer
+        return _readonly(np.column_stack([self.loss, self.metrics, self.predictions]))
 
     @staticmethod
     def join(first: Chunk, second: Chunk) -> Chunk:
@@ -287,9 +291,8 @@ class Trainer:
         n = self.n_samples
         if self._diverged:
             n_epochs = 0
-        loss = np.empty(n_epochs)
-        predictions = np.empty((n_epochs, self.n_predictions))
-        metrics = np.empty((n_epochs, 3))
+        rows = np.empty((n_epochs, 4 + self.n_predictions))  # the kernel writes the history's rows in place
+        loss, metrics, predictions = rows[:, 0], rows[:, 1:4], rows[:, 4:]
         done = 0
         if self._shuffles():
             while done < n_epochs and not self._diverged:
@@ -314,6 +317,7 @@ class Trainer:
             diverged=self._diverged,
             reached_target=bool(done and not self._diverged and loss[done - 1] < target),
             metrics=_readonly(metrics[:done]),
+            row_buffer=_readonly(rows[:done]),
         )
 
     # --- sample by sample ----------------------------------------------------------------------------

@@ -137,3 +137,16 @@ def test_chunks_and_sample_steps_with_test_metrics():
     assert all(c is None for c in steps[:-1])
     np.testing.assert_array_equal(rows, whole[3])
     np.testing.assert_array_equal(stepped.theta, whole[0].theta)
+
+
+def test_a_chunks_rows_are_its_columns_without_a_copy():
+    """`Trainer.run` has the kernel write the history's rows in place: `Chunk.rows()` is that buffer (no copy per
+    chunk: a copy of 10⁵ epochs' rows cost the window's worker 14 % of its time), equal to the columns stacked."""
+    from engine.datasets import DataSpec, make_dataset
+
+    for trainer in (Trainer(TrainConfig()), Trainer(TrainConfig(hidden=(3,)), data=make_dataset(DataSpec(name="moons")))):
+        chunk = trainer.run(50)
+        rows = chunk.rows()
+        assert rows is chunk.rows() and not rows.flags.writeable
+        np.testing.assert_array_equal(rows, np.column_stack([chunk.loss, chunk.metrics, chunk.predictions]))
+        assert np.shares_memory(rows, chunk.loss)
