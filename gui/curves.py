@@ -52,6 +52,24 @@ class LogAxis(pg.AxisItem):
         return ticks
 
 
+def _fixed_y_plot(plot: pg.PlotWidget, y_label: str, y_range: tuple[float, float], limits: tuple[float, float],
+                  ticks: tuple[float, ...], dashed_at: tuple[float, ...]) -> pg.PlotItem:  # fmt: skip
+    """Set up `plot` as an epochs plot with a fixed y axis: `y_range` shown (room above for the legend), panning
+    held within `limits`, labelled `ticks`, and dashed lines at `dashed_at` (the targets or 100 %)."""
+    item = plot.getPlotItem()
+    item.setLabel("bottom", "epoch")
+    item.setLabel("left", y_label)
+    _light_axes(item)
+    item.setYRange(*y_range, padding=0)
+    item.getViewBox().setLimits(yMin=limits[0], yMax=limits[1])
+    item.getViewBox().enableAutoRange(axis="y", enable=False)
+    item.getAxis("left").setTicks([[(v, f"{v:g}") for v in ticks], []])
+    dashed = pg.mkPen("#868e96", width=1, style=Qt.PenStyle.DashLine)
+    for level in dashed_at:
+        item.addItem(pg.InfiniteLine(pos=level, angle=0, pen=dashed, movable=False))
+    return item
+
+
 def _prepare(curve: pg.PlotDataItem) -> pg.PlotDataItem:
     curve.setDownsampling(auto=True, method="peak")
     curve.setClipToView(True)
@@ -106,17 +124,8 @@ class PredictionPlot(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("predictionPlot")
-        item = self.getPlotItem()
-        item.setLabel("bottom", "epoch")
-        item.setLabel("left", "output ŷ")
-        _light_axes(item)
-        item.setYRange(-0.05, 1.32, padding=0)  # room above 1 for the legend
-        item.getViewBox().setLimits(yMin=-0.5, yMax=1.5)
-        item.getViewBox().enableAutoRange(axis="y", enable=False)
-        item.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)], []])
-        dashed = pg.mkPen("#868e96", width=1, style=Qt.PenStyle.DashLine)
-        for level in (0.0, 1.0):
-            item.addItem(pg.InfiniteLine(pos=level, angle=0, pen=dashed, movable=False))
+        # room above 1 for the legend
+        item = _fixed_y_plot(self, "output ŷ", (-0.05, 1.32), (-0.5, 1.5), (0.0, 0.25, 0.5, 0.75, 1.0), (0.0, 1.0))
         self.decision_line = pg.InfiniteLine(
             pos=0.5, angle=0, movable=False, pen=pg.mkPen("#adb5bd", width=1, style=Qt.PenStyle.DotLine),
             label="decision 0.5", labelOpts={"position": 0.98, "color": "#868e96", "anchors": [(1, 1), (1, 1)]},
@@ -148,16 +157,7 @@ class AccuracyPlot(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("accuracyPlot")
-        item = self.getPlotItem()
-        item.setLabel("bottom", "epoch")
-        item.setLabel("left", "accuracy (%)")
-        _light_axes(item)
-        item.setYRange(0, 112, padding=0)  # room above 100 for the legend
-        item.getViewBox().setLimits(yMin=-10, yMax=120)
-        item.getViewBox().enableAutoRange(axis="y", enable=False)
-        item.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 25, 50, 75, 100)], []])
-        dashed = pg.mkPen("#868e96", width=1, style=Qt.PenStyle.DashLine)
-        item.addItem(pg.InfiniteLine(pos=100, angle=0, pen=dashed, movable=False))
+        item = _fixed_y_plot(self, "accuracy (%)", (0, 112), (-10, 120), (0, 25, 50, 75, 100), (100,))  # room above 100
         # bottom right: accuracy rises to 100 % at the top
         self.legend = item.addLegend(offset=(-10, -36), labelTextColor="#212529", brush=pg.mkBrush(255, 255, 255, 200),
                                      verSpacing=-6)  # fmt: skip

@@ -332,7 +332,7 @@ class TrainingSession:
         running = self.state == RUNNING
         map_wanted = self.map_key != self.weights_key() and (not running or now >= self.map_due)
         grid, self.pending_grid = self.pending_grid, None
-        if map_wanted and self.trainer.layout.n_params * map_side(self.trainer.layout.n_params) ** 2 <= MAP_MACS:
+        if map_wanted and self.map_is_cheap():
             grid, map_wanted = self.decision_map(), False
         inspection = (None, None, "", None)
         inspect = not running or now >= self.inspect_due
@@ -352,10 +352,14 @@ class TrainingSession:
     def prepare_map(self, now: float) -> None:
         """While running, make the map that fell due even when no snapshot can go now: it goes with the next one, so
         maps keep their own pace (MAP_SECONDS) rather than the window's (a snapshot may wait for the window)."""
-        cheap = self.trainer.layout.n_params * map_side(self.trainer.layout.n_params) ** 2 <= MAP_MACS
         due = self.state == RUNNING and self.pending_grid is None and now >= self.map_due
-        if due and cheap and self.map_key != self.weights_key():
+        if due and self.map_is_cheap() and self.map_key != self.weights_key():
             self.pending_grid = self.decision_map()
+
+    def map_is_cheap(self) -> bool:
+        """The map costs at most MAP_MACS multiply-adds: it is made whole, with its snapshot, not in pieces after it."""
+        n_params = self.trainer.layout.n_params
+        return n_params * map_side(n_params) ** 2 <= MAP_MACS
 
     def timed_inspection(self) -> tuple:
         start = time.perf_counter()
