@@ -10,6 +10,19 @@
 
 static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
+/* One hidden layer's forward pass of x into v1; returns the output's logit. */
+static inline double forward1(const double *W1, const double *b1, const double *W2, const double *b2, long h, long d,
+                              const double *x, double *v1) {
+    for (long j = 0; j < h; j++) {
+        double s = W1[j * d] * x[0];
+        for (long c = 1; c < d; c++) s += W1[j * d + c] * x[c];
+        v1[j] = sigmoid(s + b1[j]);
+    }
+    double s = W2[0] * v1[0];
+    for (long j = 1; j < h; j++) s += W2[j] * v1[j];
+    return s + b2[0];
+}
+
 long train_sgd_sigmoid_mse(double *theta, long h, long d, const double *X, const double *Y, long n, long n_epochs,
                            double lr, double *loss_out, double *pred_out, double *accuracy_out) {
     double *W1 = theta, *b1 = theta + h * d, *W2 = b1 + h, *b2 = W2 + h;
@@ -18,14 +31,7 @@ long train_sgd_sigmoid_mse(double *theta, long h, long d, const double *X, const
         double total = 0.0;
         for (long i = 0; i < n; i++) {
             const double *x = X + i * d;
-            for (long j = 0; j < h; j++) {
-                double s = W1[j * d] * x[0];
-                for (long c = 1; c < d; c++) s += W1[j * d + c] * x[c];
-                v1[j] = sigmoid(s + b1[j]);
-            }
-            double s = W2[0] * v1[0];
-            for (long j = 1; j < h; j++) s += W2[j] * v1[j];
-            double y_hat = sigmoid(s + b2[0]);
+            double y_hat = sigmoid(forward1(W1, b1, W2, b2, h, d, x, v1));
             if (pred_out) pred_out[e * n + i] = y_hat;
             double err = Y[i] - y_hat;
             total += err * err;
@@ -46,15 +52,7 @@ long train_sgd_sigmoid_mse(double *theta, long h, long d, const double *X, const
         } else if (accuracy_out) {
             long right = 0;
             for (long i = 0; i < n; i++) {
-                const double *x = X + i * d;
-                for (long j = 0; j < h; j++) {
-                    double s = W1[j * d] * x[0];
-                    for (long c = 1; c < d; c++) s += W1[j * d + c] * x[c];
-                    v1[j] = sigmoid(s + b1[j]);
-                }
-                double s = W2[0] * v1[0];
-                for (long j = 1; j < h; j++) s += W2[j] * v1[j];
-                right += (sigmoid(s + b2[0]) >= 0.5) == (Y[i] >= 0.5);
+                right += (sigmoid(forward1(W1, b1, W2, b2, h, d, X + i * d, v1)) >= 0.5) == (Y[i] >= 0.5);
             }
             accuracy_out[e] = (double)right / n;
         }
