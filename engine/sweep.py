@@ -151,6 +151,70 @@ def classify(final_loss: np.ndarray, final_predictions: np.ndarray, solved: np.n
     return outcome
 
 
+@dataclass(frozen=True)
+class SweepBlock:
+    """The results of one block of runs: the swept config ``spec.configs()[config_index]`` with the seeds `seeds`.
+
+    Every array has one row per run, in the order of `seeds`: solved_epoch (int64, the first epoch that meets the
+    spec's `solved_rule`, 0 = never), final_loss, final_predictions (runs, n recorded outputs; (runs, 0) on data that
+    records none), check_loss (the loss at 90% of the epochs), final_train_accuracy, final_test_accuracy (NaN without
+    a test set). A run's numbers do not depend on which block it is in."""
+
+    config_index: int
+    seeds: np.ndarray
+    solved_epoch: np.ndarray
+    final_loss: np.ndarray
+    final_predictions: np.ndarray
+    check_loss: np.ndarray
+    final_train_accuracy: np.ndarray
+    final_test_accuracy: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+
+def sweep_blocks(spec: SweepSpec, block_runs: int = BATCH_RUNS) -> list[tuple[int, tuple[int, ...]]]:
+    """(config index, seeds) of every block of at most `block_runs` runs, in the order configs x seeds."""
+    return [
+        (index, spec.seeds[lo : lo + block_runs])
+        for index in range(len(spec.configs()))
+        for lo in range(0, len(spec.seeds), block_runs)
+    ]
+
+
+def run_block(spec: SweepSpec, config_index: int, seeds: tuple[int, ...]) -> SweepBlock:
+    """Train the runs of one block (one kernel call, on all cores): each gives exactly what
+    ``Trainer(config with that seed, data=spec.data).run(spec.epochs)`` gives."""
+    K = kernels()
+    data = spec.data
+    config = spec.configs()[config_index]
+    records = data.records_predictions
+    layout = Layout.from_sizes(config.layer_sizes)
+    X = feature_matrix(data.train_inputs, config.features)
+    X_test = feature_matrix(data.test_inputs, config.features)
+    train_targets = np.ascontiguousarray(data.train_targets, dtype=np.float64)
+    test_targets = np.ascontiguousarray(data.test_targets, dtype=np.float64)
+    settings = encode(config, data.n_train)
+    runs = len(seeds)
+    thetas = np.stack([initial_theta(config.replace(seed=s), layout) for s in seeds])
+    final_loss = np.empty(runs)
+    margin_epoch, target_epoch = np.zeros(runs, dtype=np.int64), np.zeros(runs, dtype=np.int64)
+    final_preds = np.full((runs, data.n_train if records else 0), np.nan)
+    final_metrics = np.full((runs, 3), np.nan)
+    check_loss = np.full(runs, np.nan)
+    K.sweep(
+        thetas, *layout.kernel_args, X, train_targets, X_test, test_targets, *settings,
+        spec.epochs, min(EPOCH_CHUNK, spec.epochs), SOLVED_MARGIN, spec.target_accuracy,
+        max(1, (spec.epochs * 9) // 10), final_loss, margin_epoch, final_preds, check_loss, final_metrics, target_epoch,
+    )  # fmt: skip
+    return SweepBlock(
+        config_index=config_index, seeds=np.asarray(seeds, dtype=np.int64),
+        solved_epoch=margin_epoch if records else target_epoch,  # see SweepSpec.solved_rule
+        final_loss=final_loss, final_predictions=final_preds, check_loss=check_loss,
+        final_train_accuracy=final_metrics[:, 1].copy(), final_test_accuracy=final_metrics[:, 2].copy(),
+    )  # fmt: skip
+
+
 def run_sweep(
     spec: SweepSpec,
     progress: Callable[[int, int], None] | None = None,
@@ -161,61 +225,37 @@ def run_sweep(
     progress(done, total) is called after each batch; when cancelled() turns true the sweep stops after
     the batch in flight and returns the runs done so far (complete=False).
     """
-    K = kernels()
     start = time.perf_counter()
-    rows: list[tuple] = []
+    blocks: list[SweepBlock] = []
     total = spec.n_runs
     done = 0
-    stop = False
-    data = spec.data
-    records = data.records_predictions
-    train_targets = np.ascontiguousarray(data.train_targets, dtype=np.float64)
-    test_targets = np.ascontiguousarray(data.test_targets, dtype=np.float64)
-    for config in spec.configs():
-        layout = Layout.from_sizes(config.layer_sizes)
-        X = feature_matrix(data.train_inputs, config.features)
-        X_test = feature_matrix(data.test_inputs, config.features)
-        settings = encode(config, data.n_train)
-        for lo in range(0, len(spec.seeds), BATCH_RUNS):
-            if cancelled is not None and cancelled():
-                stop = True
-                break
-            seeds = spec.seeds[lo : lo + BATCH_RUNS]
-            runs = len(seeds)
-            thetas = np.stack([initial_theta(config.replace(seed=s), layout) for s in seeds])
-            final_loss = np.empty(runs)
-            margin_epoch, target_epoch = np.zeros(runs, dtype=np.int64), np.zeros(runs, dtype=np.int64)
-            final_preds = np.full((runs, data.n_train if records else 0), np.nan)
-            final_metrics = np.full((runs, 3), np.nan)
-            check_loss = np.full(runs, np.nan)
-            K.sweep(
-                thetas, *layout.kernel_args, X, train_targets, X_test, test_targets, *settings,
-                spec.epochs, min(EPOCH_CHUNK, spec.epochs), SOLVED_MARGIN, spec.target_accuracy,
-                max(1, (spec.epochs * 9) // 10), final_loss, margin_epoch, final_preds, check_loss, final_metrics, target_epoch,
-            )  # fmt: skip
-            solved_epoch = margin_epoch if records else target_epoch  # see SweepSpec.solved_rule
-            train_acc, test_acc = final_metrics[:, 1].copy(), final_metrics[:, 2].copy()
-            rows.append((np.asarray(seeds), config, solved_epoch, final_loss, final_preds, check_loss, train_acc, test_acc))
-            done += len(seeds)
-            if progress is not None:
-                progress(done, total)
-        if stop:
+    for config_index, seeds in sweep_blocks(spec):
+        if cancelled is not None and cancelled():
             break
-    return _collect(spec, rows, time.perf_counter() - start, complete=done == total)
+        blocks.append(run_block(spec, config_index, seeds))
+        done += len(seeds)
+        if progress is not None:
+            progress(done, total)
+    return collect(spec, blocks, time.perf_counter() - start, complete=done == total)
 
 
-def _collect(spec: SweepSpec, rows: list[tuple], seconds: float, complete: bool) -> SweepResult:
-    if rows:
-        seed = np.concatenate([r[0] for r in rows]).astype(np.int64)
-        lr = np.concatenate([np.full(len(r[0]), r[1].learning_rate) for r in rows])
-        hidden = np.concatenate([np.full(len(r[0]), r[1].hidden[0]) for r in rows]).astype(np.int64)
-        optimizer = np.concatenate([np.full(len(r[0]), r[1].optimizer, dtype=object) for r in rows])
-        solved_epoch = np.concatenate([r[2] for r in rows])
-        final_loss = np.concatenate([r[3] for r in rows])
-        final_preds = np.concatenate([r[4] for r in rows])
-        check_loss = np.concatenate([r[5] for r in rows])
-        # the final train and test accuracy of each run (NaN where a batch's kernel gave none)
-        train_acc, test_acc = (np.concatenate([r[k] if len(r) > k else np.full(len(r[0]), np.nan) for r in rows]) for k in (6, 7))
+def collect(spec: SweepSpec, blocks: list[SweepBlock], seconds: float, complete: bool) -> SweepResult:
+    """One `SweepResult` from blocks (in any order; rows come out in the order configs x seeds)."""
+    configs = spec.configs()
+    seed_rank = {seed: i for i, seed in enumerate(spec.seeds)}
+    blocks = sorted(blocks, key=lambda block: (block.config_index, seed_rank[int(block.seeds[0])] if len(block) else 0))
+    blocks = [block for block in blocks if len(block)]
+    if blocks:
+        seed = np.concatenate([b.seeds for b in blocks]).astype(np.int64)
+        lr = np.concatenate([np.full(len(b), configs[b.config_index].learning_rate) for b in blocks])
+        hidden = np.concatenate([np.full(len(b), configs[b.config_index].hidden[0]) for b in blocks]).astype(np.int64)
+        optimizer = np.concatenate([np.full(len(b), configs[b.config_index].optimizer, dtype=object) for b in blocks])
+        solved_epoch = np.concatenate([b.solved_epoch for b in blocks])
+        final_loss = np.concatenate([b.final_loss for b in blocks])
+        final_preds = np.concatenate([b.final_predictions for b in blocks])
+        check_loss = np.concatenate([b.check_loss for b in blocks])
+        train_acc = np.concatenate([b.final_train_accuracy for b in blocks])
+        test_acc = np.concatenate([b.final_test_accuracy for b in blocks])
     else:
         seed = hidden = solved_epoch = np.empty(0, dtype=np.int64)
         lr = final_loss = train_acc = test_acc = np.empty(0)
