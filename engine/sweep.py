@@ -173,18 +173,23 @@ class SweepBlock:
         return len(self.seeds)
 
 
-def sweep_blocks(spec: SweepSpec, block_runs: int = BATCH_RUNS) -> list[tuple[int, tuple[int, ...]]]:
-    """(config index, seeds) of every block of at most `block_runs` runs, in the order configs x seeds."""
-    return [
-        (index, spec.seeds[lo : lo + block_runs])
-        for index in range(len(spec.configs()))
-        for lo in range(0, len(spec.seeds), block_runs)
-    ]
+def sweep_blocks(
+    spec: SweepSpec, block_runs: int = BATCH_RUNS, skip: frozenset[tuple[int, int]] = frozenset()
+) -> list[tuple[int, tuple[int, ...]]]:
+    """(config index, seeds) of every block of at most `block_runs` runs, in the order configs x seeds, leaving out
+    the runs (config index, seed) in `skip` (those a resumed sweep has already)."""
+    out = []
+    for index in range(len(spec.configs())):
+        seeds = tuple(seed for seed in spec.seeds if (index, seed) not in skip) if skip else spec.seeds
+        out += [(index, seeds[lo : lo + block_runs]) for lo in range(0, len(seeds), block_runs)]
+    return out
 
 
-def run_block(spec: SweepSpec, config_index: int, seeds: tuple[int, ...]) -> SweepBlock:
+def run_block(spec: SweepSpec, config_index: int, seeds: tuple[int, ...], lockstep: bool = True) -> SweepBlock:
     """Train the runs of one block (one kernel call, on all cores): each gives exactly what
-    ``Trainer(config with that seed, data=spec.data).run(spec.epochs)`` gives."""
+    ``Trainer(config with that seed, data=spec.data).run(spec.epochs)`` gives. Networks of one hidden layer (every
+    sweep's) train in groups of runs in lockstep (engine/_lockstep.py); lockstep=False trains one run per thread
+    (`_kernels.sweep`, the benchmark's baseline), to the same numbers."""
     K = kernels()
     data = spec.data
     config = spec.configs()[config_index]
@@ -202,9 +207,15 @@ def run_block(spec: SweepSpec, config_index: int, seeds: tuple[int, ...]) -> Swe
     final_preds = np.full((runs, data.n_train if records else 0), np.nan)
     final_metrics = np.full((runs, 3), np.nan)
     check_loss = np.full(runs, np.nan)
-    K.sweep(
+    if lockstep and layout.n_layers == 2:
+        from . import _lockstep as kernel  # imports Numba, as `kernels()`: only when a sweep runs
+
+        pace = kernel.lanes_for(runs)
+    else:
+        kernel, pace = K, min(EPOCH_CHUNK, spec.epochs)  # one run per thread, in chunks of epochs
+    kernel.sweep(
         thetas, *layout.kernel_args, X, train_targets, X_test, test_targets, *settings,
-        spec.epochs, min(EPOCH_CHUNK, spec.epochs), SOLVED_MARGIN, spec.target_accuracy,
+        spec.epochs, pace, SOLVED_MARGIN, spec.target_accuracy,
         max(1, (spec.epochs * 9) // 10), final_loss, margin_epoch, final_preds, check_loss, final_metrics, target_epoch,
     )  # fmt: skip
     return SweepBlock(
@@ -219,21 +230,29 @@ def run_sweep(
     spec: SweepSpec,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    on_block: Callable[[SweepBlock], None] | None = None,
+    skip: frozenset[tuple[int, int]] = frozenset(),
 ) -> SweepResult:
     """Train every run of `spec`, BATCH_RUNS at a time on all cores.
 
     progress(done, total) is called after each batch; when cancelled() turns true the sweep stops after
-    the batch in flight and returns the runs done so far (complete=False).
+    the batch in flight and returns the runs done so far (complete=False). on_block(block) gets each finished
+    block first (to stream it to a file). The runs (config index, seed) in `skip` are not trained (a resumed
+    sweep has them): they count as done, and the result holds the other runs only.
     """
     start = time.perf_counter()
     blocks: list[SweepBlock] = []
     total = spec.n_runs
-    done = 0
-    for config_index, seeds in sweep_blocks(spec):
+    todo = sweep_blocks(spec, skip=skip)
+    done = total - sum(len(seeds) for _index, seeds in todo)
+    for config_index, seeds in todo:
         if cancelled is not None and cancelled():
             break
-        blocks.append(run_block(spec, config_index, seeds))
+        block = run_block(spec, config_index, seeds)
+        blocks.append(block)
         done += len(seeds)
+        if on_block is not None:
+            on_block(block)
         if progress is not None:
             progress(done, total)
     return collect(spec, blocks, time.perf_counter() - start, complete=done == total)
