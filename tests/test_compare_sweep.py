@@ -369,12 +369,12 @@ def test_sweep_ctrl_c_keeps_the_finished_runs(capsys, tmp_path, monkeypatch):
     """Ctrl+C stops the sweep after the runs in flight: their table is printed, --csv gets them, exit 130."""
     original = main.run_sweep
 
-    def run_sweep_with_ctrl_c(spec, progress=None, cancelled=None):
+    def run_sweep_with_ctrl_c(spec, progress=None, cancelled=None, **streaming):
         def progress_then_ctrl_c(done, total):
             progress(done, total)
             signal.raise_signal(signal.SIGINT)  # as if pressed while the first runs trained
 
-        return original(spec, progress=progress_then_ctrl_c, cancelled=cancelled)
+        return original(spec, progress=progress_then_ctrl_c, cancelled=cancelled, **streaming)
 
     monkeypatch.setattr(main, "run_sweep", run_sweep_with_ctrl_c)
     path = tmp_path / "s.csv"
