@@ -36,6 +36,7 @@ from engine.sweep import DEFAULT_TARGET_ACCURACY, MAX_RUNS, SweepResult, SweepSp
 
 from .compare_view import data_name, regularisation
 from .curves import LogAxis
+from .experiments import settings as app_settings
 from .legends import LegendRow
 from .style import format_percent
 from .sweep_thread import SweepThread
@@ -45,6 +46,8 @@ OUTCOME_COLORS = {"solved": "#2b8a3e", "stuck at 0.5": "#c92a2a", "local minimum
                   "diverged": "#495057"}  # fmt: skip
 STUCK = "stuck at 0.5"  # an outcome only of data that records its outputs (XOR): not in the legend of other data
 NO_SOLVED_RUN = "no run reached the target"  # the histogram's words when it has no run to show
+RUN_HERE, RUN_ON_CLUSTER = "This computer", "A Dask cluster"  # the "Run on" choices
+CLUSTER_ADDRESS_KEY = "sweepClusterAddress"  # settings key: the Dask scheduler address last used
 
 
 # The form's names of the TrainConfig fields a sweep sets.
@@ -72,6 +75,7 @@ class SweepView(QWidget):
         self.result: SweepResult | None = None
         self.cell_rows: dict[tuple[int, int], np.ndarray] = {}
         self.selected: np.ndarray | None = None
+        self._ran_on = ""  # " on ADDRESS" while the sweep runs on a cluster
 
         self.seeds_spin = QSpinBox()
         self.seeds_spin.setObjectName("sweepSeedsSpin")
@@ -112,9 +116,18 @@ class SweepView(QWidget):
         self.accuracy_spin.setValue(100 * DEFAULT_TARGET_ACCURACY)
         self.accuracy_spin.setToolTip("On data other than XOR a run is solved from its first epoch with at least this "
                                       "test accuracy (train accuracy when the data has no test set)")  # fmt: skip
+        self.run_on_combo = QComboBox()
+        self.run_on_combo.setObjectName("runOnCombo")
+        self.run_on_combo.addItems([RUN_HERE, RUN_ON_CLUSTER])
+        self.run_on_combo.setToolTip("Train on this computer's cores, or on the workers of a running Dask scheduler "
+                                     "(pip install -e .[cluster]; see the README's \"Sweeps on a cluster\")")  # fmt: skip
+        self.cluster_address_edit = QLineEdit(str(app_settings().value(CLUSTER_ADDRESS_KEY, "") or ""))
+        self.cluster_address_edit.setObjectName("clusterAddressEdit")
+        self.cluster_address_edit.setPlaceholderText("tcp://host:8786")
+        self.cluster_address_edit.setClearButtonEnabled(True)
+        self.cluster_address_edit.setToolTip("The Dask scheduler's address, as `dask scheduler` prints it")
         self.run_button = QPushButton("Run sweep")
-        self.run_button.setObjectName("sweepRunButton")
-        self.run_button.setToolTip("Train every (setting, seed) run on all cores")
+        self.run_button.setObjectName("sweepRunButton")  # its tooltip says where it trains: _run_on_changed
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("sweepCancelButton")
         self.cancel_button.setEnabled(False)
@@ -201,6 +214,9 @@ class SweepView(QWidget):
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Solved at accuracy", self.accuracy_spin)
         self._accuracy_label = form.labelForField(self.accuracy_spin)
+        form.addRow("Run on", self.run_on_combo)
+        form.addRow("Scheduler", self.cluster_address_edit)
+        self._form = form
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -221,10 +237,13 @@ class SweepView(QWidget):
         self.thread = SweepThread()
         self.thread.progress.connect(self._progress)
         self.thread.result.connect(self._show_result)
+        self.thread.failed.connect(self._failed)
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.x_combo.currentIndexChanged.connect(self._draw)
         self.y_combo.currentIndexChanged.connect(self._draw)
+        self.run_on_combo.currentIndexChanged.connect(self._run_on_changed)
+        self._run_on_changed()
         self._config = base_config
         self.set_data(self.dataset)
 
@@ -269,6 +288,16 @@ class SweepView(QWidget):
                          target_accuracy=self.accuracy_spin.value() / 100)  # fmt: skip
 
     # --- running -------------------------------------------------------------------------------
+    def cluster_address(self) -> str | None:
+        """The Dask scheduler's address the sweep runs on, or None: this computer."""
+        return self.cluster_address_edit.text().strip() if self.run_on_combo.currentText() == RUN_ON_CLUSTER else None
+
+    def _run_on_changed(self) -> None:
+        on_cluster = self.run_on_combo.currentText() == RUN_ON_CLUSTER
+        self._form.setRowVisible(self.cluster_address_edit, on_cluster)
+        self.run_button.setToolTip("Train every (setting, seed) run on " +
+                                   ("the cluster's workers" if on_cluster else "all cores"))  # fmt: skip
+
     def start(self) -> None:
         try:
             spec = self.spec()
@@ -278,12 +307,20 @@ class SweepView(QWidget):
         except ValueError as err:
             self._refuse(str(err))
             return
+        address = self.cluster_address()
+        if address == "":
+            self._refuse("Scheduler: give the Dask scheduler's address, e.g. tcp://host:8786")
+            return
+        if address is not None:
+            app_settings().setValue(CLUSTER_ADDRESS_KEY, address)
         self.progress.setRange(0, spec.n_runs)
         self.progress.setValue(0)
-        self.message.setText(f"Training {spec.n_runs:,} runs of {spec.epochs:,} epochs on all cores…")
+        where = "all cores" if address is None else f"the Dask cluster at {address}"
+        self.message.setText(f"Training {spec.n_runs:,} runs of {spec.epochs:,} epochs on {where}…")
+        self._ran_on = "" if address is None else f" on {address}"
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.thread.start_sweep(spec)
+        self.thread.start_sweep(spec, address)
 
     def _refuse(self, message: str) -> None:
         self.message.setText(f"<span style='color:#c92a2a'>{html.escape(message, quote=False)}</span>")
@@ -292,6 +329,13 @@ class SweepView(QWidget):
         self.thread.cancel()
         self.cancel_button.setEnabled(False)
         self.message.setText("Cancelling after the runs in flight…")
+
+    def _failed(self, message: str) -> None:
+        """The sweep could not run on its cluster: say why, and let the user try again."""
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setValue(0)
+        self._refuse(message)
 
     def shutdown(self) -> None:
         self.thread.shutdown()
@@ -304,7 +348,7 @@ class SweepView(QWidget):
         self.result = result
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        state = "" if result.complete else " (cancelled: the runs done so far)"
+        state = self._ran_on + ("" if result.complete else " (cancelled: the runs done so far)")
         self.message.setText(f"{len(result):,} runs in {result.seconds:.1f} s{state}; solved: {result.spec.solved_rule}. "
                              "Click a cell or a seed to load its run.")  # fmt: skip
         self.selected = None
