@@ -10,6 +10,15 @@ Version 2 stores the data: its `DataSpec` in the header ("data") and its arrays 
 history rows are `engine.history.history_columns(data)`. Version 1 (before data was part of an experiment) is
 XOR, with rows (loss, 4 predictions): it loads as XOR with each row widened to today's layout (test loss and test
 accuracy NaN, train accuracy from the recorded predictions, as training XOR records it).
+
+Version 3 adds the tree of runs (`engine.timeline.RunTree`): the header's "tree" lists each run (id, parent, branch
+epoch, label, its segments of settings, whether its past is known, its checkpoint interval), and members
+``r{id}_ck_floats`` (k, 3, n_params), ``r{id}_ck_ints`` (k, 3) and ``r{id}_ck_rng`` (k, 6) hold its checkpoints
+(thinned to `CHECKPOINT_FILE_BYTES` in all; the rest are recomputed when needed). The current run is the file's
+top-level run, as in version 2; every other run has its end state and history in members ``r{id}_theta`` ...
+``r{id}_history_last`` and its header entry's "head" and "history". A file without a tree (version 1 and 2, or an
+experiment saved without one) opens as a single run whose past is checked on first use: it is recomputed from the
+initial weights with the file's settings and compared with the saved state, bit for bit.
 """
 
 from __future__ import annotations
@@ -29,13 +38,16 @@ from .datasets import Dataset, DataSpec, make_dataset
 from .files import write_atomically
 from .history import History, n_series_for
 from .network import Layout
+from .timeline import DEFAULT_BUDGET, Run, RunTree, Scratch, Segment, Timeline
 from .trainer import METRIC_COLUMNS, Trainer, TrainerState
 
 FORMAT = "backprop-lab.experiment"
-VERSION = 2
+VERSION = 3
 SUFFIX = ".bplab"
 MAX_FILE_BYTES = 512 * 2**20  # the exact history of 10^6 epochs is 64 MB for XOR; leave room, refuse the absurd
-MAX_HEADER_BYTES = 2**20
+MAX_HEADER_BYTES = 8 * 2**20  # a tree of runs lists every change of settings
+CHECKPOINT_FILE_BYTES = 16 * 2**20  # checkpoints kept in a file, all runs together
+MAX_RUNS = 10_000
 V1_SERIES = 5  # format version 1: the loss and XOR's 4 predictions
 ARRAYS = {
     "theta": (np.float64,), "initial_theta": (np.float64,), "opt_m": (np.float64,), "opt_v": (np.float64,),
@@ -43,7 +55,9 @@ ARRAYS = {
     "summary_max": (np.float64,), "history_last": (np.float64,),
 }  # fmt: skip
 DATA_ARRAYS = {"data_inputs": (np.float64,), "data_targets": (np.float64,), "data_train": (np.bool_, np.uint8)}
-MEMBERS = {1: set(ARRAYS), 2: set(ARRAYS) | set(DATA_ARRAYS)}  # the arrays of each format version
+MEMBERS = {1: set(ARRAYS), 2: set(ARRAYS) | set(DATA_ARRAYS), 3: set(ARRAYS) | set(DATA_ARRAYS)}  # of each version
+CHECKPOINT_ARRAYS = {"ck_floats": (np.float64,), "ck_ints": (np.int64,), "ck_rng": (np.uint64,)}
+RUN_ARRAYS = {**CHECKPOINT_ARRAYS, **{k: ARRAYS[k] for k in ARRAYS if k != "initial_theta"}}  # r{id}_KEY, version 3
 _LOSS_COLUMNS = [i for i, c in enumerate(METRIC_COLUMNS) if c.endswith("loss")]  # >= 0; the rest lie in [0, 1]
 _TEST_COLUMNS = [i for i, c in enumerate(METRIC_COLUMNS) if c.startswith("test")]  # NaN without a test set
 
@@ -67,10 +81,11 @@ class Experiment:
     history: History
     name: str = ""
     data: Dataset = field(default_factory=make_dataset)
+    tree: RunTree | None = None  # the runs it branched into; its current run is this experiment's run
 
     @classmethod
-    def capture(cls, trainer: Trainer, history: History, name: str = "") -> Experiment:
-        return cls(trainer.config, trainer.state(), history, name, trainer.data)
+    def capture(cls, trainer: Trainer, history: History, name: str = "", tree: RunTree | None = None) -> Experiment:
+        return cls(trainer.config, trainer.state(), history, name, trainer.data, tree)
 
     def trainer(self) -> Trainer:
         """A trainer that continues exactly where this experiment stopped."""
@@ -101,6 +116,9 @@ def save_experiment(path: str | os.PathLike[str], experiment: Experiment) -> Non
         },
         "history": {k: int(hist[k]) for k in ("n_epochs", "bucket", "fill", "exact_limit", "capacity")},
     }
+    tree_members: dict[str, np.ndarray] = {}
+    if experiment.tree is not None:
+        header["tree"], tree_members = _tree_to_file(experiment)
     buffer = io.BytesIO()
     np.savez(
         buffer,
@@ -109,9 +127,42 @@ def save_experiment(path: str | os.PathLike[str], experiment: Experiment) -> Non
         history_exact=hist["exact"], summary_first=hist["summary_first"].astype(np.int64),
         summary_min=hist["summary_min"], summary_max=hist["summary_max"], history_last=hist["last"],
         data_inputs=np.asarray(data.inputs, dtype=np.float64), data_targets=np.asarray(data.targets, dtype=np.float64),
-        data_train=np.asarray(data.train, dtype=bool),
+        data_train=np.asarray(data.train, dtype=bool), **tree_members,
     )  # fmt: skip
     write_atomically(path, buffer.getvalue())
+
+
+def _trainer_json(s: TrainerState) -> dict:
+    return {"updates": s.updates, "epoch": s.epoch, "diverged": s.diverged, "rng_state": s.rng_state,
+            "partial": _partial_to_json(s.partial)}  # fmt: skip
+
+
+def _tree_to_file(experiment: Experiment) -> tuple[dict, dict[str, np.ndarray]]:
+    """The header's "tree" and the members ``r{id}_...`` of `experiment.tree` (its current run must be at
+    `experiment.state`: the top-level run)."""
+    tree, s = experiment.tree, experiment.state
+    head = tree.current_run.timeline.head
+    if (head.epoch, head.partial is None) != (s.epoch, s.partial is None) or head.theta.tobytes() != s.theta.tobytes():
+        raise ValueError("the tree's current run is not at the experiment's state: record the trainer in its timeline first")
+    runs, members = [], {}
+    share = CHECKPOINT_FILE_BYTES // len(tree.runs())
+    for run in tree.runs():
+        timeline = run.timeline
+        every, floats, ints, rng = timeline.checkpoints(share)
+        segments = [{"epoch": g.epoch, "position": g.position, "config": g.config.to_dict()} for g in timeline.segments]
+        entry = {"id": run.id, "parent": run.parent, "branch_epoch": run.branch_epoch, "label": run.label,
+                 "known": timeline.known, "every": every, "segments": segments}  # fmt: skip
+        members.update({f"r{run.id}_ck_floats": floats, f"r{run.id}_ck_ints": ints, f"r{run.id}_ck_rng": rng})
+        if run.id != tree.current:
+            state, hist = timeline.head, run.history.state()
+            entry["head"] = _trainer_json(state)
+            entry["history"] = {k: int(hist[k]) for k in ("n_epochs", "bucket", "fill", "exact_limit", "capacity")}
+            own = {"theta": state.theta, "opt_m": state.opt_m, "opt_v": state.opt_v, "history_exact": hist["exact"],
+                   "summary_first": hist["summary_first"].astype(np.int64), "summary_min": hist["summary_min"],
+                   "summary_max": hist["summary_max"], "history_last": hist["last"]}  # fmt: skip
+            members.update({f"r{run.id}_{key}": value for key, value in own.items()})
+        runs.append(entry)
+    return {"current": tree.current, "runs": runs}, members
 
 
 def load_experiment(path: str | os.PathLike[str]) -> Experiment:
@@ -156,6 +207,7 @@ def _load(path: Path) -> Experiment:
     arrays = _read_members(name, data)
     header = _read_header(name, arrays.pop("header"))
     version = header["version"]
+    run_arrays = {k: arrays.pop(k) for k in [k for k in arrays if _run_member(k)]} if version >= 3 else {}
     if set(arrays) != MEMBERS[version]:
         missing, extra = sorted(MEMBERS[version] - set(arrays)), sorted(set(arrays) - MEMBERS[version])
         what = f"lacks {', '.join(k + '.npy' for k in missing)}" if missing else f"has unexpected parts {', '.join(extra)}"
@@ -197,7 +249,120 @@ def _load(path: Path) -> Experiment:
     except ValueError as err:
         raise ExperimentError(name, str(err)) from None
     label = header.get("name") if isinstance(header.get("name"), str) else path.stem
-    return Experiment(config, state, history, label[:200], dataset)
+    if "tree" in header and version >= 3:
+        tree = _tree_from_file(name, header["tree"], run_arrays, config, state, history, dataset, layout)
+    else:
+        if run_arrays:
+            raise ExperimentError(name, f"it has parts of runs ({sorted(run_arrays)[0]}) but no tree of runs")
+        tree = _single_run(config, state, history, dataset)
+    return Experiment(config, state, history, label[:200], dataset, tree)
+
+
+def _start_state(config: TrainConfig, initial_theta: np.ndarray) -> TrainerState:
+    """A run's state at epoch 0: its initial weights, a fresh optimizer and shuffle generator."""
+    zeros = np.zeros_like(initial_theta)
+    rng_state = np.random.default_rng(config.seed).bit_generator.state
+    return TrainerState(theta=initial_theta.copy(), initial_theta=initial_theta.copy(), opt_m=zeros, opt_v=zeros.copy(),
+                        updates=0, epoch=0, diverged=False, rng_state=rng_state)  # fmt: skip
+
+
+def _single_run(config: TrainConfig, state: TrainerState, history: History, data: Dataset) -> RunTree:
+    """A file that did not record its runs: one run whose past is checked on first use (`Timeline.unverified`)."""
+    timeline = Timeline.unverified(config, data, _start_state(config, state.initial_theta), state)
+    return RunTree(config, data, history=history, timeline=timeline)
+
+
+def _run_member(key: str) -> bool:
+    prefix, _, rest = key.partition("_")
+    return prefix[:1] == "r" and prefix[1:].isdigit() and rest in RUN_ARRAYS
+
+
+def _tree_from_file(
+    name: str, info, arrays: dict, config: TrainConfig, state: TrainerState, history: History, data: Dataset, layout: Layout
+) -> RunTree:
+    """The tree of runs a version-3 file records, checked: one `ExperimentError` saying what is wrong."""
+    if not isinstance(info, dict) or not isinstance(info.get("runs"), list) or not 1 <= len(info["runs"]) <= MAX_RUNS:
+        raise ExperimentError(name, "its tree of runs is malformed")
+    current = info.get("current")
+    runs, scratch = [], Scratch(data)  # one trainer recomputes every run's past
+    for entry in info["runs"]:
+        if not isinstance(entry, dict):
+            raise ExperimentError(name, "its tree of runs is malformed")
+        run_id = _int(name, entry, "id")
+        what = f"run {run_id}"
+        parent = entry.get("parent")
+        if parent is not None:
+            parent = _int(name, entry, "parent")
+        label = entry.get("label")
+        known = entry.get("known")
+        segments_info = entry.get("segments")
+        if (
+            not isinstance(label, str)
+            or known not in (True, False, None)
+            or not isinstance(segments_info, list)
+            or not segments_info
+        ):
+            raise ExperimentError(name, f"{what} is malformed")
+        segments = []
+        for item in segments_info:
+            if not isinstance(item, dict):
+                raise ExperimentError(name, f"{what}'s settings are malformed")
+            try:
+                segment_config = TrainConfig.from_dict(item.get("config"))
+            except ValueError as err:
+                raise ExperimentError(name, f"{what}'s settings are not valid: {err}") from None
+            segments.append(Segment(_int(name, item, "epoch"), _int(name, item, "position"), segment_config))
+        try:
+            ck = [arrays.pop(f"r{run_id}_{key}") for key in CHECKPOINT_ARRAYS]
+        except KeyError:
+            raise ExperimentError(name, f"{what}'s checkpoints are missing") from None
+        if run_id == current:
+            head, run_history = state, history
+            if segments[-1].config != config:
+                raise ExperimentError(name, f"{what}'s last settings are not the file's settings")
+        else:
+            head, run_history = _other_run(name, what, entry, run_id, arrays, layout, state.initial_theta, data)
+        try:
+            timeline = Timeline.from_checkpoints(segments, data, state.initial_theta, _int(name, entry, "every") or 1, *ck, head,
+                                                 known=known, scratch=scratch)  # fmt: skip
+        except (ValueError, TypeError, OverflowError) as err:
+            raise ExperimentError(name, f"{what} does not fit together: {_describe(err)}") from None
+        if run_history.n_epochs != head.epoch:
+            raise ExperimentError(name, f"{what}'s history has {run_history.n_epochs:,} epochs but the run {head.epoch:,}")
+        runs.append(Run(run_id, parent, _int(name, entry, "branch_epoch"), label[:200], timeline, run_history))
+    if arrays:
+        raise ExperimentError(name, f"it has parts of runs its tree does not list ({', '.join(sorted(arrays)[:3])})")
+    try:
+        return RunTree.from_runs(runs, current, DEFAULT_BUDGET)
+    except (ValueError, TypeError) as err:
+        raise ExperimentError(name, f"its tree of runs is not valid: {_describe(err)}") from None
+
+
+def _other_run(
+    name: str, what: str, entry: dict, run_id: int, arrays: dict, layout: Layout, initial_theta: np.ndarray, data: Dataset
+) -> tuple[TrainerState, History]:
+    """The end state and the history of a run that is not the file's current run."""
+    head_info, history_info = entry.get("head"), entry.get("history")
+    if not isinstance(head_info, dict) or not isinstance(history_info, dict):
+        raise ExperimentError(name, f"{what} lacks its end state or its history")
+    try:
+        own = {key: arrays.pop(f"r{run_id}_{key}") for key in RUN_ARRAYS if key not in CHECKPOINT_ARRAYS}
+    except KeyError as err:
+        raise ExperimentError(name, f"{what} lacks its part {err.args[0]}") from None
+    diverged = head_info.get("diverged")
+    if not isinstance(diverged, bool):
+        raise ExperimentError(name, f"{what}: 'diverged' must be true or false")
+    for key in ("theta", "opt_m", "opt_v"):
+        if own[key].shape != (layout.n_params,):
+            raise ExperimentError(name, f"{what}: {key} has shape {own[key].shape}; this network needs ({layout.n_params},)")
+        if not diverged and not np.isfinite(own[key]).all():
+            raise ExperimentError(name, f"{what}: the weights contain NaN or infinity, but the run is not marked as diverged")
+    head = TrainerState(
+        theta=own["theta"], initial_theta=initial_theta, opt_m=own["opt_m"], opt_v=own["opt_v"],
+        updates=_int(name, head_info, "updates"), epoch=_int(name, head_info, "epoch"), diverged=diverged,
+        rng_state=head_info.get("rng_state"), partial=_partial_from_json(name, head_info.get("partial")),
+    )  # fmt: skip
+    return head, _history(name, own, history_info, diverged, data)
 
 
 def _read_members(name: str, data: bytes) -> dict[str, np.ndarray]:
@@ -205,6 +370,7 @@ def _read_members(name: str, data: bytes) -> dict[str, np.ndarray]:
         infos = archive.infolist()
         names = {info.filename for info in infos}
         core, allowed = {f"{k}.npy" for k in ARRAYS} | {"header.npy"}, {f"{k}.npy" for k in DATA_ARRAYS}
+        allowed |= {n for n in names if n.endswith(".npy") and _run_member(n[:-4])}
         if not core <= names <= core | allowed:
             missing, extra = sorted(core - names), sorted(names - core - allowed)
             what = f"lacks {', '.join(missing)}" if missing else f"has unexpected parts {', '.join(extra[:5])}"
@@ -219,7 +385,7 @@ def _read_members(name: str, data: bytes) -> dict[str, np.ndarray]:
             if len(raw) != info.file_size:
                 raise ExperimentError(name, f"part {key} is damaged")
             array = np.load(io.BytesIO(raw), allow_pickle=False)
-            want = (np.uint8,) if key == "header" else {**ARRAYS, **DATA_ARRAYS}[key]
+            want = (np.uint8,) if key == "header" else {**ARRAYS, **DATA_ARRAYS}.get(key) or RUN_ARRAYS[key.partition("_")[2]]
             if array.dtype not in [np.dtype(w) for w in want]:
                 raise ExperimentError(name, f"part {key} holds {array.dtype} values, expected {np.dtype(want[0])}")
             arrays[key] = array

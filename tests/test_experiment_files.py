@@ -324,9 +324,9 @@ def test_small_data_records_predictions_through_a_file(tmp_path):
     np.testing.assert_array_equal(loaded.trainer().run(5).rows(), trainer.run(5).rows())
 
 
-def test_the_header_is_version_2_with_the_data_spec(saved):
+def test_the_header_has_the_data_spec(saved):
     header = header_of(saved[0])
-    assert header["version"] == 2 and header["data"] == DataSpec().to_dict()
+    assert header["version"] >= 2 and header["data"] == DataSpec().to_dict()
     with np.load(saved[0], allow_pickle=False) as data:
         assert data["data_inputs"].shape == (4, 2) and data["data_train"].dtype == bool
 
