@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from .parallel import PARALLEL_LOCK
 from .sweep import BATCH_RUNS, SweepBlock, SweepResult, SweepSpec, collect, run_block, sweep_blocks
 
 CONNECT_TIMEOUT_S = 4.0  # each of: reaching the address, the scheduler's answer (an unreachable one: an error in < 10 s)
@@ -31,7 +32,6 @@ BLOCKS_PER_WORKER = 8  # at least this many tasks per worker process, so that un
 BLOCK_UNIT = 8  # task sizes are multiples of this many runs (the lockstep kernel's groups), but the last of a setting
 SCHEMES = ("tcp", "tls", "ws", "wss")
 INSTALL_HINT = "Dask is not installed: pip install -e .[cluster]"
-_KERNEL_LOCK = threading.Lock()  # one block at a time per worker process (a worker may have several threads)
 
 
 class ClusterError(ValueError):
@@ -250,6 +250,6 @@ def _run_block_task(spec: SweepSpec, config_index: int, seeds: tuple[int, ...], 
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     share = max(1, cores // processes_on_host.get(_host(get_worker().address), 1))
-    with _KERNEL_LOCK:
+    with PARALLEL_LOCK:  # one block at a time per worker process (a worker may have several threads)
         numba.set_num_threads(min(share, numba.config.NUMBA_NUM_THREADS))
         return run_block(spec, config_index, seeds)

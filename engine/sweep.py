@@ -27,6 +27,7 @@ from .features import feature_matrix
 from .history import n_series_for
 from .kernel_args import encode
 from .network import Layout, initial_theta
+from .parallel import PARALLEL_LOCK
 from .trainer import METRIC_COLUMNS, kernels
 
 MAX_RUNS = 1_000_000
@@ -213,11 +214,12 @@ def run_block(spec: SweepSpec, config_index: int, seeds: tuple[int, ...], lockst
         pace = kernel.lanes_for(runs)
     else:
         kernel, pace = K, min(EPOCH_CHUNK, spec.epochs)  # one run per thread, in chunks of epochs
-    kernel.sweep(
-        thetas, *layout.kernel_args, X, train_targets, X_test, test_targets, *settings,
-        spec.epochs, pace, SOLVED_MARGIN, spec.target_accuracy,
-        max(1, (spec.epochs * 9) // 10), final_loss, margin_epoch, final_preds, check_loss, final_metrics, target_epoch,
-    )  # fmt: skip
+    with PARALLEL_LOCK:  # one parallel kernel at a time in this process (engine/parallel.py)
+        kernel.sweep(
+            thetas, *layout.kernel_args, X, train_targets, X_test, test_targets, *settings,
+            spec.epochs, pace, SOLVED_MARGIN, spec.target_accuracy,
+            max(1, (spec.epochs * 9) // 10), final_loss, margin_epoch, final_preds, check_loss, final_metrics, target_epoch,
+        )  # fmt: skip
     return SweepBlock(
         config_index=config_index, seeds=np.asarray(seeds, dtype=np.int64),
         solved_epoch=margin_epoch if records else target_epoch,  # see SweepSpec.solved_rule

@@ -181,3 +181,20 @@ class TwinTrainer:
         """ŷ for raw points X (m, 2)."""
         acts, _ = forward(self.params, features(X, self.cfg.features).T, self.cfg.activation)
         return acts[-1][0]
+
+
+def plane_loss(cfg: TrainConfig, theta, d1, d2, a: float, b: float, inputs, targets) -> float:
+    """The loss landscape at one point, the twin of `engine.landscape`'s grid: the mean reported loss over the training
+    points (raw inputs (n, 2), through the config's features) at theta + a·d1 + b·d2, without any penalty. theta, d1,
+    d2: flat, in the engine's layout: per layer W (out, in) row by row, then b (out,)."""
+    flat = np.asarray(theta, float) + a * np.asarray(d1, float) + b * np.asarray(d2, float)
+    sizes = (len(cfg.features), *cfg.hidden, 1)
+    params, at = [], 0
+    for n_in, n_out in itertools.pairwise(sizes):
+        W = flat[at : at + n_out * n_in].reshape(n_out, n_in)
+        at += n_out * n_in
+        params.append((W, flat[at : at + n_out].reshape(n_out, 1)))
+        at += n_out
+    acts, z = forward(params, features(inputs, cfg.features).T, cfg.activation)
+    losses = [sample_loss(y_hat, logit, y, cfg.loss) for y_hat, logit, y in zip(acts[-1][0], z[0], targets)]
+    return float(np.mean(losses))
