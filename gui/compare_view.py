@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +50,7 @@ from .compare_thread import MAX_EPOCHS, CompareSnapshot, CompareThread
 from .controls import ERROR_COLOR, FieldInput, LogSpinBox, object_name
 from .curves import LogAxis
 from .figures import RUN_COLORS, X_LABELS
+from .landscape_view import SharedPlanePanel
 from .legends import LegendRow
 from .style import format_percent
 
@@ -258,7 +260,12 @@ class CompareView(QWidget):
         box.addStretch(1)
         settings.setMaximumWidth(460)
         right = QVBoxLayout()
-        right.addWidget(self.plot, 1)  # the plot takes the height the sentence and the table leave
+        self.landscape = SharedPlanePanel()  # the runs' paths on one loss surface, computed when its tab is shown
+        self.plot_tabs = QTabWidget()
+        self.plot_tabs.setObjectName("comparePlotTabs")
+        self.plot_tabs.addTab(self.plot, "Loss curves")
+        self.plot_tabs.addTab(self.landscape, "Loss surface")
+        right.addWidget(self.plot_tabs, 1)  # the plots take the height the sentence and the table leave
         right.addWidget(self.verdict_label)
         right.addWidget(self.table)
         layout = QHBoxLayout(self)
@@ -291,6 +298,7 @@ class CompareView(QWidget):
     def shutdown(self) -> None:
         self._started = True
         self.thread.shutdown()
+        self.landscape.shutdown()
 
     def set_base(self, config: TrainConfig) -> None:
         """The Train tab's settings changed: compare variations of these. The runs table's own settings aside, every
@@ -378,6 +386,7 @@ class CompareView(QWidget):
         self.diverged = snap.diverged
         self.epoch = snap.epoch
         self.state = snap.state
+        self.landscape.set_runs(self.configs[0], self.configs, self.labels, self.dataset, snap.epoch)
         self._set_enabled(True)
         self.play_button.setChecked(snap.state == "Running")
         self.play_button.setText("Pause" if snap.state == "Running" else "Play")

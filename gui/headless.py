@@ -1,4 +1,4 @@
-"""The command line's pictures, made offscreen: `screenshot`, `export --png/--svg` and `compare --png`.
+"""The command line's pictures, made offscreen: `screenshot`, `export --png/--svg`, `compare --png` and `landscape --png`.
 
 A root module: only main.py (and tests) import it; nothing in gui/ does. Each function checks the file name
 first, renders to bytes and writes with `write_atomically`: a file that cannot be written raises `OSError`
@@ -126,3 +126,28 @@ def save_comparison_png(comparison: Comparison, axis: str, path: str, size: tupl
     finally:
         plot.close()
     write_atomically(path, data)
+
+
+def save_landscape_png(landscape, paths, path: str, title: str, log_scale: bool = True, width: int = 1000) -> tuple[int, int]:
+    """The loss over a plane (an `engine.landscape.Landscape`) as a heat map with contours, the centre and `paths`
+    ((label, colour, a, b) as `LandscapePlot.set_paths` takes them), saved as a PNG `width` pixels wide at the plane's
+    square shape (`landscape --png`). Returns the picture's (width, height)."""
+    check_figure_path(path, "png")
+    app = _application()
+    from .landscape_plot import LandscapePlot
+
+    plot = LandscapePlot()
+    plot.resize(width, int(width * 0.85))
+    plot.show()  # offscreen: lays the plot out (title, legend, axes) before it is exported
+    try:
+        item = plot.getPlotItem()
+        item.setTitle(title)
+        plot.set_landscape(landscape)
+        plot.set_log_scale(log_scale)
+        plot.set_paths(paths)
+        app.processEvents()
+        data = render_figure(item, "png", "Backprop Lab: loss landscape", width=width)
+    finally:
+        plot.close()
+    write_atomically(path, data)
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")  # the PNG header's IHDR width, height
