@@ -37,6 +37,9 @@ bench: sysdeps-offscreen $(VENV)/.installed
 	$(BIN)/python benchmarks/engine.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py
 	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/landscape.py
+	$(BIN)/python benchmarks/timeline.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py --mode landscape
 
 soak: sysdeps-offscreen $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/soak.py

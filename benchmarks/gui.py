@@ -8,7 +8,9 @@ Mode `xor` (the notebook's network) prints:
   - memory (RSS) while the window trains on to --epochs epochs (default 10^8).
 Mode `spiral` (issue 10: `spiral`, 2,000 points, hidden (8, 8) tanh) prints the live/alone ratio (target >= 0.9x),
 the main-thread stalls (target p99 < 20 ms) and how often the decision map's image is set while running (target
->= 10 per second), counted from its `ImageItem.sigImageChanged`. `--mode all` (the default) runs both.
+>= 10 per second), counted from its `ImageItem.sigImageChanged`. Mode `landscape` (issue 12: `spiral`, 500 points,
+train fraction 0.5, hidden (8, 8)) prints the Landscape tab's time for a 201 x 201 plane with its path and the
+main-thread stalls while it computes (target p99 < 20 ms). `--mode all` (the default) runs xor and spiral.
 """
 
 from __future__ import annotations
@@ -280,6 +282,43 @@ def spiral_mode(app, args) -> None:
     close(window)
 
 
+LANDSCAPE_SPEC = DataSpec(name="spiral", points=500, train_fraction=0.5)
+LANDSCAPE_CONFIG = TrainConfig(hidden=(8, 8), activation="tanh", init="xavier", seed=1)
+
+
+def landscape_mode(app, args) -> None:
+    """The Landscape tab computing 201 x 201 planes of spiral (8, 8) while a 5 ms timer counts the main thread's gaps."""
+    from gui import MainWindow
+
+    window = MainWindow(LANDSCAPE_CONFIG, data=make_dataset(LANDSCAPE_SPEC))
+    window.show()
+    wait_until(app, window, lambda: window.train.is_ready, "compiling")
+    window.step(200)
+    wait_until(app, window, lambda: window.epoch == 200 and window.state != "Running", "training 200 epochs")
+    view = window.show_tab("landscape")
+    view.grid_spin.setValue(201)
+    print(f"Landscape tab, {LANDSCAPE_SPEC.name} {LANDSCAPE_SPEC.points} points (250 training), "
+          f"hidden {LANDSCAPE_CONFIG.hidden}, 201 x 201, random directions:")  # fmt: skip
+    clock, probe, gaps, seconds = QElapsedTimer(), QTimer(), [], []
+    probe.setInterval(5)
+    probe.timeout.connect(lambda: gaps.append(clock.restart()))
+    view.updated.connect(app.exit)
+    for round_ in range(args.rounds):
+        view.range_spin.setValue(1.0 + 0.25 * round_)  # a new plane each round (the replayed path is cached)
+        clock.start()
+        probe.start()
+        start = time.perf_counter()
+        QTimer.singleShot(int(READY_SECONDS * 1000), app.exit)
+        app.exec()
+        seconds.append(time.perf_counter() - start)
+        probe.stop()
+    gaps_ms = np.array(gaps[1:], dtype=float)
+    print(f"  plane with path, slice and drawing: best {min(seconds):.2f} s, rounds {', '.join(f'{t:.2f}' for t in seconds)}")
+    print(f"  main-thread stall (5 ms timer gaps) while computing: median {np.median(gaps_ms):.1f} ms, "
+          f"p99 {np.percentile(gaps_ms, 99):.1f} ms, max {gaps_ms.max():.1f} ms  (target p99 < 20 ms)")  # fmt: skip
+    close(window)
+
+
 def history_bytes(window) -> int:
     """Bytes of the history the window keeps (the Train tab's `history`, or its curves')."""
     history = getattr(window, "history", None)
@@ -294,7 +333,8 @@ def close(window) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=("all", "xor", "spiral"), default="all", help="which measurements (default all)")
+    parser.add_argument("--mode", choices=("all", "xor", "spiral", "landscape"), default="all",
+                        help="which measurements (default all: xor and spiral)")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput measurement")
     parser.add_argument("--epochs", type=float, default=1e8, help="epochs for the memory measurement (xor)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of engine alone / window live")
@@ -306,6 +346,8 @@ def main() -> None:
         print()
     if args.mode in ("all", "spiral"):
         spiral_mode(app, args)
+    if args.mode == "landscape":
+        landscape_mode(app, args)
 
 
 if __name__ == "__main__":
