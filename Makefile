@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: sysdeps-offscreen $(VENV)/.installed
+bench: sysdeps-offscreen $(VENV)/.installed-test  # the test extra has Dask, for benchmarks/sweep.py's cluster part
 	$(BIN)/python benchmarks/engine.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py
 	$(BIN)/python benchmarks/sweep.py
