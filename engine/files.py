@@ -132,10 +132,11 @@ def finite_or_none(values: np.ndarray) -> list[Any]:
     return clean(as_list)
 
 
-def train_record(trainer: Trainer, loss: np.ndarray, metrics: np.ndarray | None = None) -> dict[str, Any]:
+def train_record(trainer: Trainer, loss: np.ndarray, metrics: np.ndarray | None = None, diagnoses=()) -> dict[str, Any]:
     """What ``train --json`` writes: config, data, per-epoch loss (and, given `metrics` (n, 3), the other columns of
-    `METRIC_COLUMNS`: test loss, train and test accuracy, null where there is no test set), final parameters, and
-    the prediction at every point of the data (inputs, targets, and whether each is a training point)."""
+    `METRIC_COLUMNS`: test loss, train and test accuracy, null where there is no test set), final parameters, the
+    prediction at every point of the data (inputs, targets, and whether each is a training point), and the
+    diagnoses (`engine.diagnosis.Diagnosis`, as dicts: kind, epoch, title, explanation, advice, units)."""
     data = trainer.data
     columns = {"loss": finite_or_none(loss)}
     if metrics is not None:
@@ -156,6 +157,7 @@ def train_record(trainer: Trainer, loss: np.ndarray, metrics: np.ndarray | None 
         "train": np.asarray(data.train).tolist(),
         "predictions": finite_or_none(trainer.predict(data.inputs)),
         "params": [{"W": finite_or_none(W), "b": finite_or_none(b)} for W, b in trainer.params],
+        "diagnoses": [d.to_dict() for d in diagnoses],
     }
 
 

@@ -28,13 +28,14 @@ def test_train_prints_the_notebook(capsys):
     code, out, err = run_cli(capsys, "train")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert len(lines) == 12
+    assert len(lines) == 13  # the notebook's 12, then what the run did (engine/diagnosis.py)
     for line, (epoch, loss) in zip(lines, sorted(NOTEBOOK_LOSSES.items())):
         label, value = line.split(", Loss: ")
         assert label == f"Epoch {epoch}"
         assert float(value) == pytest.approx(loss, rel=1e-14, abs=0)
     assert lines[10] == "Predicted Output after Training:"
     assert lines[11] == " [[" + " ".join(f"{p:.8f}" for p in NOTEBOOK_PREDICTIONS) + "]]"
+    assert lines[12].startswith("Diagnosis: solved at epoch ")
 
 
 def test_losses_printed_at_full_precision(capsys):
