@@ -19,7 +19,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from engine import OPTIMIZERS, TrainConfig, Trainer, parsing
+from engine import OPTIMIZERS, Layout, TrainConfig, Trainer, landscape, parsing
+from engine.cluster import ClusterError, check_address, reach, require_dask, run_sweep_distributed
 from engine.compare import (
     COMPARABLE_FIELDS,
     DEFAULT_TARGET_LOSS,
@@ -33,13 +34,16 @@ from engine.compare import MAX_RUNS as MAX_COMPARE
 from engine.compare import MIN_RUNS as MIN_COMPARE
 from engine.config import STRUCTURAL_FIELDS, ConfigError
 from engine.datasets import DATASETS, DataError, Dataset, DataSpec, describe_datasets, load_csv, make_dataset, split_by_file
+from engine.diagnosis import Diagnosis, RecentRows, check_epoch, diagnose_rows, history_rows
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
 from engine.features import FEATURES
 from engine.fields import BOOL, CHOICE, CONFIG_FIELDS, DATA, DATA_FIELDS, Field
 from engine.files import FIGURE_KINDS, check_figure_path, check_writable, error_reason, train_record, write_atomically, write_json
 from engine.history import History, n_series_for
-from engine.reports import FIGURES, compare_csv, compare_table, history_csv, params_csv, params_json, sweep_csv, sweep_table
+from engine.reports import FIGURES, compare_csv, compare_table, history_csv, params_csv, params_json, sweep_table
 from engine.sweep import DEFAULT_TARGET_ACCURACY, SOLVED_MARGIN, SweepSpec, run_sweep, summarize_groups
+from engine.sweep_stream import ResumeError, SweepFile
+from engine.timeline import RunTree
 from engine.trainer import METRIC_COLUMNS
 
 CLI_CHUNK_EPOCHS = 1_000_000
@@ -64,6 +68,7 @@ With no command, opens the training window (with any options given, as 'gui' doe
   datasets    list the datasets (--dataset, or your own --data FILE.csv), their parameters and the input features
   gui         open the window with the given settings
   screenshot  train headless, render the window offscreen and save it as a PNG
+  landscape   the loss over a plane through the trained weights, with the run's path on it (PNG, CSV)
 Run 'python main.py COMMAND --help' for a command's options.
 """
 
@@ -75,6 +80,7 @@ examples:
   python main.py compare --run mode=sgd --run mode=batch --epochs 20000 --png compare.png
   python main.py sweep --seeds 1000 --learning-rate 0.1,0.5,2 --hidden 2,3,4 --csv sweep.csv
   python main.py screenshot window.png --epochs 5000
+  python main.py landscape --directions 'params:W1[0,0],b2[0]' --grid 201 --range 2 --png surface.png
 
 Exit status: 0 done, 1 the loss diverged (NaN or inf), 2 bad usage or input, 130 interrupted,
 141 the output was closed early (as by '| head').
@@ -270,6 +276,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         metavar="PATH",
         help="continue a saved experiment for --epochs more epochs (training options may change)",
     )
+    past = train.add_mutually_exclusive_group()
+    past.add_argument(
+        "--at", type=non_negative_int, metavar="N", help="with --load: print the run's state at epoch N and train nothing"
+    )
+    past.add_argument(
+        "--branch-at",
+        type=non_negative_int,
+        metavar="N",
+        help="with --load: branch from epoch N with the training options given and train it --epochs epochs "
+        "(--save keeps the run and its branches)",
+    )
+    add_quiet_argument(train)
     add_config_arguments(train)
 
     export = sub.add_parser(
@@ -326,6 +344,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         default="epochs",
         help="x axis of the PNG (default epochs)",
     )
+    add_quiet_argument(compare)
     add_config_arguments(compare)
 
     sweep = sub.add_parser(
@@ -370,7 +389,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         help="data other than XOR: a run is solved once its test accuracy (train accuracy without a test set) "
         f"reaches A, a fraction in (0, 1] or a percentage such as 95%% (default {DEFAULT_TARGET_ACCURACY:g})",
     )
-    sweep.add_argument("--csv", type=path_text, metavar="PATH", help="write one row per run as CSV")
+    sweep.add_argument("--csv", type=path_text, metavar="PATH", help="write one row per run as CSV, as the runs finish")
+    sweep.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the sweep whose rows are in --csv PATH (an interrupted one): train only the runs it lacks",
+    )
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on the workers of the Dask scheduler at ADDRESS, e.g. tcp://HOST:8786 (pip install -e .[cluster])",
+    )
+    where.add_argument(
+        "--workers", type=positive_int, metavar="N", help="run on a local Dask cluster of N processes, started for the sweep"
+    )
+    add_quiet_argument(sweep)
     add_config_arguments(sweep, swept=True)
 
     gui = sub.add_parser(
@@ -394,6 +428,41 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                       help="the tab to show; inspect also steps one sample to fill the panel (default train)")  # fmt: skip
     add_config_arguments(shot)
 
+    land = sub.add_parser(
+        "landscape",
+        help="the loss over a plane through the trained weights, with the run's path on it",
+        formatter_class=fmt,
+        description="Train --epochs epochs, then compute the training loss over the plane θ = θ* + a·d₁ + b·d₂ through "
+        "the final weights θ* (a and b from -range to range on a grid) and the run's path projected onto it. Prints a "
+        "summary; --csv writes the grid (a, b, loss), --png the heat map with contours and the path.",
+        epilog="example: python main.py landscape --epochs 5000 --directions 'params:W1[0,0],b2[0]' --grid 201 --range 2 "
+        "--png surface.png --csv surface.csv",
+    )
+    land.add_argument("--epochs", type=non_negative_int, default=10000, help="epochs to train first (default 10000)")
+    land.add_argument(
+        "--directions",
+        default="random",
+        metavar="params:NAME,NAME|random|pca",
+        help="the plane's directions d₁, d₂: two parameters by name (W1[0,0] is layer 1's weight from input 1 to unit 1, "
+        "b2[0] layer 2's first bias; quote it in a shell), so the axes are those weights' values; two random "
+        "directions, filter-normalised (Li et al. 2018); or the path's first two principal components (default random)",
+    )
+    land.add_argument("--seed-directions", type=non_negative_int, metavar="S",
+                      help="with --directions random: the seed they are drawn with (default 0)")  # fmt: skip
+    land.add_argument(
+        "--grid", type=grid_size, default=landscape.DEFAULT_GRID, metavar="N",
+        help=f"N × N points ({landscape.MIN_GRID} to {landscape.MAX_GRID}, default {landscape.DEFAULT_GRID})",
+    )  # fmt: skip
+    land.add_argument(
+        "--range", type=plane_range, default=landscape.DEFAULT_RANGE, metavar="R",
+        help=f"a and b from -R to R (default {landscape.DEFAULT_RANGE:g})",
+    )  # fmt: skip
+    land.add_argument("--csv", type=path_text, metavar="PATH", help="write the grid as CSV: a, b, loss (one row per point)")
+    land.add_argument("--png", type=path_text, metavar="PATH", help="save the heat map with contours and the path as a PNG")
+    land.add_argument("--linear-scale", action="store_true", help="colour the PNG by the loss, not by its log")
+    add_quiet_argument(land)
+    add_config_arguments(land)
+
     datasets = sub.add_parser(
         "datasets",
         help="list the datasets, their parameters and the input features",
@@ -402,7 +471,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "input features (--features).",
     )
     return parser, {"train": train, "compare": compare, "sweep": sweep, "export": export, "gui": gui, "screenshot": shot,
-                    "datasets": datasets}  # fmt: skip
+                    "landscape": land, "datasets": datasets}  # fmt: skip
 
 
 def require_writable(parser: argparse.ArgumentParser, args: argparse.Namespace, *options: str) -> None:
@@ -455,9 +524,14 @@ def refuse_beyond_memory(parser: argparse.ArgumentParser, needed: int, what: str
         parser.error(f"{what} needs about {gigabytes(needed)} of memory and {gigabytes(available)} is available; {instead}")
 
 
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar: print only the results and errors")
+
+
 def progress_bar(total: int, unit: str):
     """A progress bar on stderr (tqdm) for a run of `total` units, or None. Shown only when stderr is a terminal,
-    and only once the run has lasted `PROGRESS_DELAY_S`: short runs, pipes, files and stdout stay clean."""
+    and only once the run has lasted `PROGRESS_DELAY_S`: short runs, pipes, files and stdout stay clean. Its callers
+    ask for none with --quiet."""
     if not sys.stderr.isatty():
         return None
     from tqdm import tqdm
@@ -543,8 +617,53 @@ def print_final(trainer: Trainer) -> None:
     print(f"{text} ({data.n_train:,} training and {data.n_test:,} test points)")
 
 
+def run_diagnoses(trainer: Trainer, history: History, recent: RecentRows | None = None, rows=None) -> list[Diagnosis]:
+    """What the run is doing at the trainer's epoch (engine/diagnosis.py), from its history's rows (past the history's
+    exact part: the rows `recent` kept, or those `rows(first, last)` recomputes)."""
+    epochs, found = history_rows(history, trainer.epoch, recent=recent, rows=rows)
+    return diagnose_rows(trainer.config, trainer.data, trainer.theta, epochs, found)
+
+
+def print_diagnoses(diagnoses: list[Diagnosis]) -> None:
+    """One line each, with the epoch where it began: 'Diagnosis: plateau at epoch 1234: ...'."""
+    for diagnosis in diagnoses:
+        print(diagnosis.line())
+
+
+def print_past(args: argparse.Namespace, parser: argparse.ArgumentParser, tree: RunTree) -> int:
+    """`train --load PATH --at N`: the state at epoch N, printed as `train` prints its end (`print_final`)."""
+    if given_options(args) or args.save or args.json:
+        parser.error("--at prints a saved run's state and trains nothing: give training options, --save and --json "
+                     "with --branch-at instead")  # fmt: skip
+    try:
+        trainer = tree.trainer_at(tree.current, args.at)
+    except ValueError as err:  # outside the run, or a past the file does not record
+        print(f"error: {args.load}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print_final(trainer)
+    print_diagnoses(run_diagnoses(trainer, tree.current_run.history, rows=lambda a, b: tree.rows(tree.current, a, b)))
+    return EXIT_OK
+
+
+def branch_trainer(args: argparse.Namespace, parser: argparse.ArgumentParser, tree: RunTree) -> Trainer | None:
+    """`train --load PATH --branch-at N`: a new branch of `tree`'s current run from epoch N with the training options
+    given (on the settings in force there), made the current run; its trainer, or None after saying why not."""
+    try:
+        base = tree.trainer_at(tree.current, args.branch_at).config
+        branch = tree.branch(tree.current, args.branch_at, config_from_args(args, parser, base=base))
+    except ValueError as err:
+        print(f"error: {args.load}: {err}", file=sys.stderr)
+        return None
+    tree.current = branch
+    trainer = Trainer(tree.current_run.config, data=tree.data)
+    trainer.restore(tree.current_run.state)
+    return trainer
+
+
 def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     require_writable(parser, args, "json", "save")
+    if (args.at is not None or args.branch_at is not None) and not args.load:
+        parser.error(f"--{'at' if args.at is not None else 'branch-at'}: needs --load PATH, the run to go back in")
     if args.json:
         refuse_beyond_memory(parser, args.epochs * JSON_BYTES_PER_EPOCH, f"--epochs {args.epochs:,} with --json",
                              "give fewer --epochs, or leave out --json (without it memory stays bounded)")  # fmt: skip
@@ -559,13 +678,26 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if structural or data_options:
             names = ", ".join(["--" + f.replace("_", "-") for f in structural] + data_options)
             parser.error(f"{names}: a loaded experiment keeps its data, network and seed; change only training settings")
-        trainer = experiment.trainer()
-        trainer.set_config(config_from_args(args, parser, base=experiment.config))
-        history = experiment.history
+        tree = experiment.tree
+        if args.at is not None:
+            return print_past(args, parser, tree)
+        if args.branch_at is not None:
+            trainer = branch_trainer(args, parser, tree)
+            if trainer is None:
+                return EXIT_USAGE
+        else:
+            trainer = experiment.trainer()
+            trainer.set_config(config_from_args(args, parser, base=experiment.config))
+            if tree.current_run.timeline.known:
+                tree.current_run.timeline.set_config(trainer.epoch, trainer.config)
+        history = tree.current_run.history
     else:
         config = config_from_args(args, parser)
         trainer = Trainer(config, data=data_from_args(args, parser))
         history = History(n_series=n_series_for(trainer.data))
+        tree = RunTree(config, trainer.data, history=history) if args.save else None
+    recorded = args.save and tree is not None and tree.current_run.timeline.known
+    timeline = tree.current_run.timeline if recorded else None  # the saved run's past, for --at and --branch-at
     config = trainer.config
     first, target = trainer.epoch + 1, trainer.epoch + args.epochs
     new_loss: list[np.ndarray] = []
@@ -573,13 +705,21 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     log_line = epoch_line(trainer.data)
     out = sys.stdout
     step = chunk_epochs(trainer)
-    bar = progress_bar(args.epochs, "epoch")
+    bar = None if args.quiet else progress_bar(args.epochs, "epoch")
+    recent = RecentRows((check_epoch(target),)) if target > history.exact_limit else None  # for the diagnoses
     try:
         with interrupt_between_chunks() as stop:
             while trainer.epoch < target and not trainer.diverged and not stop.requested:
-                chunk = trainer.run(min(step, target - trainer.epoch))
+                n = min(step, target - trainer.epoch)
+                if timeline is not None:  # chunks end where checkpoints are due
+                    n = min(n, timeline.next_stop(trainer.epoch) - trainer.epoch)
+                chunk = trainer.run(n)
+                if timeline is not None:
+                    timeline.record(trainer)  # a checkpoint where the chunk ends
                 rows = chunk.rows()
                 history.extend(rows)
+                if recent is not None and len(chunk):
+                    recent.extend(int(chunk.epochs[0]), rows)
                 if args.json:
                     new_loss.append(chunk.loss)
                     new_metrics.append(chunk.metrics)
@@ -604,18 +744,20 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"Try a smaller learning rate than {config.learning_rate:g}.",
             file=sys.stderr,
         )
+    diagnoses = run_diagnoses(trainer, history, recent)
     if not stop.requested:
         print_final(trainer)
+        print_diagnoses(diagnoses)
 
     def json_record(path: str) -> None:
         loss = np.concatenate(new_loss) if new_loss else np.empty(0)
-        record = train_record(trainer, loss, np.concatenate(new_metrics) if new_metrics else np.empty((0, 3)))
+        record = train_record(trainer, loss, np.concatenate(new_metrics) if new_metrics else np.empty((0, 3)), diagnoses)
         record["first_epoch"] = first
         write_json(path, record)
 
     for path, write in (
         (args.json, json_record),
-        (args.save, lambda path: save_experiment(path, Experiment.capture(trainer, history))),
+        (args.save, lambda path: save_experiment(path, Experiment.capture(trainer, history, tree=tree if recorded else None))),
     ):
         if path and not written(path, write):
             return EXIT_USAGE
@@ -667,11 +809,12 @@ def written(path: str, write) -> bool:
     return True
 
 
-def run_with_progress(comparison: Comparison, epochs: int) -> None:
-    """`comparison.run(epochs)` in slices of whole chunks (which train exactly as one call does), with a progress bar."""
+def run_with_progress(comparison: Comparison, epochs: int, quiet: bool = False) -> None:
+    """`comparison.run(epochs)` in slices of whole chunks (which train exactly as one call does), with a progress bar
+    (unless `quiet`)."""
     step = max(1, CHUNK_PARAMETER_EPOCHS // sum(trainer.theta.size for trainer in comparison.trainers))
     step = -(-step // COMPARE_CHUNK) * COMPARE_CHUNK
-    bar = progress_bar(epochs, "epoch")
+    bar = None if quiet else progress_bar(epochs, "epoch")
     try:
         for done in range(0, epochs, step):
             comparison.run(min(step, epochs - done), chunk=COMPARE_CHUNK)
@@ -701,7 +844,7 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     refuse_beyond_memory(parser, args.epochs * len(configs) * per_epoch, f"--epochs {args.epochs:,} for {len(configs)} runs",
                          "give fewer --epochs" + (" or leave out --csv" if args.csv else ""))  # fmt: skip
     comparison = Comparison(base, configs, data=data)
-    run_with_progress(comparison, args.epochs)
+    run_with_progress(comparison, args.epochs, args.quiet)
     summaries = comparison.summaries(args.target_loss)
     print(compare_table(summaries, args.target_loss, data))
     print()
@@ -723,6 +866,8 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"--target-accuracy: on {data.spec.name} data a run is solved when every output is within "
                      f"{SOLVED_MARGIN:g} of its target; it has no target accuracy")  # fmt: skip
     require_writable(parser, args, "csv")
+    if args.resume and not args.csv:
+        parser.error("--resume needs --csv PATH: the file of the sweep to continue")
     try:
         spec = SweepSpec(
             base=base, seeds=tuple(range(args.seed_start, args.seed_start + args.seeds)), learning_rates=args.learning_rate,
@@ -733,28 +878,60 @@ def cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(option_error(err))
     except ValueError as err:
         parser.error(str(err))
-    bar = progress_bar(spec.n_runs, "run")
+    run = run_sweep
+    if args.cluster is not None or args.workers is not None:
+        try:  # before the CSV file is touched: a typo in the address keeps the file
+            require_dask()
+            address = None if args.cluster is None else check_address(args.cluster)
+            if address is not None:
+                reach(address)
+        except ClusterError as err:
+            print(f"error: --{'cluster' if args.cluster is not None else 'workers'}: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        run = functools.partial(run_sweep_distributed, address=address, n_workers=args.workers)
+    try:
+        stream = SweepFile.open(args.csv, spec, resume=args.resume) if args.csv else None
+    except ResumeError as err:
+        print(f"error: --resume: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        print(f"error: {error_reason(err)}", file=sys.stderr)
+        return EXIT_USAGE
+    resumed = len(stream.done) if stream is not None else 0
+    bar = None if args.quiet else progress_bar(spec.n_runs - resumed, "run")
 
     def progress(done: int, _total: int) -> None:
         if bar is not None:
-            bar.update(done - bar.n)
+            bar.update(done - resumed - bar.n)
 
+    streaming = {"on_block": stream.append, "skip": stream.done} if stream is not None else {}
     try:
         with interrupt_between_chunks() as stop:  # Ctrl+C: stop after the runs in flight, keep those done
-            result = run_sweep(spec, progress=progress, cancelled=lambda: stop.requested)
+            result = run(spec, progress=progress, cancelled=lambda: stop.requested, **streaming)
+    except (OSError, ClusterError) as err:  # the CSV file cannot be appended to; the cluster cannot run the sweep
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.finish()
+        what = f"could not write {args.csv}: {error_reason(err)}" if isinstance(err, OSError) else str(err)
+        print(f"error: {what}" + (f" (the finished runs are in {args.csv})" if stream is not None and stream.lines else ""),
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     finally:
         if bar is not None:
             bar.close()
+    if stream is not None and resumed:
+        result = stream.result(result.seconds, result.complete)  # every row: the file's and this run's
     if not result.complete:
         kept = f"; saving them to {args.csv}" if args.csv and len(result) else ""
         print(f"interrupted after {len(result):,} of {spec.n_runs:,} runs{kept}", file=sys.stderr)
     if len(result):
         done = f"{len(result):,} runs" if result.complete else f"{len(result):,} of {spec.n_runs:,} runs"
-        print(f"{done} of {spec.epochs:,} epochs in {result.seconds:.1f} s{'' if result.complete else ', interrupted'} "
+        since = f" ({resumed:,} of them from {args.csv})" if resumed else ""
+        print(f"{done}{since} of {spec.epochs:,} epochs in {result.seconds:.1f} s{'' if result.complete else ', interrupted'} "
               f"(seeds {spec.seeds[0]}..{spec.seeds[-1]}; solved = {spec.solved_rule})")  # fmt: skip
         print(sweep_table(summarize_groups(result), data))
-        if args.csv and not written(args.csv, lambda path: write_atomically(path, sweep_csv(result).encode())):
-            return EXIT_USAGE
+    if stream is not None and not written(args.csv, lambda _path: stream.finish()):
+        return EXIT_USAGE
     return EXIT_OK if result.complete else EXIT_INTERRUPTED
 
 
@@ -843,6 +1020,139 @@ def cmd_screenshot(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return EXIT_OK if written(args.output, shot) else EXIT_USAGE
 
 
+LANDSCAPE_PNG_WIDTH = 1000  # landscape --png: pixels wide (the height follows the plane's square)
+LANDSCAPE_PATH_COLOR = "#f8f9fa"  # the path on the heat map: light on the low loss's dark colours
+
+
+def grid_size(text: str) -> int:
+    """`landscape --grid`: points along each side, MIN_GRID to MAX_GRID."""
+    value = non_negative_int(text)
+    if not landscape.MIN_GRID <= value <= landscape.MAX_GRID:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give {landscape.MIN_GRID} to {landscape.MAX_GRID} points")
+    return value
+
+
+def plane_range(text: str) -> float:
+    """`landscape --range`: a and b from -range to range, a finite number > 0."""
+    value = finite_float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not allowed; give a range > 0")
+    return value
+
+
+def follow_progress(bar):
+    """A progress(done, total) callback that moves `bar` (None: no bar) to `done`."""
+    if bar is None:
+        return None
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return progress
+
+
+def landscape_summary(land, path, path_ab: tuple[np.ndarray, np.ndarray], plane_loss: np.ndarray, epochs: int, seed: int) -> str:
+    """What `landscape` prints: the plane, the loss at its centre and over its grid, and the path against the plane."""
+    directions, grid, span = land.directions, len(land.a), float(land.a[-1])
+    a, b = land.a + directions.offsets[0], land.b + directions.offsets[1]  # parameters: the weights' values
+    kind = {"params": "two parameters", "random": f"two random directions, filter-normalised (seed {seed})",
+            "pca": "the path's first two principal components"}[directions.kind]  # fmt: skip
+    finite = np.isfinite(land.loss)
+    lines = [f"Loss over the plane θ* + a·d₁ + b·d₂ through the weights after {epochs:,} epochs, along {kind}:",
+             f"  d₁: {directions.labels[0]}", f"  d₂: {directions.labels[1]}",
+             f"  grid {grid} × {grid}: " + (f"{directions.names[0]} from {a[0]:.6g} to {a[-1]:.6g}, {directions.names[1]} "
+                                             f"from {b[0]:.6g} to {b[-1]:.6g}" if directions.kind == "params"
+                                             else f"a and b from -{span:g} to {span:g}"),
+             f"  loss at the centre θ*: {land.centre_loss!r} (the training loss, without the L1/L2 penalty)"]  # fmt: skip
+    if finite.any():
+        j, i = np.unravel_index(np.argmin(np.where(finite, land.loss, np.inf)), land.loss.shape)
+        lines.append(f"  on the grid: min {land.loss[j, i]:.6g} at (a, b) = ({a[i]:.4g}, {b[j]:.4g}), "
+                     f"max {land.loss[finite].max():.6g}")  # fmt: skip
+    if not finite.all():
+        lines.append(f"  {int((~finite).sum()):,} of {finite.size:,} grid points have no finite loss")
+    gap = np.abs(plane_loss - path.losses)
+    worst = float(np.nanmax(gap)) if np.isfinite(gap).any() else float("nan")
+    outside = int(np.sum((np.abs(path_ab[0]) > land.a[-1]) | (np.abs(path_ab[1]) > land.b[-1])))
+    lines.append(f"  path: {len(path.epochs):,} points from epoch 0 to {int(path.epochs[-1]):,}"
+                 + (f" ({outside:,} of them outside the grid: a larger --range shows them)" if outside else ""))  # fmt: skip
+    lines.append(f"  along the path the plane's loss (at the projected points) differs from the true loss by at most {worst:.6g}")
+    lines.append(f"  computed in {land.seconds:.3f} s")
+    return "\n".join(lines)
+
+
+def cmd_landscape(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    config = config_from_args(args, parser)
+    data = data_from_args(args, parser)
+    try:
+        kind, names = landscape.parse_directions(args.directions)
+    except landscape.LandscapeError as err:
+        parser.error(f"--directions: {str(err).removeprefix('directions ')}")
+    if args.seed_directions is not None and kind != "random":
+        parser.error("--seed-directions: only random directions are drawn at random; leave it out or give --directions random")
+    layout = Layout.from_sizes(config.layer_sizes)
+    if kind == "params":
+        try:  # the names, checked before any training
+            landscape.parameter_directions(layout, names, np.zeros(layout.n_params))
+        except landscape.LandscapeError as err:
+            parser.error(f"--directions: {str(err).removeprefix('directions ')}")
+    if kind == "pca" and args.epochs < 2:
+        parser.error(f"--directions pca: the path of {args.epochs} epoch(s) has too few points for two principal "
+                     "components; give --epochs 2 or more")  # fmt: skip
+    require_writable(parser, args, "png", "csv")
+    seed = 0 if args.seed_directions is None else args.seed_directions
+    bar = None if args.quiet else progress_bar(args.epochs, "epoch")
+    try:
+        with interrupt_between_chunks() as stop:
+            path = landscape.replay_path(config, data, args.epochs, progress=follow_progress(bar),
+                                         cancelled=lambda: stop.requested)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    if path is None:
+        print("interrupted while training", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    theta = path.thetas[-1]
+    if path.epochs[-1] < args.epochs or not (np.isfinite(theta).all() and np.isfinite(path.losses[-1])):  # it stops there
+        print(f"error: the training diverged at epoch {int(path.epochs[-1]):,}: there is no surface around its weights to "
+              f"draw; try a smaller learning rate than {config.learning_rate:g}", file=sys.stderr)  # fmt: skip
+        return EXIT_DIVERGED
+    try:
+        directions = landscape.make_directions(kind, layout, theta, names=names, path_thetas=path.thetas, seed=seed)
+    except landscape.LandscapeError as err:
+        parser.error(f"--directions: {str(err).removeprefix('directions ')}")
+    bar = None if args.quiet else progress_bar(args.grid, "row")
+    try:
+        with interrupt_between_chunks() as stop:
+            land = landscape.compute_landscape(config, data, theta, directions, grid=args.grid, span=args.range,
+                                               progress=follow_progress(bar), cancelled=lambda: stop.requested)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    if land is None:
+        print("interrupted while computing the surface", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    a, b = landscape.project(path.thetas, theta, directions)
+    plane_loss = landscape.plane_losses(config, data, theta, directions, a, b)
+    print(landscape_summary(land, path, (a, b), plane_loss, args.epochs, seed))
+    title = f"Loss over a plane through the weights after {args.epochs:,} epochs"
+    paths = [(f"path, epochs 0 to {args.epochs:,}", LANDSCAPE_PATH_COLOR, a, b)]
+
+    def png(out: str) -> None:
+        width, height = headless().save_landscape_png(land, paths, out, title, log_scale=not args.linear_scale,
+                                                      width=LANDSCAPE_PNG_WIDTH)  # fmt: skip
+        print(f"saved {out} ({width}x{height})")
+
+    writes = (
+        (args.csv, lambda out: write_atomically(out, landscape.landscape_csv(land).encode())),
+        (args.png, png),
+    )
+    for out, write in writes:
+        if out and not written(out, write):
+            return EXIT_USAGE
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser, subparsers = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -855,7 +1165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return cmd_gui(None, parser)
         command = {"train": cmd_train, "compare": cmd_compare, "sweep": cmd_sweep, "export": cmd_export, "gui": cmd_gui,
-                   "screenshot": cmd_screenshot, "datasets": cmd_datasets}[args.command]  # fmt: skip
+                   "screenshot": cmd_screenshot, "landscape": cmd_landscape, "datasets": cmd_datasets}[args.command]  # fmt: skip
         return command(args, subparsers[args.command])
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
