@@ -17,6 +17,7 @@ from .compare_view import CompareView
 from .experiments import Experiments, Replace, set_aside_config
 from .inspect_view import InspectView
 from .inspector import progress
+from .landscape_view import LandscapeView
 from .snapshot import COMPILING, DIVERGED, RUNNING, STOPPED, Snapshot
 from .style import format_loss
 from .sweep_view import SweepView
@@ -26,6 +27,7 @@ TABS: dict[str, tuple[str, str]] = {  # the tabs built on demand: title, tooltip
     "inspect": ("Inspect", "The numbers inside backpropagation, sample by sample; the network; each hidden unit"),
     "compare": ("Compare", "Which converges faster? Runs side by side from the same initial weights"),
     "sweep": ("Sweep", "Many seeds on all cores: how often is the data solved, and why do runs get stuck?"),
+    "landscape": ("Landscape", "The real loss over a plane through the current weights, with the run's path drawn on it"),
 }
 # the Train tab's names that the window answers too (`window.controls`, `window.play()`...), for scripts and tests
 SHORTCUTS = frozenset({"controls", "curves", "decision_map", "heatmaps", "views_area", "main_splitter",
@@ -157,6 +159,8 @@ class MainWindow(QMainWindow):
             return view
         if name == "compare":
             return CompareView(self.train.config(), dataset=self.train.data)
+        if name == "landscape":
+            return LandscapeView(train=self.train)  # it follows the Train tab's snapshots
         view = SweepView(self.train.config(), dataset=self.train.data)
         view.loadRun.connect(self.load_run)
         return view
@@ -253,7 +257,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join every background thread (idempotent)."""
-        for name in ("compare", "sweep"):
+        for name in ("compare", "sweep", "landscape"):
             if self._tab_views[name] is not None:
                 self._tab_views[name].shutdown()
         self.train.shutdown(lambda: self.statusBar().showMessage("Waiting for the first compile to finish before closing…"))

@@ -97,7 +97,8 @@ def test_no_module_imports_one_that_imports_it_back():
     assert cycles(import_graph()) == []
 
 
-MAIN_WINDOW_MAX_LINES = 260  # issue 10: tabs, menus and status, "a couple of hundred lines" (it had grown to 558)
+MAIN_WINDOW_MAX_LINES = 270  # issue 10: tabs, menus and status, "a couple of hundred lines" (it had grown to 558);
+# issue 12 added the Landscape tab (its code lives in gui/landscape_view.py)
 
 
 def test_the_main_window_keeps_to_tabs_menus_and_status():
