@@ -7,6 +7,7 @@ Clicking a cell or a seed loads that exact run into the Train tab, where it repl
 
 from __future__ import annotations
 
+import gc
 import html
 
 import numpy as np
@@ -313,6 +314,9 @@ class SweepView(QWidget):
             return
         if address is not None:
             app_settings().setValue(CLUSTER_ADDRESS_KEY, address)
+            # free unreachable Qt objects now, on the GUI thread: a collection run by Dask's IO-loop thread during the
+            # sweep would destroy them there, which can deadlock against the GUI thread
+            gc.collect()
         self.progress.setRange(0, spec.n_runs)
         self.progress.setValue(0)
         where = "all cores" if address is None else f"the Dask cluster at {address}"

@@ -1,6 +1,7 @@
 """The Sweep tab on a Dask cluster: "Run on" a cluster address, the same progress and Cancel, and one message when the
 cluster cannot be used. Against a local cluster started here (one worker process of one thread on 127.0.0.1)."""
 
+import gc
 import html
 import logging
 
@@ -43,6 +44,9 @@ def cluster():
 
 @pytest.fixture
 def view(qtbot):
+    # Free earlier tests' Qt objects here, on the GUI thread: a garbage collection that Dask's IO-loop thread runs
+    # would destroy them on that thread, which deadlocks against the GUI thread's next QObject::connect.
+    gc.collect()
     view = SweepView(TrainConfig())
     qtbot.addWidget(view)
     view.show()
