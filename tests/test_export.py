@@ -128,10 +128,11 @@ def test_svg_loss_curve_sits_on_its_axes_like_the_png(qtbot, tmp_path, renderer)
         assert abs(svg_line - png_line) <= 2, f"the {'bottom' if axis == 0 else 'left'} axis moved"
     assert abs(int(np.argmax(ink(svg).sum(axis=1))) - bottom) <= 2 and abs(int(np.argmax(ink(svg).sum(axis=0))) - left) <= 2
     # and the curve at the same height as in the PNG across the plot
+    # (the darkest row of each column: the PNG's thin line, scaled down, can be lighter than `ink` where it straddles two rows)
     for x in np.linspace(left + 10, right - 10, 9).astype(int):
-        rows_svg, rows_png = (np.flatnonzero(ink(p[top + 3 : bottom - 8, x : x + 1])) for p in (svg, png))
-        assert rows_svg.size and rows_png.size
-        assert abs(np.median(rows_svg) - np.median(rows_png)) <= 3
+        columns = [p[top + 3 : bottom - 8, x].mean(axis=1) for p in (svg, png)]
+        assert all(column.min() < 235 for column in columns), f"no curve at x = {x}"
+        assert abs(int(np.argmin(columns[0])) - int(np.argmin(columns[1]))) <= 3
 
 
 @pytest.mark.parametrize("renderer", RENDERERS)
