@@ -61,6 +61,12 @@ def default_every(config: TrainConfig, data: Dataset) -> int:
     return 1 << max(0, int(np.log2(max(1, WORK_PER_CHECKPOINT // work))))
 
 
+def keeps_past(n_params: int, budget_bytes: int = DEFAULT_BUDGET) -> bool:
+    """Whether a run of `n_params` parameters can keep its past: `MIN_CAPACITY` full checkpoints fit in the budget
+    (about 700,000 parameters for 64 MB; a bigger network's past is not kept)."""
+    return MIN_CAPACITY * checkpoint_bytes(n_params) <= budget_bytes
+
+
 def checkpoint_bytes(n_params: int, parts: int = 3) -> int:
     """Bytes one checkpoint takes: theta, opt_m and opt_v (`parts` 1: theta only, while the optimizer state is all
     zeros, as plain SGD leaves it), epoch, updates and diverged, the shuffle generator."""

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from engine.datasets import Dataset, make_dataset
 from engine.history import History, n_series_for
 from engine.trainer import METRIC_COLUMNS
 
+from .snapshot import TreeSummary
 from .style import POINT_COLORS, format_loss, format_percent, nice_ceiling, sample_label
+from .timeline_bar import run_color
 
 TRAIN_COLOR, TEST_COLOR = "#212529", "#e8590c"  # the training and the test curves of the loss and accuracy plots
 
@@ -264,7 +266,12 @@ N_METRICS = len(METRIC_COLUMNS)  # a history row's predictions follow its metric
 class CurvesPanel(QWidget):
     """Loss (train and test) beside the predictions of each training point and the outputs table for data that
     records them (`Dataset.records_predictions`: XOR), or beside train and test accuracy for any other data;
-    owns the `History`. Every plot item is built once: `set_data` only chooses what shows."""
+    owns the `History`. Every plot item is built once: `set_data` only chooses what shows.
+
+    A click on the loss, predictions or accuracy plot asks to show that epoch (`epochClicked`); `set_cursor` marks
+    the epoch shown with a vertical line; `set_branches` overlays the other runs' loss curves in their colours."""
+
+    epochClicked = Signal(int)  # the user clicked a plot at this epoch (the Train tab scrubs there)
 
     def __init__(self, dataset: Dataset | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -316,7 +323,57 @@ class CurvesPanel(QWidget):
         self._loss_vb.sigXRangeChanged.connect(self._range_changed)
         for plot in (self.loss_plot, self.prediction_plot, self.accuracy_plot):
             plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        self.cursors = []
+        cursor_pen = pg.mkPen("#1c7ed6", width=1)
+        for plot in (self.loss_plot, self.prediction_plot, self.accuracy_plot):
+            cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen)
+            cursor.setZValue(20)
+            cursor.setVisible(False)
+            plot.getPlotItem().addItem(cursor, ignoreBounds=True)
+            self.cursors.append(cursor)
+            plot.scene().sigMouseClicked.connect(lambda event, p=plot: self._clicked(p, event))
+        self.branch_curves: list[pg.PlotDataItem] = []  # the other runs' loss curves (a pool, grown as needed)
         self.set_data(make_dataset() if dataset is None else dataset)
+
+    def _clicked(self, plot: pg.PlotWidget, event) -> None:
+        """A left click inside a plot's axes asks to show the epoch under it (a drag pans instead)."""
+        if event.button() != Qt.MouseButton.LeftButton or event.double() or not plot.isVisible():
+            return
+        vb = plot.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        x = vb.mapSceneToView(event.scenePos()).x()
+        if np.isfinite(x):
+            event.accept()
+            self.epochClicked.emit(int(max(0, round(x))))
+
+    def set_cursor(self, epoch: int | None) -> None:
+        """A vertical line at `epoch` on the plots (None: none, the latest epoch is shown)."""
+        for cursor in self.cursors:
+            if epoch is None:
+                cursor.setVisible(False)
+            else:
+                cursor.setValue(epoch)
+                cursor.setVisible(True)
+
+    def set_branches(self, summary: TreeSummary | None) -> None:
+        """Overlay each run of `summary` but the current one: its loss curve from its branch point, in its colour."""
+        others = [] if summary is None else [r for r in summary.runs if r.id != summary.current]
+        item = self.loss_plot.getPlotItem()
+        while len(self.branch_curves) < len(others):
+            curve = _prepare(item.plot())
+            curve.setZValue(-1)  # under the current run's curves
+            self.branch_curves.append(curve)
+        for i, curve in enumerate(self.branch_curves):
+            if i < len(others):
+                run = others[i]
+                curve.setPen(pg.mkPen(run_color(run.colour), width=1))
+                curve.setData(run.x, run.y)
+                curve.setToolTip(run.label)
+                curve.setVisible(True)
+            else:
+                curve.setData([], [])
+                curve.setVisible(False)
 
     def set_data(self, dataset: Dataset) -> None:
         """Show the curves of `dataset`: a new, empty `History` of its `n_series_for` columns."""
@@ -358,10 +415,11 @@ class CurvesPanel(QWidget):
         if len(rows):
             self.history.extend(rows)
 
-    def show_epoch(self, epoch: int, outputs_now: np.ndarray | None = None) -> None:
-        """Write the numbers of the history's last epoch, `epoch` (0: none yet). outputs_now: ŷ of each recorded
-        training point at the weights after it (the outputs table's "now" column)."""
-        last = self.history.last
+    def show_epoch(self, epoch: int, outputs_now: np.ndarray | None = None, row: np.ndarray | None = None) -> None:
+        """Write the numbers of the history's last epoch, `epoch` (0: none yet), or of `row`, a past epoch's row
+        (`epoch` then is that epoch). outputs_now: ŷ of each recorded training point at the weights after it (the
+        outputs table's "now" column)."""
+        last = self.history.last if row is None else row
         loss = f": {format_loss(last[LOSS])}" if epoch else ""
         if epoch and self.has_test:
             loss = f": train {format_loss(last[LOSS])}, test {format_loss(last[TEST_LOSS])}"

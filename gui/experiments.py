@@ -370,9 +370,9 @@ class Experiments(QObject):
         path, self._pending_save = self._pending_save, None
         if path is None:
             return
-        try:
+        try:  # with the tree of runs (its branches, and checkpoints so that the past reopens fast)
             save_experiment(path, Experiment(self.train.shown_config(), state, self.train.history, path.stem,
-                                             self.train.data))  # fmt: skip
+                                             self.train.data, self.train.run_tree()))  # fmt: skip
         except OSError as err:
             self._after_save = None
             self.warn(f"Could not save {path.name}: {error_reason(err)}. The experiment is still open; nothing was lost.")

@@ -18,15 +18,18 @@ import numpy as np
 
 from engine import TrainConfig, Trainer, decision_grid
 from engine.datasets import Dataset
-from engine.history import n_series_for
+from engine.diagnosis import OSCILLATION_EPOCHS, diagnose_rows, history_rows
+from engine.history import History, n_series_for
 from engine.inspect import SampleTrace
 from engine.network import Layout
+from engine.timeline import DEFAULT_BUDGET, MIN_CAPACITY, RunTree, keeps_past
 
 from .grids import GRID_SIDE, HIDDEN_SIDE, Bounds, grid_for, view_bounds
 from .inspector import place
-from .snapshot import DIVERGED, PAUSED, READY, RUNNING, STOPPED, Snapshot, StopRules
+from .snapshot import DIVERGED, PAUSED, READY, RUNNING, STOPPED, Snapshot, StopRules, TreeSummary
 from .style import sample_label
 from .threads import Requests
+from .time_travel import config_at, copy_history, describe_change, first_epochs, history_to, run_label, tree_summary
 
 MAX_SNAPSHOTS_PER_SECOND = 40
 CHUNK_SECONDS = 0.025  # every chunk (Play at any speed, Step N) is sized to take about this long, and at least 1 epoch:
@@ -53,6 +56,10 @@ MIN_GRID = 19
 DUTY = 4
 PROGRESS_SECONDS = 0.5  # a long map reports its progress this often (status bar)
 BIG_NETWORK = 200_000  # parameters: building such a network is announced in the status bar
+DIAGNOSE_SECONDS = 0.5  # while running, what is happening (engine.diagnosis) is assessed at most this often, and
+SCRUB_QUIET_SECONDS = 0.15  # a past epoch's diagnoses wait until the scrubbing has paused this long (a drag goes on)
+DIAGNOSE_EXACT = 20_000  # epochs: the diagnoses read a run's first epochs from rows kept here; later ones are recomputed
+DIAGNOSE_DUTY = 20  # waits this many times what the last assessment took (a long run's exact rows are copied: 0.1 s)
 
 
 @dataclass
@@ -76,6 +83,11 @@ class TrainingRequests(Requests):
     load: tuple | None = None  # (TrainerState, TrainConfig, last loss, Dataset): continue from a saved experiment
     data: Dataset | None = None  # train on this data from now on (restarts)
     pause_pressed: bool = False  # Pause: also stops a Step N in progress
+    scrub: int | None = None  # show this epoch of the current run (pauses): the newest replaces one not taken yet
+    continue_from: int | None = None  # drop the current run's epochs after this one; training goes on from it
+    branch: tuple | None = None  # (epoch, TrainConfig): a new run from the current run's epoch with these settings
+    select_run: int | None = None  # make this run of the tree the current one (shown and trained)
+    history: tuple | None = None  # (TreeSummary.generation, History): the window's copy of the current run's history
 
     def busy(self) -> bool:
         return self.running or self.busy_besides_running()
@@ -86,7 +98,9 @@ class TrainingRequests(Requests):
 
     def busy_besides_running(self) -> bool:
         return (self.abort or bool(self.steps) or bool(self.sample_steps) or self.reset or self.config is not None
-                or self.report or self.want_state or self.load is not None or self.data is not None)  # fmt: skip
+                or self.report or self.want_state or self.load is not None or self.data is not None
+                or self.scrub is not None or self.continue_from is not None or self.branch is not None
+                or self.select_run is not None)  # fmt: skip
 
 
 class SessionHost(Protocol):
@@ -100,6 +114,9 @@ class SessionHost(Protocol):
 
     def interrupted(self) -> bool:
         """Whether a request arrived that long work (a big network's map) should make way for."""
+
+    def quiet_for(self, seconds: float) -> bool:
+        """Wait up to `seconds` for such a request: True when none came."""
 
     def stop_running(self, generation: int) -> None:
         """Stop a Play, unless a newer one came since the Play `generation`."""
@@ -140,16 +157,36 @@ class TrainingSession:
         self.map_due = 0.0  # while running, the next map is not computed before this
         self.inspect_due = 0.0
         self.inspect_seconds = 0.0  # the last inspection took this long
+        # time travel: the tree of runs on show (None when this run's past cannot be recomputed), the past epoch shown
+        # (None: the latest), the trainer that stands there, and what the next snapshot brings about the tree
+        self.tree: RunTree | None = self.new_tree()
+        self.scrubbed: int | None = None
+        self.past: Trainer | None = None
+        self.shown_row: np.ndarray | None = None
+        self.held_config: TrainConfig | None = None  # the form's settings while a past epoch is shown (not applied yet)
+        self.tree_changed = True
+        self.new_history: History | None = None
+        self.diagnoses: tuple | None = None
+        self.diagnose_due = 0.0
+        self.diagnosed_key: tuple | None = None  # the weights the last diagnoses were made for
+        # The current run's history is the window's (a copy here would slow training): `run.history` of the current run
+        # is as of the last switch, made whole when needed (`own_history`); `early` keeps its first DIAGNOSE_EXACT
+        # epochs for the diagnoses, and `history_generation` counts the window's histories (restarts, switches).
+        self.early = History(n_series_for(self.trainer.data))
+        self.tail: np.ndarray | None = None  # (≤ OSCILLATION_EPOCHS + 1, n_series) the rows of the trainer's last epochs
+        self.ended: tuple | None = None  # for the next snapshot: the run a restart replaced (Snapshot.ended)
+        self.run_start = 0  # the epoch the run started from (0, or an opened experiment's)
+        self.history_generation = 0
 
     # --- requests ---------------------------------------------------------------------------------
     def apply(self, req: TrainingRequests) -> None:
         if req.load is not None:
-            state, config, last_loss, data = req.load
+            state, config, last_loss, data, tree = req.load
             trainer = Trainer(config, data=data)
             trainer.restore(state)
             self.trainer = trainer
             self.seconds_per_epoch = None
-            self.restart("Experiment opened", keep_history=True)
+            self.restart("Experiment opened", keep_history=True, tree=tree)
             self.last_loss = last_loss
             self.arm_rules()
         if req.data is not None:  # with the settings that come with it, if any
@@ -160,10 +197,16 @@ class TrainingSession:
             self.restart(f"New data ({describe_data(req.data)}): training restarted")
         elif req.config is not None and self.trainer.config.structural_change(req.config):
             announce_build(self.thread, req.config)
-        if req.data is None and req.config is not None and self.trainer.set_config(req.config):
-            self.seconds_per_epoch = None  # a new network: its epochs take another time
-            self.restart("Network rebuilt (hidden layers, input features, activation, initialisation or seed changed): "
-                         "training restarted")  # fmt: skip
+        if req.data is None and req.config is not None:
+            structural = self.trainer.config.structural_change(req.config)
+            if self.scrubbed is not None and not structural:
+                self.held_config = req.config  # applies where training goes on: `continue_from`, `branch`, the latest
+            elif self.trainer.set_config(req.config):
+                self.seconds_per_epoch = None  # a new network: its epochs take another time
+                self.restart("Network rebuilt (hidden layers, input features, activation, initialisation or seed "
+                             "changed): training restarted")  # fmt: skip
+            else:
+                self.note_settings()
         if req.reset:
             self.trainer.reset()
             self.restart(req.reset_message or "Reset to epoch 0", reset=True)
@@ -177,12 +220,199 @@ class TrainingSession:
             n, done = self.step_target - self.step_from, self.trainer.epoch - self.step_from
             self.step_target, self.state = None, PAUSED
             self.message = f"Paused at epoch {self.trainer.epoch:,}, after {done:,} of the {n:,} epochs of Step N"
+        if not req.reset and req.data is None and req.load is None:
+            self.travel(req)
+        if (req.play_pressed or req.steps or req.sample_steps) and self.scrubbed is not None:
+            self.show_latest()  # the window asked where to go on from first; a bare Play goes on from the latest epoch
         if req.steps:
             if self.step_target is None:
                 self.step_target = self.step_from = self.trainer.epoch
             self.step_target += req.steps
 
-    def restart(self, message: str, keep_history: bool = False, reset: bool = False) -> None:
+    # --- time travel ------------------------------------------------------------------------------
+    def travel(self, req: TrainingRequests) -> None:
+        """The time-travel requests, in the order the window can send them together: another run, a past epoch
+        shown, the run cut back there, a branch from there."""
+        try:
+            if req.history is not None:
+                self.own_history(*req.history)
+            if req.select_run is not None:
+                self.select_run(req.select_run)
+            if req.scrub is not None:
+                self.scrub(req.scrub)
+            if req.continue_from is not None:
+                self.continue_from(req.continue_from)
+            if req.branch is not None:
+                self.branch(*req.branch)
+        except ValueError as err:  # an epoch outside the run, a branch that would be dropped...: said, nothing changes
+            self.message = f"{str(err)[:1].upper()}{str(err)[1:]}"
+
+    def new_tree(self) -> RunTree | None:
+        """A new run's tree at the trainer's state, or None for a network too big to keep its past."""
+        if not keeps_past(self.trainer.layout.n_params):
+            return None
+        return RunTree(self.trainer.config, self.trainer.data, start=self.trainer.state() if self.trainer.epoch else None)
+
+    def no_past(self) -> str:
+        """Why the current run's past cannot be shown."""
+        if not keeps_past(self.trainer.layout.n_params):
+            return (f"This network is too big to keep its past ({self.trainer.layout.n_params:,} parameters: time travel "
+                    f"keeps {MIN_CAPACITY} checkpoints within {DEFAULT_BUDGET // 2**20} MB)")  # fmt: skip
+        return "This run's past cannot be shown (its file does not record how it was trained)"
+
+    def known_tree(self) -> RunTree | None:
+        """The tree, its current run's past checked (a file that did not record it is recomputed once, here); a past
+        that cannot be recomputed starts a tree at the latest state (earlier epochs cannot be shown)."""
+        tree = self.tree
+        if tree is None or tree.current_run.timeline.known is True:
+            return tree
+        run = tree.current_run
+        self.thread.progress.emit(f"Checking this run's past: recomputing its {run.last_epoch:,} epochs…")
+        try:
+            known = run.timeline.verify()
+        finally:
+            self.thread.progress.emit("")
+        if not known:
+            head = run.timeline.head
+            self.tree = None
+            if head.partial is None:
+                self.tree = RunTree(run.config, tree.data, start=head, history=run.history, label=run.label)
+            self.tree_changed = True
+            self.message = (f"This file does not record how its first {head.epoch:,} epochs were trained (its settings "
+                            "changed during the run): they cannot be shown again")  # fmt: skip
+        return self.tree
+
+    def own_history(self, generation: int, history: History) -> None:
+        """The window's copy of the current run's history (when it is of the run now current), made whole."""
+        tree = self.tree
+        if tree is None:
+            return
+        run = tree.current_run
+        if generation == self.history_generation and history.n_series == run.history.n_series:
+            run.history = history
+        run.history = history_to(run.history, tree, run.id)
+
+    def keep(self) -> None:
+        """Record where the trainer is in the current run's timeline (after each chunk or sample step)."""
+        tree = self.known_tree()
+        if tree is not None:
+            tree.current_run.timeline.record(self.trainer)
+
+    def note_settings(self) -> None:
+        """The trainer's settings changed (training settings only): the current run's next segment."""
+        tree = self.known_tree()
+        if tree is not None:
+            tree.current_run.timeline.set_config(self.trainer.epoch, self.trainer.config)
+
+    def cut(self, n: int) -> int:
+        """Epochs for a chunk of at most `n` from the trainer's epoch: ending on the timeline's checkpoint grid
+        (`Timeline.next_stop`) when a grid epoch is within reach, so that chunks leave checkpoints."""
+        if self.tree is None:
+            return n
+        epoch, every = self.trainer.epoch, self.tree.current_run.timeline.every
+        end = (epoch + n) // every * every
+        return end - epoch if end > epoch else n
+
+    def scrub(self, epoch: int) -> None:
+        """Show the current run's state at `epoch`'s end (bit for bit a headless Trainer's there); the latest epoch shows
+        the trainer itself. Training is paused (the request paused it)."""
+        tree = self.known_tree()
+        if tree is None:
+            self.message = self.no_past()
+            return
+        run = tree.current_run
+        epoch = max(0, min(int(epoch), run.last_epoch))
+        if epoch == run.last_epoch and self.trainer.sample_position == 0:
+            self.show_latest()
+            return
+        first = tree.runs()[0].timeline.first_epoch  # 0, unless a file did not record how its first epochs were trained
+        if epoch < first:
+            raise ValueError(f"epoch {epoch:,} is outside this run's known past: epochs {first:,} to {run.last_epoch:,} can "
+                             "be shown (the file does not record how the earlier ones were trained)")  # fmt: skip
+        row = tree.rows(run.id, epoch, epoch)[0] if epoch >= 1 else None  # first: state_at then goes on from there
+        state = tree.state_at(run.id, epoch)
+        if self.past is None:
+            self.past = Trainer(self.trainer.config, data=self.trainer.data)
+        self.past.set_config(config_at(tree, run.id, epoch))
+        self.past.restore(state)
+        self.scrubbed, self.shown_row = epoch, row
+        self.step_target = None
+        self.state = PAUSED
+        self.message = f"Showing epoch {epoch:,} of {run.last_epoch:,}: Play asks whether to continue from here or branch"
+        self.diagnose_due = 0.0
+
+    def show_latest(self) -> None:
+        """Show the trainer (the current run's latest state) again, with the form's settings held meanwhile."""
+        if self.scrubbed is None:
+            return
+        self.scrubbed, self.shown_row = None, None
+        self.state = DIVERGED if self.trainer.diverged else PAUSED if self.trainer.epoch else READY
+        self.message = f"Showing the latest epoch, {self.trainer.epoch:,}"
+        self.apply_held()
+
+    def apply_held(self) -> None:
+        config, self.held_config = self.held_config, None
+        if config is not None and config != self.trainer.config and not self.trainer.config.structural_change(config):
+            self.trainer.set_config(config)
+            self.note_settings()
+
+    def switched(self, message: str) -> None:
+        """The trainer now stands at the current run's latest state: the window gets the run's history and tree."""
+        tree = self.tree
+        run = tree.current_run
+        self.trainer.set_config(run.config)
+        self.trainer.restore(run.timeline.head)
+        self.scrubbed, self.shown_row = None, None
+        self.pending, self.pending_epochs, self.step_target = [], 0, None
+        self.new_history, self.tree_changed = copy_history(run.history), True
+        self.early, self.history_generation = first_epochs(run.history, DIAGNOSE_EXACT), self.history_generation + 1
+        self.tail = None
+        self.last_loss = float(run.history.last[0])
+        self.state = DIVERGED if self.trainer.diverged else PAUSED if self.trainer.epoch else READY
+        self.message = message  # (the request paused; a Play sent after it goes on from here)
+        self.arm_rules()
+        self.diagnose_due = 0.0
+
+    def continue_from(self, epoch: int) -> None:
+        """Drop the current run's epochs after `epoch` ("continue from here"): training goes on from there."""
+        tree = self.known_tree()
+        if tree is None:
+            raise ValueError("this run's past cannot be recomputed, so it cannot continue from an earlier epoch")
+        run = tree.current_run
+        dropped = run.last_epoch - int(epoch)
+        tree.truncate(run.id, int(epoch))
+        self.switched(f"Continuing from epoch {int(epoch):,}: the {dropped:,} later epoch{'s' if dropped != 1 else ''} "
+                      "were dropped")  # fmt: skip
+        self.apply_held()
+
+    def branch(self, epoch: int, config: TrainConfig | None) -> None:
+        """A new run from the current run's exact state at `epoch`, trained with `config`'s training settings (None:
+        the settings in force there); it becomes the current run."""
+        tree = self.known_tree()
+        if tree is None:
+            raise ValueError("this run's past cannot be recomputed, so it cannot branch from an earlier epoch")
+        run = tree.current_run
+        before = config_at(tree, run.id, int(epoch))
+        config = before if config is None else config
+        self.held_config = None
+        new = tree.branch(run.id, int(epoch), config, label=describe_change(before, config, int(epoch)))
+        tree.current = new
+        self.switched(f"Branched: {run_label(tree.current_run)}")
+
+    def select_run(self, run_id: int) -> None:
+        tree = self.known_tree()
+        if tree is None or run_id == tree.current:
+            return
+        tree.current = run_id
+        self.held_config = None
+        self.switched(f"Showing {run_label(tree.current_run)}")
+
+    def restart(self, message: str, keep_history: bool = False, reset: bool = False, tree: RunTree | None = None) -> None:
+        old = getattr(self, "tree", None)
+        if old is not None and old.current_run.last_epoch > self.run_start:  # the run replaced, as it ended, if it trained
+            # (the window's run history logs it)
+            rows = np.concatenate(self.pending) if self.pending else np.empty((0, old.current_run.history.n_series))
+            self.ended = (old.current_run.timeline.head, old.current_run.config, old.data, rows)
         self.pending, self.pending_epochs, self.restarted, self.message = [], 0, True, message
         self.was_reset, self.pending_grid = reset, None
         self.step_target = None
@@ -191,6 +421,14 @@ class TrainingSession:
         self.state, self.last_loss = READY, math.nan
         self.thread.stop_running(self.generation)
         self.arm_rules()
+        self.tree = self.new_tree() if tree is None else tree  # a new run: a new tree
+        history = None if self.tree is None else self.tree.current_run.history  # (an opened file's: a copy of it)
+        self.early = History(n_series_for(self.trainer.data)) if history is None else first_epochs(history, DIAGNOSE_EXACT)
+        self.tail = None
+        self.history_generation += 1
+        self.run_start = self.trainer.epoch
+        self.scrubbed = self.shown_row = self.past = self.held_config = self.new_history = None
+        self.tree_changed, self.diagnoses, self.diagnose_due, self.diagnosed_key = True, None, 0.0, None
 
     def arm_rules(self) -> None:
         """Rules that the present state already meets are set aside, so Play after a stop keeps going."""
@@ -206,7 +444,14 @@ class TrainingSession:
             return
         if not self.pending:
             self.pending_first = int(chunk.epochs[0])
-        self.pending.append(chunk.rows())
+        rows = chunk.rows()
+        self.pending.append(rows)
+        early = self.early
+        if early.n_epochs < DIAGNOSE_EXACT and early.n_epochs == self.trainer.epoch - len(rows):
+            early.extend(rows[: DIAGNOSE_EXACT - early.n_epochs])
+        keep = OSCILLATION_EPOCHS + 1  # the latest rows, for the diagnoses while running
+        tail = self.tail if self.tail is not None and len(rows) < keep else None
+        self.tail = rows[-keep:].copy() if tail is None else np.concatenate([tail, rows])[-keep:]
         self.pending_epochs += len(chunk)
         self.last_loss = float(chunk.loss[-1])
         self.rate_epochs += len(chunk)
@@ -223,8 +468,9 @@ class TrainingSession:
             self.stepped_trace = trace
             if chunk is not None:
                 self.record(chunk)
-                if chunk.diverged:
-                    break
+            self.keep()
+            if chunk is not None and chunk.diverged:
+                break
         t = self.stepped_trace
         self.state = PAUSED
         # the Inspect tab's words: "Stepped sample 1 of 4 of epoch 4: (1,0) → 1, ŷ was 0.7130"
@@ -267,8 +513,9 @@ class TrainingSession:
         """One chunk of a Step N (`chunk_size`, no stop rules): requests are taken between chunks."""
         n = self.step_target - self.step_from
         if not self.trainer.diverged:
-            chunk = self.timed_run(min(self.chunk_size(), self.step_target - self.trainer.epoch))
+            chunk = self.timed_run(self.cut(min(self.chunk_size(), self.step_target - self.trainer.epoch)))
             self.record(chunk)
+            self.keep()
         if self.trainer.epoch >= self.step_target or self.trainer.diverged:
             self.step_target, self.state = None, PAUSED
             self.message = f"Stepped {n:,} epoch{'s' if n != 1 else ''}"
@@ -289,8 +536,9 @@ class TrainingSession:
         if rules.at_epoch is not None:
             n = min(n, rules.at_epoch - self.trainer.epoch)
         start = time.perf_counter()
-        chunk = self.timed_run(n, stop_below=rules.below_loss)
+        chunk = self.timed_run(self.cut(n), stop_below=rules.below_loss)
         self.record(chunk)
+        self.keep()
         if speed is not None:
             self.next_due = max(self.next_due, start) + len(chunk) / speed
         self.state, self.message = RUNNING, ""
@@ -316,6 +564,11 @@ class TrainingSession:
             self.thread.stop_running(self.generation)
 
     # --- reporting --------------------------------------------------------------------------------
+    @property
+    def shown(self) -> Trainer:
+        """The trainer whose state the views show: the past epoch scrubbed to, or the latest."""
+        return self.past if self.scrubbed is not None else self.trainer
+
     def inspection(self) -> tuple:
         return _inspection(self)
 
@@ -334,6 +587,10 @@ class TrainingSession:
         grid, self.pending_grid = self.pending_grid, None
         if map_wanted and self.map_is_cheap():
             grid, map_wanted = self.decision_map(), False
+        diagnose = not running or now >= self.diagnose_due
+        diagnose = diagnose and self.diagnosed_key != self.weights_key()
+        if diagnose and running:
+            self.diagnose()  # with this snapshot; when paused, in one of its own after it (a scrub shows at once)
         inspection = (None, None, "", None)
         inspect = not running or now >= self.inspect_due
         follows = inspect and not running and self.inspect_seconds > FOLLOW_SECONDS  # a big network's: state first
@@ -342,12 +599,41 @@ class TrainingSession:
         self.send(grid, *inspection)
         if follows and self.thread.may_send(True):
             self.send(None, *self.timed_inspection())
+        quiet = diagnose and not running and self.thread.quiet_for(SCRUB_QUIET_SECONDS if self.scrubbed is not None else 0)
+        if quiet and self.thread.may_send(True):
+            self.diagnose()  # a drag's next scrub (any request) comes first: the diagnoses wait for the epoch it stops at
+            self.send(None, None, None, "", None)
         if map_wanted:  # a big network's map: in pieces after the snapshot (a request cuts it short), then
             grid = self.decision_map()  # sent alone when paused, else with the next snapshot (at most 2 in flight)
             if grid is not None and not running and self.thread.may_send(True):
                 self.send(grid, None, None, "", None)
             elif grid is not None:
                 self.pending_grid = grid
+
+    def diagnose(self) -> None:
+        """What is happening in the current run at the epoch shown (`engine.diagnosis`), for the next snapshot: while
+        running at most every DIAGNOSE_SECONDS (and DIAGNOSE_DUTY times what it took), else on every change."""
+        start = time.perf_counter()
+        tree, shown = self.tree, self.shown
+        run_id = None if tree is None else tree.current
+
+        def rows(first: int, last: int) -> np.ndarray:  # the latest epochs' rows are at hand; others are recomputed
+            tail, latest = self.tail, self.trainer.epoch
+            if self.scrubbed is None and tail is not None and latest - len(tail) < first and last <= latest:
+                end = len(tail) - (latest - last)
+                return tail[end - (last - first + 1) : end]
+            if tree is None:
+                raise ValueError("this run's past is not kept")
+            return tree.rows(run_id, first, last)
+
+        try:
+            epochs, rows = history_rows(self.early, shown.epoch, rows=rows)
+            state_at = None if tree is None else lambda e: tree.state_at(run_id, e).theta
+            found = diagnose_rows(shown.config, shown.data, shown.theta, epochs, rows, state_at=state_at)
+        except ValueError:  # a past that cannot be recomputed: say nothing rather than something wrong
+            found = []
+        self.diagnoses, self.diagnosed_key = tuple(found), self.weights_key()
+        self.diagnose_due = start + max(DIAGNOSE_SECONDS, DIAGNOSE_DUTY * (time.perf_counter() - start))
 
     def prepare_map(self, now: float) -> None:
         """While running, make the map that fell due even when no snapshot can go now: it goes with the next one, so
@@ -370,11 +656,12 @@ class TrainingSession:
 
     def weights_key(self) -> tuple:
         """Changes whenever the weights do."""
-        return self.restarts, self.trainer.epoch, self.trainer.updates, self.trainer.sample_position
+        shown = self.shown
+        return self.restarts, shown.epoch, shown.updates, shown.sample_position, self.scrubbed is not None
 
     def decision_map(self) -> np.ndarray | None:
         """ŷ over the map's grid (`map_side` points a side), or None when a request cut the work short."""
-        trainer, thread = self.trainer, self.thread
+        trainer, thread = self.shown, self.thread
         cost = trainer.layout.n_params
         side = map_side(cost)
         points = _grid(view_bounds(trainer.data), side).points  # the data's region: the view draws over the same one
@@ -402,7 +689,8 @@ class TrainingSession:
     def send(self, grid, trace, gradient, gradient_label: str, hidden_maps) -> None:
         """Emit a snapshot with every pending epoch, these views and the state."""
         now = time.perf_counter()
-        trainer = self.trainer
+        trainer = self.shown
+        head = self.trainer
         # one (k, n_series_for(data)) block of history rows (built here, off the GUI thread)
         if len(self.pending) == 1:
             rows = self.pending[0]  # a chunk's own rows: nothing else holds them
@@ -412,11 +700,15 @@ class TrainingSession:
             rows = np.empty((0, n_series_for(trainer.data)))
         rows.flags.writeable = False
         k = len(rows)
-        first = self.pending_first if k else trainer.epoch + 1
+        first = self.pending_first if k else head.epoch + 1
+        tree = None
+        if self.tree_changed:  # a tree whose past cannot be recomputed shows none
+            generation = self.history_generation
+            tree = tree_summary(self.tree, generation) if self.tree is not None else TreeSummary((), 0, generation)
         self.thread.snapshot.emit(
             Snapshot(
                 state=self.state,
-                config=trainer.config,
+                config=head.config,
                 first_epoch=first,
                 rows=rows,
                 epoch=trainer.epoch,
@@ -426,7 +718,7 @@ class TrainingSession:
                 grid_output=grid,
                 epochs_per_second=self.epochs_per_second if self.state == RUNNING else 0.0,
                 message=self.message,
-                initial_params=trainer.initial_params if self.restarted else [],
+                initial_params=head.initial_params if self.restarted else [],
                 keep_history=self.keep_history,
                 reset=self.was_reset,
                 trace=trace,
@@ -436,17 +728,26 @@ class TrainingSession:
                 sample_position=trainer.sample_position,
                 outputs=trainer.predict(trainer.inputs) if trainer.data.records_predictions else None,
                 state_text=self.stop_text if self.state == STOPPED else "",
-                data=trainer.data if self.restarted else None,
+                data=head.data if self.restarted else None,
+                scrubbed=self.scrubbed,
+                shown_row=self.shown_row,
+                history=self.new_history,
+                tree=tree,
+                diagnoses=self.diagnoses,
+                ended=self.ended,
             )
         )
         self.pending, self.pending_epochs, self.restarted, self.message, self.keep_history = [], 0, False, "", False
+        self.new_history, self.diagnoses, self.ended = None, None, None
+        if tree is not None:
+            self.tree_changed = False
         self.was_reset = False
         self.last_emit = now
 
 
 def _inspection(session: TrainingSession) -> tuple:
     """(trace, gradient, gradient label, hidden maps) for a snapshot."""
-    trainer = session.trainer
+    trainer = session.shown
     stepped, session.stepped_trace = session.stepped_trace, None
     if stepped is not None:
         trace = stepped

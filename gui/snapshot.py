@@ -11,6 +11,7 @@ import numpy as np
 
 from engine import Params, TrainConfig
 from engine.datasets import Dataset
+from engine.history import History
 from engine.inspect import SampleTrace
 from engine.trainer import METRIC_COLUMNS
 
@@ -30,6 +31,34 @@ class StopRules:
 
     at_epoch: int | None = None
     below_loss: float | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run of the tree of runs (`engine.timeline.RunTree`), as the timeline's branch list and the loss plot's overlay
+    show it: `x`, `y` its loss curve from its branch point on (a few hundred points, read-only)."""
+
+    id: int
+    parent: int | None
+    branch_epoch: int
+    label: str
+    last_epoch: int
+    colour: int  # index into gui.timeline_bar.RUN_COLORS
+    x: np.ndarray
+    y: np.ndarray
+
+
+@dataclass(frozen=True)
+class TreeSummary:
+    """The tree of runs on show: its runs (the root first) and the current one's id. `generation` counts the times the
+    window's history was replaced (a restart, another run): the window sends it back with its history's copy."""
+
+    runs: tuple[RunSummary, ...]
+    current: int
+    generation: int = 0
+
+    def run(self, run_id: int) -> RunSummary | None:
+        return next((r for r in self.runs if r.id == run_id), None)
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,15 @@ class Snapshot:
     outputs: np.ndarray | None = None  # (n_samples,) ŷ of each training input at `params` (rows hold ŷ before updates)
     state_text: str = ""  # what the status bar says for `state` when it says more ("Stopped: loss < 0.01")
     data: Dataset | None = None  # on a restart: what the run trains on (immutable: its arrays are read-only)
+    scrubbed: int | None = None  # the views show this past epoch of the current run (None: its latest state); `epoch`,
+    # `params`, the maps and `outputs` are that epoch's, exactly as a headless Trainer trained to it would have them
+    shown_row: np.ndarray | None = None  # when scrubbed: that epoch's history row (its loss, metrics, predictions)
+    history: History | None = None  # the current run's whole history, replacing the window's (another run selected,
+    # a branch made, later epochs dropped): a copy the window owns from then on; `rows` follow it
+    tree: TreeSummary | None = None  # the tree of runs, when it changed
+    diagnoses: tuple = ()  # engine.diagnosis.Diagnosis of the current run (what is happening), newest assessment
+    ended: tuple | None = None  # on a restart, the run it replaced as it ended: (TrainerState, TrainConfig, Dataset,
+    # rows (k, n_series) of its last epochs that no snapshot brought); the window's history holds the epochs before them
 
     @property
     def loss(self) -> np.ndarray:

@@ -17,19 +17,23 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from engine import History, Params, TrainConfig
 from engine.datasets import Dataset, make_dataset
+from engine.experiment import Experiment
 
 from .controls import ControlPanel
 from .curves import CurvesPanel
 from .inspect_view import InspectView
 from .maps import DecisionMap, WeightHeatmaps
 from .pacer import RenderPacer
-from .snapshot import COMPILING, READY, RUNNING, Snapshot
+from .snapshot import COMPILING, READY, RUNNING, Snapshot, TreeSummary
+from .time_travel import copy_history, copy_tree
+from .timeline_bar import TimelineBar
 from .worker import TrainingThread
 
+CONTINUE, BRANCH, CANCEL = "continue", "branch", "cancel"  # the answers of `ask_past`
 SLOW_VIEWS = ("weights", "decision map")  # drawn in this order, one per turn while running (gui/pacer.py)
 SLOW_VIEW_SECONDS = {"weights": 1 / 10}  # the weights' numbers at most 10 times a second; the map as often as it comes
 RESERVE_AFTER_MS = 250
@@ -51,6 +55,9 @@ class TrainTab(QWidget):
     modified = Signal()  # the work on show changed: epochs trained, a reset, a sample step
     stateReady = Signal(object)  # TrainerState, after `request_state` (every trained epoch is in the history by then)
     progress = Signal(str)  # what the training thread is busy with ("" when done), for the status bar
+    treeChanged = Signal(object)  # TreeSummary: the tree of runs changed (a branch, another run, epochs dropped...)
+    runEnded = Signal(object)  # engine.experiment.Experiment: a run a restart replaced, as it ended (the window's copy)
+    diagnosed = Signal(tuple)  # engine.diagnosis.Diagnosis of the current run, each time they are assessed
 
     def __init__(self, config: TrainConfig | None = None, parent=None, data: Dataset | None = None) -> None:
         super().__init__(parent)
@@ -72,11 +79,19 @@ class TrainTab(QWidget):
         self._sample_position = 0
         self._updates = 0  # weight updates so far, as the last snapshot said
         self._outputs_now: np.ndarray | None = None  # ŷ of each training input at the shown weights
+        self._scrubbed: int | None = None  # the past epoch the views show (None: the latest)
+        self._shown_row: np.ndarray | None = None  # that epoch's history row
+        self._tree: TreeSummary | None = None
+        self._saved_tree = None  # the RunTree copy that came with the last `stateReady` (for saving)
+        self._ending_history: History | None = None  # while an opened experiment replaces the run: the run's history
+        self.start_epoch = 0  # the epoch the run on show started from (0, or an opened experiment's)
+        self._diagnoses: tuple = ()
 
         self.controls = ControlPanel(config, data=data)
         self.curves = CurvesPanel(data)
         self.decision_map = DecisionMap(data)
         self.heatmaps = WeightHeatmaps()
+        self.timeline = TimelineBar()
         self.pacer = RenderPacer(self._draw_curves, self._draw_slow_view, SLOW_VIEWS, self, intervals=SLOW_VIEW_SECONDS)
         self.pacer.rendered.connect(self.rendered)
         self._build_layout()
@@ -91,7 +106,13 @@ class TrainTab(QWidget):
         self.thread = TrainingThread(config, data=data)
         self.thread.snapshot.connect(self._take_snapshot)
         self.thread.progress.connect(self.progress)
+        self.thread.tree_ready.connect(self._keep_tree)
         self.thread.state_ready.connect(self.stateReady)
+        self.timeline.scrubRequested.connect(self.scrub)
+        self.curves.epochClicked.connect(self.scrub)
+        self.timeline.rewindRequested.connect(self.rewind)
+        self.timeline.branchRequested.connect(lambda: self.branch())
+        self.timeline.runSelected.connect(self.select_run)
         self.controls.configChanged.connect(self._config_edited)
         self.controls.dataChanged.connect(self._data_edited)
         self.decision_map.pointClicked.connect(self.inspectRequested)
@@ -135,8 +156,15 @@ class TrainTab(QWidget):
         self.bottom_splitter.addWidget(weights_box)
         self.bottom_splitter.setSizes([330, 700])
         self.bottom_splitter.setMinimumHeight(250)  # two rows of weights stay legible on a 1366×768 screen
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(2)
+        top_layout.addWidget(self.curves, 1)
+        top_layout.addWidget(self.timeline)
+        self._top_layout = top_layout
         self.main_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.main_splitter.addWidget(self.curves)
+        self.main_splitter.addWidget(top)
         self.main_splitter.addWidget(self.bottom_splitter)
         self.main_splitter.setSizes([420, 440])
 
@@ -150,6 +178,10 @@ class TrainTab(QWidget):
         row = QHBoxLayout(self)
         row.addWidget(scroll)
         row.addWidget(right, 1)
+
+    def add_under_timeline(self, widget: QWidget) -> None:
+        """Put `widget` under the timeline, above the decision map and the weights ("What is happening")."""
+        self._top_layout.addWidget(widget)
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -251,6 +283,8 @@ class TrainTab(QWidget):
     # --- commands ---------------------------------------------------------------------------------
     def play(self) -> None:
         if self.controls.play_button.isEnabled():
+            if not self._go_on():
+                return
             self.controls.play_button.setChecked(True)
             self.thread.play()
 
@@ -266,12 +300,15 @@ class TrainTab(QWidget):
 
     def _play_clicked(self, checked: bool) -> None:
         if checked:
+            if not self._go_on():
+                self.controls.play_button.setChecked(False)
+                return
             self.thread.play()
         else:
             self.thread.pause()
 
     def step(self, n_epochs: int = 1) -> None:
-        if self.controls.step_button.isEnabled():
+        if self.controls.step_button.isEnabled() and self._go_on():
             self.controls.play_button.setChecked(False)
             self.thread.step(int(n_epochs))
 
@@ -281,7 +318,7 @@ class TrainTab(QWidget):
 
     def step_sample(self, n_samples: int = 1) -> None:
         """Train single samples (mode sgd); the Inspect tab shows the last one."""
-        if self.controls.sample_step_button.isEnabled():
+        if self.controls.sample_step_button.isEnabled() and self._go_on():
             self.controls.play_button.setChecked(False)
             self.thread.step_samples(int(n_samples))
 
@@ -290,6 +327,84 @@ class TrainTab(QWidget):
         if self.controls.reset_button.isEnabled():
             self.controls.play_button.setChecked(False)
             self.thread.reset(message)
+
+    # --- time travel --------------------------------------------------------------------------------
+    @property
+    def scrubbed(self) -> int | None:
+        """The past epoch the views show (None: the current run's latest)."""
+        return self._scrubbed
+
+    @property
+    def last_epoch(self) -> int:
+        """The current run's latest epoch (`epoch` is the one shown)."""
+        return self.history.n_epochs
+
+    @property
+    def tree(self) -> TreeSummary | None:
+        """The tree of runs, as the training thread last described it."""
+        return self._tree
+
+    def scrub(self, epoch: int) -> None:
+        """Pause and show the current run's exact state at `epoch` in every view (the latest epoch: the run as it is)."""
+        if self.is_ready:
+            self.controls.play_button.setChecked(False)
+            self.thread.scrub(max(0, min(int(epoch), self.last_epoch)))
+
+    def rewind(self) -> None:
+        """Show epoch 0, or, when the run diverged, its last epoch whose loss was finite."""
+        last = self.last_epoch
+        self.scrub(last - 1 if last and not np.isfinite(self.history.last[0]) else 0)
+
+    def continue_from(self, epoch: int) -> None:
+        """Drop the current run's epochs after `epoch`; Play or Step go on from there."""
+        self.controls.play_button.setChecked(False)
+        self.thread.continue_from(int(epoch), self._history_copy())
+
+    def branch(self, epoch: int | None = None) -> None:
+        """A new run from `epoch` (default: the epoch shown) with the form's training settings; it becomes current."""
+        if self.is_ready:
+            self.controls.play_button.setChecked(False)
+            self.thread.branch(self._epoch if epoch is None else int(epoch), self._history_copy(), self.controls.config())
+
+    def select_run(self, run_id: int) -> None:
+        """Make run `run_id` of the tree the current one."""
+        self.controls.play_button.setChecked(False)
+        self.thread.select_run(int(run_id), self._history_copy())
+
+    def _history_copy(self) -> tuple:
+        """For the training thread: (the tree's generation it belongs to, a copy of the current run's history)."""
+        return self._tree.generation if self._tree is not None else -1, copy_history(self.history)
+
+    def ask_past(self, epoch: int, later: int) -> str:
+        """Play or Step while a past epoch is shown: CONTINUE (drop the later epochs), BRANCH or CANCEL. Tests replace it."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Backprop Lab",
+                          f"Epoch {epoch:,} of {self.last_epoch:,} is shown. Go on from here?", parent=self)  # fmt: skip
+        box.setInformativeText("Continuing drops the later epochs of this run; a branch keeps them and starts a new "
+                               "run from here with the training settings in the form.")  # fmt: skip
+        go_on = box.addButton(
+            f"Continue from epoch {epoch:,} (drop the {later:,} later epochs)", QMessageBox.ButtonRole.AcceptRole
+        )
+        branch = box.addButton("Branch from here", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        return CONTINUE if clicked is go_on else BRANCH if clicked is branch else CANCEL
+
+    def _go_on(self) -> bool:
+        """Before training while a past epoch is shown: ask, then continue from it or branch. False: cancelled."""
+        epoch = self._scrubbed
+        if epoch is None:
+            return True
+        answer = self.ask_past(epoch, self.last_epoch - epoch)
+        if answer == CONTINUE:
+            self.thread.continue_from(epoch, self._history_copy())
+        elif answer == BRANCH:
+            self.thread.branch(epoch, self._history_copy(), self.controls.config())
+        else:
+            return False
+        self._scrubbed = None  # the requests go in order: the training request follows the one made here
+        return True
 
     def apply_config(self, config: TrainConfig) -> None:
         """Show `config` in the form and train with it, as if it had been entered there."""
@@ -327,6 +442,7 @@ class TrainTab(QWidget):
     def show_experiment(self, experiment) -> None:
         """Continue `experiment` (an `engine.experiment.Experiment`), paused at its epoch, on its data."""
         self.controls.play_button.setChecked(False)
+        self._ending_history = self.curves.history  # the run replaced (`_end_run`), before new data replaces it
         self.controls.set_config(experiment.config)
         self.controls.set_data(experiment.data)
         self._show_data(experiment.data)
@@ -334,7 +450,10 @@ class TrainTab(QWidget):
         self.curves.clear_view()
         self._awaiting_load = True
         last_loss = float(experiment.history.last[0]) if experiment.history.n_epochs else float("nan")
-        self.thread.load(experiment.state, experiment.config, last_loss, experiment.data)
+        tree = experiment.tree
+        if tree is not None:  # the thread owns it from now on: its current run's history is the window's, so a copy
+            tree.current_run.history = copy_history(experiment.history)
+        self.thread.load(experiment.state, experiment.config, last_loss, experiment.data, tree)
         self.start()
 
     def request_state(self) -> None:
@@ -344,7 +463,16 @@ class TrainTab(QWidget):
         if not self.thread.isRunning():
             trainer = self.thread.final_trainer
             if trainer is not None:
+                tree = self.thread.final_tree
+                self._saved_tree = copy_tree(tree) if tree is not None else None
                 self.stateReady.emit(trainer.state())
+
+    def _keep_tree(self, tree) -> None:
+        self._saved_tree = tree
+
+    def run_tree(self):
+        """The tree of runs (an `engine.timeline.RunTree` copy) that came with the last `stateReady`, or None."""
+        return self._saved_tree
 
     # --- the Inspect tab ----------------------------------------------------------------------------
     def attach_inspect(self, view: InspectView) -> None:
@@ -368,11 +496,21 @@ class TrainTab(QWidget):
         """Take in a snapshot's data at once; the pacer draws the views now, or soon while running."""
         self.thread.snapshot_taken()
         if self._awaiting_load and not snap.keep_history:
+            if self._ending_history is not None and not snap.restarted:
+                self._ending_history.extend(snap.rows)  # (the run being replaced: logged in the run history)
             return  # epochs of the run that an opened experiment replaces, still in flight
         self._awaiting_load = False
+        if snap.ended is not None:
+            self._end_run(snap)
+        self._ending_history = None
         if snap.data is not None and snap.data is not self._data:
             self._show_data(snap.data)
+        if snap.history is not None:  # another run, a branch, or later epochs dropped: the run's whole history
+            self.curves.history = snap.history
+            self.curves.clear_view()
+            self.controls.set_config(snap.config)  # the run's settings
         if snap.restarted:
+            self.start_epoch = snap.epoch
             if not snap.keep_history:
                 self.curves.clear()
             sizes = snap.config.layer_sizes
@@ -386,9 +524,20 @@ class TrainTab(QWidget):
             self._pending_grid = snap.grid_output
         if snap.inspects:
             self._pending_inspection = snap
+        if snap.tree is not None:
+            self._tree = snap.tree
+            self.timeline.set_tree(snap.tree)
+            self.curves.set_branches(snap.tree)
+            self.treeChanged.emit(snap.tree)
+        if snap.diagnoses is not None:
+            self._diagnoses = snap.diagnoses
+            self.diagnosed.emit(snap.diagnoses)
+        self._scrubbed, self._shown_row = snap.scrubbed, snap.shown_row
         # a sample step changes the weights without completing an epoch (no rows): unsaved work all the same
-        sample_stepped = not snap.restarted and snap.updates != self._updates
-        self._updates = snap.updates
+        sample_stepped = not snap.restarted and snap.scrubbed is None and snap.updates != self._updates
+        if snap.scrubbed is None:
+            self._updates = snap.updates
+        trees_changed = snap.history is not None
         self._sample_position = snap.sample_position
         self._outputs_now = snap.outputs
         if not self.controls.play_button.isEnabled():  # the first snapshot: the kernels are ready
@@ -403,9 +552,20 @@ class TrainTab(QWidget):
             self.controls.show_running(running)
         self.snapshotTaken.emit(snap)
         self.pacer.changed(running)
-        if len(snap.rows) or snap.reset or sample_stepped:
+        if len(snap.rows) or snap.reset or sample_stepped or trees_changed:
             self.modified.emit()
         self.snapshotApplied.emit(snap)
+
+    def _end_run(self, snap: Snapshot) -> None:
+        """A restart replaced a run that trained: `runEnded` with it as it ended (its history is handed over, not copied)."""
+        state, config, data, rows = snap.ended
+        history = self._ending_history  # an opened experiment's restart: the history it replaced
+        if history is None:
+            history = self.curves.history
+            self.curves.history = History(history.n_series, history.exact_limit, history.summary_capacity)
+        history.extend(rows)
+        if history.n_epochs == state.epoch:  # (else epochs went missing: nothing rather than something inexact)
+            self.runEnded.emit(Experiment(config, state, history, "", data))
 
     def _show_data(self, data: Dataset) -> None:
         """Show `data` in every view (the curves start a new history of its columns); what was pending for the
@@ -418,7 +578,14 @@ class TrainTab(QWidget):
         self._pending_grid = self._pending_inspection = self._last_inspection = None
 
     def _draw_curves(self) -> None:
-        self.curves.show_epoch(self._epoch, self._outputs_now)
+        scrubbed = self._scrubbed
+        row = self._shown_row
+        if scrubbed == 0:
+            row = np.full(self.history.n_series, np.nan)
+        self.curves.show_epoch(self._epoch, self._outputs_now, row)
+        self.curves.set_cursor(scrubbed)
+        can_branch = self._state not in (RUNNING, COMPILING) and (scrubbed is not None or self._epoch > 0)
+        self.timeline.show_epoch(self._epoch, self.last_epoch, scrubbed is not None, can_branch)
         self.curves.loss_plot.set_loss_name(self._config.loss)
         self.curves.redraw()
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QMutexLocker, Signal
 
 from engine import TrainConfig, Trainer, warm_up
 from engine.datasets import Dataset
+from engine.history import History
 
 from .session import (
     MAX_PENDING_EPOCHS,
@@ -28,6 +29,7 @@ from .session import (
 )
 from .snapshot import PAUSED, RUNNING, StopRules
 from .threads import RequestThread
+from .time_travel import copy_tree
 
 MAX_IN_FLIGHT = 2  # snapshots sent but not yet taken in by the window: beyond this, epochs wait for the next one
 
@@ -37,15 +39,18 @@ class TrainingThread(RequestThread[TrainingRequests]):
 
     snapshot = Signal(object)  # Snapshot
     state_ready = Signal(object)  # TrainerState, after a snapshot with every epoch it includes
+    tree_ready = Signal(object)  # RunTree (a copy the window owns) or None, just before each `state_ready`
     progress = Signal(str)  # what a long piece of work is doing ("" when it is done), for the status bar
     ONE_SHOT: ClassVar[dict] = {"play_pressed": False, "reset": False, "rules_changed": False, "report": False, "steps": 0,
                                 "config": None, "want_state": False, "load": None, "sample_steps": 0,
-                                "pause_pressed": False, "reset_message": "", "data": None}  # fmt: skip
+                                "pause_pressed": False, "reset_message": "", "data": None, "scrub": None,
+                                "continue_from": None, "branch": None, "select_run": None, "history": None}  # fmt: skip
 
     def __init__(self, config: TrainConfig, parent=None, data: Dataset | None = None) -> None:
         super().__init__(TrainingRequests(config=config), parent)
         self.start_data = data  # what training starts on (None: XOR); `set_data` changes it later
         self.final_trainer: Trainer | None = None  # the trainer as the thread left it (read after it ended)
+        self.final_tree = None  # and its tree of runs (engine.timeline.RunTree or None)
         self._in_flight = 0  # guarded by _mutex
 
     @property
@@ -96,6 +101,17 @@ class TrainingThread(RequestThread[TrainingRequests]):
         req = self._req
         return req.busy_besides_running() or req.play_pressed or req.pause_pressed
 
+    def quiet_for(self, seconds: float) -> bool:
+        """Wait up to `seconds` for a request that needs attention (a drag's next scrub...): True if none came."""
+        with QMutexLocker(self._mutex):
+            due = time.perf_counter() + seconds
+            while not self._interrupting():
+                wait_ms = math.ceil((due - time.perf_counter()) * 1000)
+                if wait_ms <= 0:
+                    return True
+                self._wake.wait(self._mutex, wait_ms)
+            return False
+
     def may_send(self, force: bool) -> bool:
         """Whether a snapshot may go now, counting it as in flight: `force`, or fewer than MAX_IN_FLIGHT in flight."""
         with QMutexLocker(self._mutex):
@@ -108,11 +124,34 @@ class TrainingThread(RequestThread[TrainingRequests]):
         """Ask for the trainer's state; `state_ready` follows the snapshot that brings the window up to date."""
         self._request(want_state=True)
 
-    def load(self, state, config: TrainConfig, last_loss: float, data: Dataset | None = None) -> None:
+    def load(self, state, config: TrainConfig, last_loss: float, data: Dataset | None = None, tree=None) -> None:
         """Pause, then continue from a saved experiment's `state` on its `data` (None: XOR); the window restores
-        its history itself."""
-        self._request(load=(state, config, last_loss, data), running=False, steps=0, reset=False, config=None, data=None,
-                      inspect_index=None)  # fmt: skip
+        its history itself. tree: the experiment's `RunTree` (its current run at `state`; the thread owns it from
+        now on), None: a new one from epoch 0 (`state` at epoch 0)."""
+        self._request(load=(state, config, last_loss, data, tree), running=False, steps=0, reset=False, config=None,
+                      data=None, inspect_index=None, scrub=None, continue_from=None, branch=None, select_run=None,
+                      history=None)  # fmt: skip
+
+    # --- time travel (gui/session.py does them, in this order when they come together) -------------------------
+    # The current run's history lives in the window only (a second copy here would slow training): the requests that
+    # cut, branch or leave the current run bring a copy of it (`history`, which the thread owns from then on).
+    def scrub(self, epoch: int) -> None:
+        """Pause and show the current run's exact state at `epoch` (the latest epoch: the run as it is); the newest
+        scrub replaces one not taken yet (a drag sends many)."""
+        self._request(scrub=int(epoch), running=False, steps=0, pause_pressed=True, report=True)
+
+    def continue_from(self, epoch: int, history: History) -> None:
+        """Drop the current run's epochs after `epoch`; training goes on from there (send Play or Step after it)."""
+        self._request(continue_from=int(epoch), history=history, running=False, steps=0, report=True)
+
+    def branch(self, epoch: int, history: History, config: TrainConfig | None = None) -> None:
+        """A new run of the tree from the current run's `epoch`, with `config`'s training settings (None: those in
+        force there); it becomes the current run."""
+        self._request(branch=(int(epoch), config), history=history, running=False, steps=0, report=True)
+
+    def select_run(self, run_id: int, history: History) -> None:
+        """Make run `run_id` of the tree the current one: shown at its latest epoch, trained by Play."""
+        self._request(select_run=int(run_id), history=history, running=False, steps=0, report=True)
 
     def play(self) -> None:
         with QMutexLocker(self._mutex):
@@ -193,7 +232,7 @@ class TrainingThread(RequestThread[TrainingRequests]):
         try:
             self._serve(session)
         finally:
-            self.final_trainer = session.trainer
+            self.final_trainer, self.final_tree = session.trainer, session.tree
 
     def _serve(self, session: TrainingSession) -> None:
         """Take requests and train until aborted: one chunk (or sample step) per turn, a snapshot after each."""
@@ -221,6 +260,7 @@ class TrainingThread(RequestThread[TrainingRequests]):
                 session.state = PAUSED
             session.emit(force=session.state != RUNNING or req.report or req.want_state)
             if req.want_state:
+                self.tree_ready.emit(copy_tree(session.tree) if session.tree is not None else None)
                 self.state_ready.emit(session.trainer.state())
             if req.running and session.state == RUNNING and req.speed is not None and session.step_target is None:
                 self._sleep_until(session.next_due)

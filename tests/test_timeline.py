@@ -533,3 +533,20 @@ def test_runs_of_a_tree_share_one_scratch_trainer_and_stay_exact():
         assert_same_state(tree.state_at(0, epoch), headless([(0, config)], epoch).state())
         assert_same_state(tree.state_at(branch, epoch), on_branch(epoch))
         assert_same_state(tree.state_at(branch, min(epoch + 3, 120)), on_branch(min(epoch + 3, 120)))
+
+
+def test_a_stale_history_is_made_whole_by_the_window_helper():
+    """gui.time_travel.history_to: a run's history as of some time (the training thread keeps no live copy) ends at
+    the run's latest epoch, bit for bit the headless rows: missing epochs recomputed, later ones dropped."""
+    from gui.time_travel import history_to
+
+    config = TrainConfig(mode="sgd", shuffle=True, seed=5)
+    tree = RunTree(config, make_dataset())
+    grow(tree, 0, 90)
+    rows = Trainer(config).run(90).rows()
+    stale = History(n_series=rows.shape[1])
+    stale.extend(rows[:37])
+    np.testing.assert_array_equal(history_to(stale, tree, 0).exact(), rows)
+    ahead = History(n_series=rows.shape[1])
+    ahead.extend(np.vstack([rows, rows[:5]]))
+    np.testing.assert_array_equal(history_to(ahead, tree, 0).exact(), rows)
