@@ -32,6 +32,7 @@ def _offscreen_window(config: TrainConfig, size: tuple[int, int], data: Dataset 
     from . import MainWindow
 
     window = MainWindow(config, data=data)
+    window.history_panel.log = None  # a picture, not a run: the user's run history is left alone
     window.resize(*size)
     window.show()
     return window

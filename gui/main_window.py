@@ -15,6 +15,7 @@ from engine.datasets import Dataset
 
 from .compare_view import CompareView
 from .experiments import Experiments, Replace, set_aside_config
+from .history_panel import add_run_panels
 from .inspect_view import InspectView
 from .inspector import progress
 from .landscape_view import LandscapeView
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.experiments = Experiments(self, train)
         for changed in (train.configChanged, train.dataChanged, train.modified):
             changed.connect(lambda *_: self.experiments.set_modified(True))
+        self.diagnosis_panel, self.history_panel = add_run_panels(self)  # docks on the right
         self.experiments.restore_window()  # the size: remembered, within the screen
 
     def __getattr__(self, name: str):
@@ -253,6 +255,7 @@ class MainWindow(QMainWindow):
             return
         self.experiments.remember_window()
         self.shutdown()
+        self.history_recorder.log_final()  # the run on show, as it ended
         super().closeEvent(event)
 
     def shutdown(self) -> None:

@@ -27,6 +27,16 @@ def private_settings(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def private_run_history(tmp_path_factory, monkeypatch):
+    """The window's run history (gui/history_panel.py) in each test's own folder (beside `tmp_path`), never the user's."""
+    from gui.history_panel import HISTORY_ENV
+
+    folder = tmp_path_factory.mktemp("run-history")
+    monkeypatch.setenv(HISTORY_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def no_dialogs(monkeypatch):
     """A test that would open a modal message box fails instead of hanging."""
     from PySide6.QtWidgets import QMessageBox
