@@ -10,7 +10,9 @@ Mode `spiral` (issue 10: `spiral`, 2,000 points, hidden (8, 8) tanh) prints the 
 the main-thread stalls (target p99 < 20 ms) and how often the decision map's image is set while running (target
 >= 10 per second), counted from its `ImageItem.sigImageChanged`. Mode `landscape` (issue 12: `spiral`, 500 points,
 train fraction 0.5, hidden (8, 8)) prints the Landscape tab's time for a 201 x 201 plane with its path and the
-main-thread stalls while it computes (target p99 < 20 ms). `--mode all` (the default) runs xor and spiral.
+main-thread stalls while it computes (target p99 < 20 ms). Mode `scrub` (issue 11) prints how long the window takes
+to show a random past epoch of XOR after 10^7 epochs (target p95 < 100 ms) and of spiral 500 points (8, 8) (target
+p95 < 250 ms). `--mode all` (the default) runs xor and spiral.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import inspect
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("BACKPROP_LAB_HISTORY", tempfile.mkdtemp(prefix="backprop-lab-bench-runs-"))  # not the user's run history
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -319,6 +323,40 @@ def landscape_mode(app, args) -> None:
     close(window)
 
 
+def scrub_mode(app, args) -> None:
+    """Issue 11: the time from asking the window for a past epoch (as the timeline slider does) to the snapshot that
+    shows it, over random epochs: XOR trained to --scrub-epochs (default 10^7), spiral 500 points (8, 8) to 20,000."""
+    from gui import MainWindow
+
+    rng = np.random.default_rng(0)
+    cases = (("XOR 2-2-1", TrainConfig(), None, int(args.scrub_epochs), 0.100),
+             ("spiral 500 points, hidden (8, 8)", LANDSCAPE_CONFIG, make_dataset(LANDSCAPE_SPEC), 20_000, 0.250))  # fmt: skip
+    for label, config, data, epochs, bar in cases:
+        window = MainWindow(config, data=data)
+        full_speed(window)
+        window.show()
+        wait_until(app, window, lambda w=window: w.train.is_ready, "compiling")
+        window.controls.stop_epoch_spin.setValue(epochs)
+        window.controls.stop_epoch_check.setChecked(True)
+        window.play()
+        wait_until(app, window, lambda w=window, n=epochs: w.epoch == n and w.state != "Running", f"training {epochs:,} epochs")
+        seconds = []
+        for epoch in rng.integers(1, epochs, size=args.scrubs):
+            shown = []
+            connection = window.snapshotApplied.connect(lambda snap, e=int(epoch), got=shown: got.append(snap.scrubbed == e))
+            start = time.perf_counter()
+            window.train.scrub(int(epoch))
+            while not any(shown):
+                app.processEvents()
+                window.thread.wait(1)
+            seconds.append(time.perf_counter() - start)
+            window.snapshotApplied.disconnect(connection)
+        ms = 1000 * np.array(seconds)
+        print(f"scrub {label} after {epochs:,} epochs, {args.scrubs} random epochs: median {np.median(ms):.0f} ms, "
+              f"p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms  (target p95 < {bar * 1000:.0f} ms)")  # fmt: skip
+        close(window)
+
+
 def history_bytes(window) -> int:
     """Bytes of the history the window keeps (the Train tab's `history`, or its curves')."""
     history = getattr(window, "history", None)
@@ -333,11 +371,13 @@ def close(window) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=("all", "xor", "spiral", "landscape"), default="all",
+    parser.add_argument("--mode", choices=("all", "xor", "spiral", "landscape", "scrub"), default="all",
                         help="which measurements (default all: xor and spiral)")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput measurement")
     parser.add_argument("--epochs", type=float, default=1e8, help="epochs for the memory measurement (xor)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of engine alone / window live")
+    parser.add_argument("--scrub-epochs", type=float, default=1e7, help="XOR epochs trained before scrubbing (scrub)")
+    parser.add_argument("--scrubs", type=int, default=40, help="random epochs shown per case (scrub)")
     args = parser.parse_args()
     app = application()
     if args.mode in ("all", "xor"):
@@ -348,6 +388,8 @@ def main() -> None:
         spiral_mode(app, args)
     if args.mode == "landscape":
         landscape_mode(app, args)
+    if args.mode == "scrub":
+        scrub_mode(app, args)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("BACKPROP_LAB_HISTORY", tempfile.mkdtemp(prefix="backprop-lab-bench-runs-"))  # not the user's run history
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QTimer
