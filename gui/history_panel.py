@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +47,7 @@ from .time_travel import history_to
 HISTORY_ENV = "BACKPROP_LAB_HISTORY"  # a folder for the run log instead of the application-data one
 LIMIT = 500
 ICON_PX = 48
+LIST_WIDTH = 340  # the run list's width at first (the curves take the rest)
 TOOLTIP = ("Every run the window trains, logged automatically when it is replaced (Reset, new data, a new network, "
            "opening a file or a run) or the window closes, exactly as it ended. The last "
            f"{LIMIT} are kept. Select two or more "
@@ -115,14 +117,22 @@ class HistoryPanel(QWidget):
         self.count_label = QLabel()
         self.count_label.setObjectName("historyCount")
         self.count_label.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.list, 2)
-        layout.addWidget(self.plot, 1)
+        runs = QWidget()  # the list, its count and Open on the left; the selected runs' curves on the right
+        runs_layout = QVBoxLayout(runs)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        runs_layout.addWidget(self.list, 1)
         row = QHBoxLayout()
         row.addWidget(self.count_label, 1)
         row.addWidget(self.open_button)
-        layout.addLayout(row)
+        runs_layout.addLayout(row)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(runs)
+        splitter.addWidget(self.plot)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([LIST_WIDTH, 3 * LIST_WIDTH])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
         self._listed()
 
     def refresh(self) -> None:

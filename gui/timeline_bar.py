@@ -144,6 +144,7 @@ class TimelineBar(QWidget):
         left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(row)
         left.addStretch(1)
+        self._left = left
         outer = QHBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(left, 1)
@@ -154,6 +155,10 @@ class TimelineBar(QWidget):
         self.branch_button.clicked.connect(self.branchRequested)
         self.tree.itemClicked.connect(self._item_clicked)
         self.show_epoch(0, 0, scrubbed=False, can_branch=False)
+
+    def add_below(self, widget: QWidget) -> None:
+        """Put `widget` under the slider's row, left of the tree of runs."""
+        self._left.insertWidget(1, widget)
 
     # --- what is shown ------------------------------------------------------------------------------
     @property

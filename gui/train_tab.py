@@ -162,7 +162,6 @@ class TrainTab(QWidget):
         top_layout.setSpacing(2)
         top_layout.addWidget(self.curves, 1)
         top_layout.addWidget(self.timeline)
-        self._top_layout = top_layout
         self.main_splitter = QSplitter(Qt.Orientation.Vertical)
         self.main_splitter.addWidget(top)
         self.main_splitter.addWidget(self.bottom_splitter)
@@ -180,8 +179,8 @@ class TrainTab(QWidget):
         row.addWidget(right, 1)
 
     def add_under_timeline(self, widget: QWidget) -> None:
-        """Put `widget` under the timeline, above the decision map and the weights ("What is happening")."""
-        self._top_layout.addWidget(widget)
+        """Put `widget` under the timeline's slider, beside the tree of runs ("What is happening")."""
+        self.timeline.add_below(widget)
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -232,7 +231,9 @@ class TrainTab(QWidget):
 
     @property
     def loss(self) -> float:
-        """The last epoch's loss (NaN before the first)."""
+        """The shown epoch's loss: the last epoch's, or a past one's while scrubbed (NaN at epoch 0)."""
+        if self._scrubbed is not None:
+            return float(self._shown_row[0]) if self._shown_row is not None and self._scrubbed else float("nan")
         return float(self.history.last[0])
 
     def params(self) -> Params:

@@ -51,8 +51,9 @@ def test_the_window_shows_a_divergence_and_rewinds_to_the_last_finite_epoch(qtbo
     window = open_window(qtbot, config)
     panel = window.diagnosis_panel
     assert panel.isVisibleTo(window) and window.train.isAncestorOf(panel)  # under the Train tab's timeline
-    timeline = window.train.timeline
-    assert panel.mapTo(window, panel.rect().topLeft()).y() >= timeline.mapTo(window, timeline.rect().bottomLeft()).y()
+    slider = window.train.timeline.slider
+    assert window.train.timeline.isAncestorOf(panel)
+    assert panel.mapTo(window, panel.rect().topLeft()).y() >= slider.mapTo(window, slider.rect().bottomLeft()).y()
     initial = window.params()
     window.play()
     wait_state(qtbot, window, "Diverged")

@@ -58,6 +58,9 @@ def test_scrubbed_views_are_the_headless_trainer_at_that_epoch(qtbot, config):
     assert bar.shown_epoch == 64 and bar.last_epoch == 300 and "64" in bar.epoch_label.text()
     assert window.curves.cursors[0].isVisible() and window.curves.cursors[0].value() == 64
     assert window.curves.history.n_epochs == 300  # the curves keep the whole run
+    from gui.style import format_loss
+
+    assert format_loss(window.curves.history.exact()[63, 0]) in window.loss_label.text()  # the status bar: epoch 64's loss
     window.train.scrub(300)  # the latest epoch: the run as it is, no longer scrubbed
     qtbot.waitUntil(lambda: window.train.scrubbed is None and window.epoch == 300, timeout=TIMEOUT_MS)
     assert_params_equal(window.params(), headless(config, 300).params)
