@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from engine.experiment import Experiment
-from engine.history import History
 from engine.run_log import RunEntry, RunLog
 from engine.timeline import keeps_past
 
@@ -72,10 +71,6 @@ def thumbnail_icon(cells: np.ndarray | None) -> QIcon:
     height, width = values.shape
     image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
     return QIcon(QPixmap.fromImage(image.scaled(ICON_PX, ICON_PX, Qt.AspectRatioMode.IgnoreAspectRatio)))
-
-
-def _copy(history: History) -> History:
-    return History.from_state(history.state(), history.n_series)
 
 
 class HistoryPanel(QWidget):
@@ -275,7 +270,7 @@ class RunRecorder:
         trainer, tree = thread.final_trainer, thread.final_tree
         if trainer is None or trainer.epoch <= self.train.start_epoch or not keeps_past(trainer.layout.n_params):
             return
-        history = _copy(self.train.history)
+        history = self.train.history  # (the window is closing: nothing appends to it any more)
         if tree is not None and tree.current_run.last_epoch == trainer.epoch:
             history = history_to(history, tree, tree.current)
         if history.n_epochs == trainer.epoch:

@@ -56,10 +56,10 @@ MIN_GRID = 19
 DUTY = 4
 PROGRESS_SECONDS = 0.5  # a long map reports its progress this often (status bar)
 BIG_NETWORK = 200_000  # parameters: building such a network is announced in the status bar
-DIAGNOSE_SECONDS = 0.5  # while running, what is happening (engine.diagnosis) is assessed at most this often, and
+DIAGNOSE_SECONDS = 3.0  # while running, what is happening (engine.diagnosis) is assessed at most this often, and
 SCRUB_QUIET_SECONDS = 0.15  # a past epoch's diagnoses wait until the scrubbing has paused this long (a drag goes on)
 DIAGNOSE_EXACT = 20_000  # epochs: the diagnoses read a run's first epochs from rows kept here; later ones are recomputed
-DIAGNOSE_DUTY = 20  # waits this many times what the last assessment took (a long run's exact rows are copied: 0.1 s)
+DIAGNOSE_DUTY = 100  # waits this many times what the last assessment took (a long run's exact rows are copied: 0.1 s)
 
 
 @dataclass

@@ -13,6 +13,7 @@ to it when the restart's snapshot brings it, so that no epoch of the old data la
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +38,9 @@ CONTINUE, BRANCH, CANCEL = "continue", "branch", "cancel"  # the answers of `ask
 SLOW_VIEWS = ("weights", "decision map")  # drawn in this order, one per turn while running (gui/pacer.py)
 SLOW_VIEW_SECONDS = {"weights": 1 / 10}  # the weights' numbers at most 10 times a second; the map as often as it comes
 RESERVE_AFTER_MS = 250
+
+
+TIMELINE_SECONDS = 0.25  # while running, the timeline follows the run this often (its slider's repaint costs frames)
 
 
 class TrainTab(QWidget):
@@ -85,6 +89,7 @@ class TrainTab(QWidget):
         self._saved_tree = None  # the RunTree copy that came with the last `stateReady` (for saving)
         self._ending_history: History | None = None  # while an opened experiment replaces the run: the run's history
         self.start_epoch = 0  # the epoch the run on show started from (0, or an opened experiment's)
+        self._timeline_drawn = 0.0  # when the timeline was last set (while running: every TIMELINE_SECONDS)
         self._diagnoses: tuple = ()
 
         self.controls = ControlPanel(config, data=data)
@@ -586,7 +591,10 @@ class TrainTab(QWidget):
         self.curves.show_epoch(self._epoch, self._outputs_now, row)
         self.curves.set_cursor(scrubbed)
         can_branch = self._state not in (RUNNING, COMPILING) and (scrubbed is not None or self._epoch > 0)
-        self.timeline.show_epoch(self._epoch, self.last_epoch, scrubbed is not None, can_branch)
+        now = time.perf_counter()
+        if self._state != RUNNING or now - self._timeline_drawn >= TIMELINE_SECONDS:  # (the status bar counts every frame)
+            self._timeline_drawn = now
+            self.timeline.show_epoch(self._epoch, self.last_epoch, scrubbed is not None, can_branch)
         self.curves.loss_plot.set_loss_name(self._config.loss)
         self.curves.redraw()
 
