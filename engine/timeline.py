@@ -721,7 +721,9 @@ class RunTree:
         _check_epoch(epoch, run.timeline.first_epoch, run.last_epoch)
         later = [child.id for child in self.children(run_id) if child.branch_epoch > epoch]
         if later:
-            raise ValueError(f"branches {', '.join(map(str, later))} start after epoch {epoch:,}; branch from it instead")
+            runs = f"run{'s' if len(later) > 1 else ''} {', '.join(map(str, later))}"
+            raise ValueError(f"{runs} branched from this run after epoch {epoch:,}, so its later epochs cannot be dropped: "
+                             "branch from it instead")  # fmt: skip
         run.history = history_until(run.history, epoch, lambda first, last: self.rows(run_id, first, last))
         run.timeline.truncate(epoch)
 
@@ -735,7 +737,7 @@ class RunTree:
             lo = max(first, run.timeline.first_epoch + 1)
             if lo <= hi:
                 parts.insert(0, run.timeline.rows(lo, hi))
-            hi = lo - 1
+            hi = min(hi, lo - 1)  # (a run branched below its parent's own branch point skips the parent's part)
             if run.parent is None:
                 break
             run = self._runs[run.parent]

@@ -25,7 +25,7 @@ KIND_COLORS = {
     "solved": "#2b8a3e",
 }
 OTHER_COLOR = "#495057"
-STRIP_LINES = 3  # the panel's height in lines of text (more diagnoses scroll)
+STRIP_LINES = 4  # the panel's height in lines of text (more diagnoses scroll)
 EMPTY_TEXT = "Nothing to say yet: train a few epochs, or pause, and this panel says what the run is doing and why."
 HEALTHY_TEXT = "Nothing wrong so far: the loss is moving and no unit is stuck."
 

@@ -255,8 +255,12 @@ class RunRecorder:
         if self.panel.log is None or not keeps_past(experiment.state.theta.size):
             return
         try:
-            entry = RunEntry.from_experiment(experiment)  # its thumbnail and diagnoses computed
-            run_id = self.panel.log.append(entry)
+            try:
+                entry = RunEntry.from_experiment(experiment)  # its thumbnail and diagnoses computed
+                run_id = self.panel.log.append(entry)
+            except ValueError:  # a tree that does not end at the state: the run alone (its past recomputed on reopening)
+                entry = RunEntry.from_experiment(dataclasses.replace(experiment, tree=None))
+                run_id = self.panel.log.append(entry)
         except (OSError, ValueError) as err:
             self.window.statusBar().showMessage(f"Could not log the run in the history: {err}", 10000)
             return
@@ -270,11 +274,14 @@ class RunRecorder:
         trainer, tree = thread.final_trainer, thread.final_tree
         if trainer is None or trainer.epoch <= self.train.start_epoch or not keeps_past(trainer.layout.n_params):
             return
+        shown = self.train.tree
+        if self.train.loading or shown is None or shown.generation != thread.final_generation:
+            return  # the window's history is not (yet) the run's the thread ended with
         history = self.train.history  # (the window is closing: nothing appends to it any more)
         if tree is not None and tree.current_run.last_epoch == trainer.epoch:
             history = history_to(history, tree, tree.current)
         if history.n_epochs == trainer.epoch:
-            self.log(Experiment(trainer.config, trainer.state(), history, "", trainer.data))
+            self.log(Experiment(trainer.config, trainer.state(), history, "", trainer.data, tree))
 
 
 def add_run_panels(window) -> tuple[DiagnosisPanel, HistoryPanel]:

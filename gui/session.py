@@ -18,7 +18,7 @@ import numpy as np
 
 from engine import TrainConfig, Trainer, decision_grid
 from engine.datasets import Dataset
-from engine.diagnosis import OSCILLATION_EPOCHS, diagnose_rows, history_rows
+from engine.diagnosis import OSCILLATION_EPOCHS, RecentRows, diagnose_rows, history_rows
 from engine.history import History, n_series_for
 from engine.inspect import SampleTrace
 from engine.network import Layout
@@ -189,6 +189,9 @@ class TrainingSession:
             self.restart("Experiment opened", keep_history=True, tree=tree)
             self.last_loss = last_loss
             self.arm_rules()
+        if self.held_config is not None and req.load is None and (req.reset or req.data is not None):
+            self.trainer.set_config(self.held_config)  # the form's settings typed while a past epoch was shown
+            self.held_config = None
         if req.data is not None:  # with the settings that come with it, if any
             config = self.trainer.config if req.config is None else req.config
             announce_build(self.thread, config)
@@ -199,7 +202,7 @@ class TrainingSession:
             announce_build(self.thread, req.config)
         if req.data is None and req.config is not None:
             structural = self.trainer.config.structural_change(req.config)
-            if self.scrubbed is not None and not structural:
+            if self.scrubbed is not None and not structural and not req.reset:
                 self.held_config = req.config  # applies where training goes on: `continue_from`, `branch`, the latest
             elif self.trainer.set_config(req.config):
                 self.seconds_per_epoch = None  # a new network: its epochs take another time
@@ -322,7 +325,7 @@ class TrainingSession:
             return
         run = tree.current_run
         epoch = max(0, min(int(epoch), run.last_epoch))
-        if epoch == run.last_epoch and self.trainer.sample_position == 0:
+        if epoch >= run.last_epoch:  # the run as it is (a mid-epoch state after sample steps included)
             self.show_latest()
             return
         first = tree.runs()[0].timeline.first_epoch  # 0, unless a file did not record how its first epochs were trained
@@ -363,6 +366,7 @@ class TrainingSession:
         self.trainer.set_config(run.config)
         self.trainer.restore(run.timeline.head)
         self.scrubbed, self.shown_row = None, None
+        self.restarts += 1  # other weights, maybe at the same epoch and updates: the maps and diagnoses are made again
         self.pending, self.pending_epochs, self.step_target = [], 0, None
         self.new_history, self.tree_changed = copy_history(run.history), True
         self.early, self.history_generation = first_epochs(run.history, DIAGNOSE_EXACT), self.history_generation + 1
@@ -412,7 +416,8 @@ class TrainingSession:
         if old is not None and old.current_run.last_epoch > self.run_start:  # the run replaced, as it ended, if it trained
             # (the window's run history logs it)
             rows = np.concatenate(self.pending) if self.pending else np.empty((0, old.current_run.history.n_series))
-            self.ended = (old.current_run.timeline.head, old.current_run.config, old.data, rows)
+            self.ended = (old.current_run.timeline.head, old.current_run.config, old.data, rows, old)  # (the thread is
+            # done with `old`: the window owns it from now on)
         self.pending, self.pending_epochs, self.restarted, self.message = [], 0, True, message
         self.was_reset, self.pending_grid = reset, None
         self.step_target = None
@@ -626,13 +631,22 @@ class TrainingSession:
                 raise ValueError("this run's past is not kept")
             return tree.rows(run_id, first, last)
 
+        found = None  # nothing known of the epochs needed: say nothing new rather than something wrong
         try:
-            epochs, rows = history_rows(self.early, shown.epoch, rows=rows)
+            if tree is not None:
+                epochs, rows = history_rows(self.early, shown.epoch, rows=rows)
+            else:  # no past kept: the rows at hand (past DIAGNOSE_EXACT epochs, the 90 % epoch of a plateau is unknown)
+                recent = RecentRows()
+                if self.tail is not None:
+                    recent.extend(self.trainer.epoch - len(self.tail) + 1, self.tail)
+                elif shown.epoch > self.early.n_epochs:
+                    raise ValueError("no rows of the last epochs")
+                epochs, rows = history_rows(self.early, shown.epoch, recent=recent)
             state_at = None if tree is None else lambda e: tree.state_at(run_id, e).theta
-            found = diagnose_rows(shown.config, shown.data, shown.theta, epochs, rows, state_at=state_at)
-        except ValueError:  # a past that cannot be recomputed: say nothing rather than something wrong
-            found = []
-        self.diagnoses, self.diagnosed_key = tuple(found), self.weights_key()
+            found = tuple(diagnose_rows(shown.config, shown.data, shown.theta, epochs, rows, state_at=state_at))
+        except ValueError:
+            pass
+        self.diagnoses, self.diagnosed_key = found, self.weights_key()
         self.diagnose_due = start + max(DIAGNOSE_SECONDS, DIAGNOSE_DUTY * (time.perf_counter() - start))
 
     def prepare_map(self, now: float) -> None:

@@ -104,7 +104,8 @@ class Snapshot:
     tree: TreeSummary | None = None  # the tree of runs, when it changed
     diagnoses: tuple = ()  # engine.diagnosis.Diagnosis of the current run (what is happening), newest assessment
     ended: tuple | None = None  # on a restart, the run it replaced as it ended: (TrainerState, TrainConfig, Dataset,
-    # rows (k, n_series) of its last epochs that no snapshot brought); the window's history holds the epochs before them
+    # rows (k, n_series) of its last epochs that no snapshot brought, its RunTree); the window's history holds the
+    # epochs before those rows
 
     @property
     def loss(self) -> np.ndarray:

@@ -182,7 +182,7 @@ class TimelineBar(QWidget):
         self._scale = max(1.0, self._last / MAX_SLIDER)
         self._setting = True
         try:
-            maximum = self.value_of(self._last) if self._scale > 1 else self._last
+            maximum = min(MAX_SLIDER, round(self._last / self._scale))
             if self.slider.maximum() != maximum:
                 self.slider.setMaximum(maximum)
                 self._place_marks()

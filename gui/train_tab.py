@@ -40,6 +40,7 @@ SLOW_VIEW_SECONDS = {"weights": 1 / 10}  # the weights' numbers at most 10 times
 RESERVE_AFTER_MS = 250
 
 
+NOT_ASKED = -1  # no scrub on its way
 TIMELINE_SECONDS = 0.25  # while running, the timeline follows the run this often (its slider's repaint costs frames)
 
 
@@ -89,6 +90,7 @@ class TrainTab(QWidget):
         self._saved_tree = None  # the RunTree copy that came with the last `stateReady` (for saving)
         self._ending_history: History | None = None  # while an opened experiment replaces the run: the run's history
         self.start_epoch = 0  # the epoch the run on show started from (0, or an opened experiment's)
+        self._scrub_asked: int | None = NOT_ASKED  # the epoch of a scrub whose snapshot has not come yet (None: latest)
         self._timeline_drawn = 0.0  # when the timeline was last set (while running: every TIMELINE_SECONDS)
         self._diagnoses: tuple = ()
 
@@ -354,7 +356,9 @@ class TrainTab(QWidget):
         """Pause and show the current run's exact state at `epoch` in every view (the latest epoch: the run as it is)."""
         if self.is_ready:
             self.controls.play_button.setChecked(False)
-            self.thread.scrub(max(0, min(int(epoch), self.last_epoch)))
+            target = max(0, min(int(epoch), self.last_epoch))
+            self._scrub_asked = None if target == self.last_epoch else target
+            self.thread.scrub(target)
 
     def rewind(self) -> None:
         """Show epoch 0, or, when the run diverged, its last epoch whose loss was finite."""
@@ -390,6 +394,12 @@ class TrainTab(QWidget):
         go_on = box.addButton(
             f"Continue from epoch {epoch:,} (drop the {later:,} later epochs)", QMessageBox.ButtonRole.AcceptRole
         )
+        branches = self.branches_after(epoch)
+        if branches:  # dropping those epochs would orphan the runs branched from them
+            go_on.setEnabled(False)
+            box.setInformativeText(f"{len(branches)} run{'s' if len(branches) != 1 else ''} of the tree branched from this "
+                                   "one after this epoch, so its later epochs stay; a branch starts a new run from here "
+                                   "with the training settings in the form.")  # fmt: skip
         branch = box.addButton("Branch from here", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
@@ -397,19 +407,26 @@ class TrainTab(QWidget):
         box.deleteLater()
         return CONTINUE if clicked is go_on else BRANCH if clicked is branch else CANCEL
 
+    def branches_after(self, epoch: int) -> list:
+        """The runs branched from the current run after `epoch` (its epochs up to there cannot be dropped)."""
+        tree = self._tree
+        return [] if tree is None else [r for r in tree.runs if r.parent == tree.current and r.branch_epoch > epoch]
+
     def _go_on(self) -> bool:
         """Before training while a past epoch is shown: ask, then continue from it or branch. False: cancelled."""
-        epoch = self._scrubbed
+        epoch = self._scrubbed if self._scrub_asked == NOT_ASKED else self._scrub_asked  # (its snapshot may not be in)
         if epoch is None:
             return True
         answer = self.ask_past(epoch, self.last_epoch - epoch)
+        if answer == CONTINUE and self.branches_after(epoch):
+            return False  # (the thread would refuse it; the question offered Branch only)
         if answer == CONTINUE:
             self.thread.continue_from(epoch, self._history_copy())
         elif answer == BRANCH:
             self.thread.branch(epoch, self._history_copy(), self.controls.config())
         else:
             return False
-        self._scrubbed = None  # the requests go in order: the training request follows the one made here
+        self._scrubbed, self._scrub_asked = None, NOT_ASKED  # the requests go in order: training follows this one
         return True
 
     def apply_config(self, config: TrainConfig) -> None:
@@ -502,7 +519,10 @@ class TrainTab(QWidget):
         """Take in a snapshot's data at once; the pacer draws the views now, or soon while running."""
         self.thread.snapshot_taken()
         if self._awaiting_load and not snap.keep_history:
-            if self._ending_history is not None and not snap.restarted:
+            if self._ending_history is not None and snap.ended is not None:  # a Reset (say) just before the opening
+                self._end_run(snap)
+                self._ending_history = None
+            elif self._ending_history is not None and not snap.restarted:
                 self._ending_history.extend(snap.rows)  # (the run being replaced: logged in the run history)
             return  # epochs of the run that an opened experiment replaces, still in flight
         self._awaiting_load = False
@@ -539,6 +559,8 @@ class TrainTab(QWidget):
             self._diagnoses = snap.diagnoses
             self.diagnosed.emit(snap.diagnoses)
         self._scrubbed, self._shown_row = snap.scrubbed, snap.shown_row
+        if self._scrub_asked == snap.scrubbed or snap.message:  # its answer (a refusal says why: nothing shown)
+            self._scrub_asked = NOT_ASKED
         # a sample step changes the weights without completing an epoch (no rows): unsaved work all the same
         sample_stepped = not snap.restarted and snap.scrubbed is None and snap.updates != self._updates
         if snap.scrubbed is None:
@@ -564,14 +586,14 @@ class TrainTab(QWidget):
 
     def _end_run(self, snap: Snapshot) -> None:
         """A restart replaced a run that trained: `runEnded` with it as it ended (its history is handed over, not copied)."""
-        state, config, data, rows = snap.ended
+        state, config, data, rows, tree = snap.ended
         history = self._ending_history  # an opened experiment's restart: the history it replaced
         if history is None:
             history = self.curves.history
             self.curves.history = History(history.n_series, history.exact_limit, history.summary_capacity)
         history.extend(rows)
         if history.n_epochs == state.epoch:  # (else epochs went missing: nothing rather than something inexact)
-            self.runEnded.emit(Experiment(config, state, history, "", data))
+            self.runEnded.emit(Experiment(config, state, history, "", data, tree))  # with its branches and past
 
     def _show_data(self, data: Dataset) -> None:
         """Show `data` in every view (the curves start a new history of its columns); what was pending for the

@@ -51,6 +51,7 @@ class TrainingThread(RequestThread[TrainingRequests]):
         self.start_data = data  # what training starts on (None: XOR); `set_data` changes it later
         self.final_trainer: Trainer | None = None  # the trainer as the thread left it (read after it ended)
         self.final_tree = None  # and its tree of runs (engine.timeline.RunTree or None)
+        self.final_generation = -1  # and which of the window's histories was the current run's (TreeSummary.generation)
         self._in_flight = 0  # guarded by _mutex
 
     @property
@@ -233,6 +234,7 @@ class TrainingThread(RequestThread[TrainingRequests]):
             self._serve(session)
         finally:
             self.final_trainer, self.final_tree = session.trainer, session.tree
+            self.final_generation = session.history_generation
 
     def _serve(self, session: TrainingSession) -> None:
         """Take requests and train until aborted: one chunk (or sample step) per turn, a snapshot after each."""

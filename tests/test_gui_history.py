@@ -162,3 +162,20 @@ def test_a_screenshot_is_not_a_run_to_log(qtbot, tmp_path, private_run_history):
 
     save_screenshot(TrainConfig(), 50, str(tmp_path / "window.png"), (800, 600))
     assert (tmp_path / "window.png").exists() and not any(private_run_history.iterdir())
+
+
+def test_a_logged_run_keeps_its_branches_and_its_past(qtbot):
+    window = open_window(qtbot)
+    trained(qtbot, window, 100)
+    window.train.scrub(40)
+    qtbot.waitUntil(lambda: window.train.scrubbed == 40, timeout=TIMEOUT_MS)
+    window.controls.learning_rate_spin.setValue(0.5)
+    window.train.branch()
+    qtbot.waitUntil(lambda: window.train.tree is not None and len(window.train.tree.runs) == 2, timeout=TIMEOUT_MS)
+    trained(qtbot, window, 30)
+    window.reset()
+    wait_logged(qtbot, window, 1)
+    experiment = window.history_panel.log.load(logged(window)[0].id)
+    tree = experiment.tree
+    assert len(tree.runs()) == 2 and tree.current_run.branch_epoch == 40 and experiment.state.epoch == 70
+    assert tree.current_run.timeline.known is True  # reopened, its past shows at once (nothing to recompute first)

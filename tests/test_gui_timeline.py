@@ -262,3 +262,47 @@ def test_a_network_too_big_to_keep_its_past_says_so_and_still_trains(qtbot):
     window.train.scrub(1)
     qtbot.waitUntil(lambda: "too big to keep its past" in window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
     assert window.train.scrubbed is None and window.epoch == 2
+
+
+def test_selecting_a_run_at_the_same_epoch_redraws_the_map_and_the_diagnoses(qtbot):
+    window = open_window(qtbot)
+    step(qtbot, window, 100)
+    scrub(qtbot, window, 50)
+    window.controls.learning_rate_spin.setValue(0.5)
+    window.train.branch()
+    wait_runs(qtbot, window, 2)
+    window.step(50)  # the branch at epoch 100 with as many updates as the first run: only the run differs
+    wait_epoch(qtbot, window, 100)
+    qtbot.waitUntil(lambda: window.state != "Running", timeout=TIMEOUT_MS)
+    fresh = []
+    window.train.snapshotApplied.connect(lambda snap: fresh.append((snap.grid_output is not None, snap.diagnoses is not None)))
+    window.train.select_run(0)
+    qtbot.waitUntil(lambda: window.train.tree.current == 0 and any(g for g, _ in fresh) and any(d for _, d in fresh),
+                    timeout=TIMEOUT_MS)  # fmt: skip
+    assert_params_equal(window.params(), headless(TrainConfig(), 100).params)
+
+
+def test_settings_typed_on_a_past_epoch_train_the_run_after_a_reset(qtbot):
+    window = open_window(qtbot)
+    step(qtbot, window, 60)
+    scrub(qtbot, window, 20)
+    window.controls.learning_rate_spin.setValue(0.5)  # held while the past is shown
+    window.reset()
+    wait_epoch(qtbot, window, 0)
+    step(qtbot, window, 30)
+    assert_params_equal(window.params(), headless(TrainConfig(learning_rate=0.5), 30).params)
+
+
+def test_continue_is_not_offered_where_it_would_drop_a_branch_point(qtbot, monkeypatch):
+    window = open_window(qtbot)
+    step(qtbot, window, 100)
+    scrub(qtbot, window, 60)
+    window.train.branch()
+    wait_runs(qtbot, window, 2)
+    window.train.select_run(0)
+    qtbot.waitUntil(lambda: window.train.tree.current == 0 and window.epoch == 100, timeout=TIMEOUT_MS)
+    scrub(qtbot, window, 30)
+    assert [r.branch_epoch for r in window.train.branches_after(30)] == [60]
+    monkeypatch.setattr(TrainTab, "ask_past", lambda self, epoch, later: CONTINUE)  # (the question's button is disabled)
+    window.train.step(10)
+    assert window.train.scrubbed == 30 and window.train.last_epoch == 100  # nothing dropped, nothing trained

@@ -472,7 +472,7 @@ def test_a_tree_run_truncated_continues_from_there():
     tree = RunTree(config, make_dataset())
     grow(tree, 0, 200)
     branch = tree.branch(0, 150, config.replace(learning_rate=0.5))
-    with pytest.raises(ValueError, match=f"branches {branch} start after epoch 100"):
+    with pytest.raises(ValueError, match=f"run {branch} branched from this run after epoch 100"):
         tree.truncate(0, 100)
     tree.truncate(0, 170)
     root = tree.run(0)
@@ -550,3 +550,19 @@ def test_a_stale_history_is_made_whole_by_the_window_helper():
     ahead = History(n_series=rows.shape[1])
     ahead.extend(np.vstack([rows, rows[:5]]))
     np.testing.assert_array_equal(history_to(ahead, tree, 0).exact(), rows)
+
+
+def test_rows_of_a_branch_made_below_its_parents_branch_point_are_its_own_path():
+    config = TrainConfig(seed=3)
+    tree = RunTree(config, make_dataset())
+    grow(tree, 0, 600)
+    one = tree.branch(0, 500, config.replace(learning_rate=0.5))
+    grow(tree, one, 200)
+    two = tree.branch(one, 300, config.replace(learning_rate=2.0))  # below run one's branch point: run zero's epoch 300
+    grow(tree, two, 400)
+    reference = Trainer(config)
+    rows = reference.run(300).rows()
+    reference.set_config(config.replace(learning_rate=2.0))
+    rows = np.vstack([rows, reference.run(400).rows()])
+    np.testing.assert_array_equal(tree.rows(two, 1, 700), rows)
+    np.testing.assert_array_equal(tree.rows(two, 200, 200), rows[199:200])
