@@ -314,17 +314,20 @@ class Experiments(QObject):
             dialog.deleteLater()
 
     # --- unsaved work --------------------------------------------------------------------------
-    def replace_experiment(self, action: Callable[[Replace], object], doing: str = "closing") -> Replace:
+    def replace_experiment(
+        self, action: Callable[[Replace], object], doing: str = "closing", question: str | None = None
+    ) -> Replace:
         """Run `action`, which replaces the experiment on show, once its unsaved work is saved or given up.
 
         With unsaved work this asks as closing does: Save saves first and runs `action` once the file is
         written (never, if saving fails: the warning says the work is still open), Discard runs it now,
-        Cancel keeps everything as it is. Returns how it went, and `action` is given the same answer.
+        Cancel keeps everything as it is. Returns how it went, and `action` is given the same answer. `question`
+        replaces the usual one ("Save the changes to this experiment before `doing`?").
         """
         if not self.modified:
             action(Replace.NOW)
             return Replace.NOW
-        self.unsaved_question = f"Save the changes to this experiment before {doing}?"
+        self.unsaved_question = question or f"Save the changes to this experiment before {doing}?"
         try:
             answer = self.ask_unsaved()
         finally:
@@ -412,7 +415,13 @@ class Experiments(QObject):
             else:  # saved first: read the file again, in case that save was to this very file
                 self.open(path)
 
-        return self.replace_experiment(show, f"opening {path.name}") is Replace.NOW
+        question = None
+        if self.path is not None and Path(self.path).resolve() == path.resolve():  # Save would write over what is opened
+            question = (
+                f"{path.name} is the experiment on show, changed since it was saved. Save writes what is "
+                "shown now into it (after a Reset: epoch 0) and reopens that; Discard reopens it as it was saved."
+            )
+        return self.replace_experiment(show, f"opening {path.name}", question) is Replace.NOW
 
     def _show(self, path: Path, experiment: Experiment) -> None:
         self.window.show_experiment(experiment)

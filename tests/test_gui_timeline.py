@@ -4,11 +4,15 @@ continuing from it or branching, the tree of runs, and saving it. Offscreen, no 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from engine import TrainConfig, Trainer
 from engine.experiment import load_experiment
+from gui.experiments import Experiments
 from gui.train_tab import BRANCH, CANCEL, CONTINUE, TrainTab
 from tests.gui_helpers import TIMEOUT_MS, assert_params_equal, open_window, step, wait_epoch
+
+Cancel = QMessageBox.StandardButton.Cancel
 
 
 def headless(config: TrainConfig, epochs: int) -> Trainer:
@@ -204,6 +208,14 @@ def test_a_saved_tree_reopens_with_its_branches(qtbot, monkeypatch, tmp_path):
     window.train.select_run(0)
     qtbot.waitUntil(lambda: window.train.tree.current == 0 and window.epoch == 100, timeout=TIMEOUT_MS)
     assert_params_equal(window.params(), headless(TrainConfig(), 100).params)
+    window.reset()  # then reopening the same file says what Save would write over
+    wait_epoch(qtbot, window, 0)
+    asked = []
+    monkeypatch.setattr(Experiments, "ask_unsaved", lambda self: asked.append(self.unsaved_question) or Cancel)
+    assert not window.experiments.open(path)
+    assert "tree.bplab is the experiment on show" in asked[0] and "Discard reopens it as it was saved" in asked[0]
+    assert len(load_experiment(path).tree.runs()) == 2
+    window.experiments.set_modified(False)  # (closing then asks nothing)
 
 
 def test_set_marks_draws_on_the_timeline(qtbot):
