@@ -297,9 +297,10 @@ def add_run_panels(window) -> tuple[DiagnosisPanel, HistoryPanel]:
     train = window.train
 
     def snapshot(snap: Snapshot) -> None:
-        if snap.restarted:
-            diagnosis.clear()
-        diagnosis.show_diagnoses(getattr(snap, "diagnoses", None))
+        if snap.restarted or (snap.epoch == 0 and snap.diagnoses is not None):
+            diagnosis.clear()  # nothing trained (yet, or at the epoch shown): nothing to say
+        if snap.epoch > 0:
+            diagnosis.show_diagnoses(snap.diagnoses)
 
     train.snapshotApplied.connect(snapshot)
     diagnosis.scrubRequested.connect(train.scrub)  # the links, and Rewind to the last finite epoch

@@ -108,3 +108,16 @@ def test_a_long_runs_diagnoses_read_its_first_epochs_and_its_latest_rows_exactly
     assert expected and any(kind == "plateau" for kind, _ in expected)
     panel = window.diagnosis_panel
     qtbot.waitUntil(lambda: [(d.kind, d.epoch) for d in panel.diagnoses if d.kind != "saturated"] == expected, timeout=TIMEOUT_MS)
+
+
+def test_nothing_is_said_before_the_first_epoch_nor_at_epoch_0(qtbot):
+    from gui.diagnosis_panel import EMPTY_TEXT
+
+    window = open_window(qtbot)
+    panel = window.diagnosis_panel
+    qtbot.waitUntil(lambda: window.train.is_ready, timeout=TIMEOUT_MS)
+    assert panel.text.text() == EMPTY_TEXT
+    step(qtbot, window, 20)
+    qtbot.waitUntil(lambda: panel.text.text() != EMPTY_TEXT, timeout=TIMEOUT_MS)
+    window.train.scrub(0)
+    qtbot.waitUntil(lambda: window.train.scrubbed == 0 and panel.text.text() == EMPTY_TEXT, timeout=TIMEOUT_MS)
