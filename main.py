@@ -43,7 +43,7 @@ from engine.history import History, n_series_for
 from engine.reports import FIGURES, compare_csv, compare_table, history_csv, params_csv, params_json, sweep_table
 from engine.sweep import DEFAULT_TARGET_ACCURACY, SOLVED_MARGIN, SweepSpec, run_sweep, summarize_groups
 from engine.sweep_stream import ResumeError, SweepFile
-from engine.timeline import RunTree
+from engine.timeline import RunTree, describe_change
 from engine.trainer import METRIC_COLUMNS
 
 CLI_CHUNK_EPOCHS = 1_000_000
@@ -638,7 +638,9 @@ def print_past(args: argparse.Namespace, parser: argparse.ArgumentParser, tree: 
     try:
         trainer = tree.trainer_at(tree.current, args.at)
     except ValueError as err:  # outside the run, or a past the file does not record
-        print(f"error: {args.load}: {err}", file=sys.stderr)
+        runs = len(tree.runs())
+        which = f" (its current run, {tree.current_run.label or 'the first'}, of {runs} runs)" if runs > 1 else ""
+        print(f"error: {args.load}{which}: {err}", file=sys.stderr)
         return EXIT_USAGE
     print_final(trainer)
     print_diagnoses(run_diagnoses(trainer, tree.current_run.history, rows=lambda a, b: tree.rows(tree.current, a, b)))
@@ -650,7 +652,8 @@ def branch_trainer(args: argparse.Namespace, parser: argparse.ArgumentParser, tr
     given (on the settings in force there), made the current run; its trainer, or None after saying why not."""
     try:
         base = tree.trainer_at(tree.current, args.branch_at).config
-        branch = tree.branch(tree.current, args.branch_at, config_from_args(args, parser, base=base))
+        config = config_from_args(args, parser, base=base)
+        branch = tree.branch(tree.current, args.branch_at, config, label=describe_change(base, config, args.branch_at))
     except ValueError as err:
         print(f"error: {args.load}: {err}", file=sys.stderr)
         return None

@@ -13,6 +13,7 @@ array with the timeline.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import numbers
 from collections.abc import Callable
@@ -59,6 +60,23 @@ def default_every(config: TrainConfig, data: Dataset) -> int:
     n_params = Layout.from_sizes(config.layer_sizes).n_params
     work = max(1, (data.n_train + data.n_test) * n_params)
     return 1 << max(0, int(np.log2(max(1, WORK_PER_CHECKPOINT // work))))
+
+
+SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "optimizer": "", "mode": "", "l2": "L2", "l1": "L1",
+               "beta1": "β1", "beta2": "β2", "eps": "ε"}  # fmt: skip
+
+
+def describe_change(old: TrainConfig, new: TrainConfig, epoch: int) -> str:
+    """A branch's label: what differs, from where ("lr 0.5 from epoch 2,500")."""
+    parts = []
+    for field in dataclasses.fields(TrainConfig):
+        a, b = getattr(old, field.name), getattr(new, field.name)
+        if a != b:
+            short = SHORT_NAMES.get(field.name, field.name)
+            value = f"{b:g}" if isinstance(b, float) else str(b)
+            parts.append(f"{short} {value}".strip())
+    what = ", ".join(parts) if parts else "same settings"
+    return f"{what} from epoch {epoch:,}"
 
 
 def keeps_past(n_params: int, budget_bytes: int = DEFAULT_BUDGET) -> bool:

@@ -22,14 +22,14 @@ from engine.diagnosis import OSCILLATION_EPOCHS, RecentRows, diagnose_rows, hist
 from engine.history import History, n_series_for
 from engine.inspect import SampleTrace
 from engine.network import Layout
-from engine.timeline import DEFAULT_BUDGET, MIN_CAPACITY, RunTree, keeps_past
+from engine.timeline import DEFAULT_BUDGET, MIN_CAPACITY, RunTree, describe_change, keeps_past
 
 from .grids import GRID_SIDE, HIDDEN_SIDE, Bounds, grid_for, view_bounds
 from .inspector import place
 from .snapshot import DIVERGED, PAUSED, READY, RUNNING, STOPPED, Snapshot, StopRules, TreeSummary
 from .style import sample_label
 from .threads import Requests
-from .time_travel import config_at, copy_history, describe_change, first_epochs, history_to, run_label, tree_summary
+from .time_travel import config_at, copy_history, first_epochs, history_to, run_label, tree_summary
 
 MAX_SNAPSHOTS_PER_SECOND = 40
 CHUNK_SECONDS = 0.025  # every chunk (Play at any speed, Step N) is sized to take about this long, and at least 1 epoch:
@@ -344,12 +344,16 @@ class TrainingSession:
         self.message = f"Showing epoch {epoch:,} of {run.last_epoch:,}: Play asks whether to continue from here or branch"
         self.diagnose_due = 0.0
 
+    def resting_state(self) -> str:
+        """The state of the trainer standing still at its latest epoch: diverged, paused, or ready at epoch 0."""
+        return DIVERGED if self.trainer.diverged else PAUSED if self.trainer.epoch else READY
+
     def show_latest(self) -> None:
         """Show the trainer (the current run's latest state) again, with the form's settings held meanwhile."""
         if self.scrubbed is None:
             return
         self.scrubbed, self.shown_row = None, None
-        self.state = DIVERGED if self.trainer.diverged else PAUSED if self.trainer.epoch else READY
+        self.state = self.resting_state()
         self.message = f"Showing the latest epoch, {self.trainer.epoch:,}"
         self.apply_held()
 
@@ -372,7 +376,7 @@ class TrainingSession:
         self.early, self.history_generation = first_epochs(run.history, DIAGNOSE_EXACT), self.history_generation + 1
         self.tail = None
         self.last_loss = float(run.history.last[0])
-        self.state = DIVERGED if self.trainer.diverged else PAUSED if self.trainer.epoch else READY
+        self.state = self.resting_state()
         self.message = message  # (the request paused; a Play sent after it goes on from here)
         self.arm_rules()
         self.diagnose_due = 0.0

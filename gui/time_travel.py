@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from engine import TrainConfig
@@ -18,8 +16,6 @@ from .snapshot import RunSummary, TreeSummary
 
 RECOMPUTE_PIECE = 1_000_000  # epochs of history rows recomputed at a time (bounded memory)
 OVERLAY_POINTS = 400  # points of each run's loss curve in a tree summary (the loss plot's overlay)
-SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "optimizer": "", "mode": "", "l2": "L2", "l1": "L1",
-               "beta1": "β1", "beta2": "β2", "eps": "ε"}  # fmt: skip
 
 
 def copy_history(history: History) -> History:
@@ -51,19 +47,6 @@ def config_at(tree: RunTree, run_id: int, epoch: int) -> TrainConfig:
     while epoch < run.timeline.first_epoch and run.parent is not None:
         run = tree.run(run.parent)
     return run.timeline.config_at(epoch)
-
-
-def describe_change(old: TrainConfig, new: TrainConfig, epoch: int) -> str:
-    """A branch's label: what differs, from where ("lr 0.5 from epoch 2,500")."""
-    parts = []
-    for field in dataclasses.fields(TrainConfig):
-        a, b = getattr(old, field.name), getattr(new, field.name)
-        if a != b:
-            short = SHORT_NAMES.get(field.name, field.name)
-            value = f"{b:g}" if isinstance(b, float) else str(b)
-            parts.append(f"{short} {value}".strip())
-    what = ", ".join(parts) if parts else "same settings"
-    return f"{what} from epoch {epoch:,}"
 
 
 def run_label(run: Run) -> str:

@@ -425,7 +425,7 @@ class TrainTab(QWidget):
         elif answer == BRANCH:
             self.thread.branch(epoch, self._history_copy(), self.controls.config())
         else:
-            return False
+            return False  # (the thread is asked directly: the Play button keeps the state Play gave it)
         self._scrubbed, self._scrub_asked = None, NOT_ASKED  # the requests go in order: training follows this one
         return True
 

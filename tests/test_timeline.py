@@ -347,6 +347,9 @@ def test_cli_branch_at_trains_a_branch_and_saves_the_tree(tmp_path, capsys):
     ]
     assert str(reference.predict(reference.data.train_inputs).reshape(1, -1)) in out
     assert_same_state(loaded.tree.state_at(0, 3000), headless([(0, TrainConfig())], 3000).state())
+    assert loaded.tree.run(1).label == "lr 0.5 from epoch 2,500"  # named as the window names its branches
+    code, _, err = run_cli(capsys, "train", "--load", out_path, "--at", 3700)
+    assert code == 2 and "its current run, lr 0.5 from epoch 2,500, of 2 runs" in err and len(err.strip().splitlines()) == 1
     # the saved branch answers --at too, on its own part and on its parent's
     assert run_cli(capsys, "train", "--load", out_path, "--at", 3500)[1] == out
     assert run_cli(capsys, "train", "--load", out_path, "--at", 100)[1] == run_cli(capsys, "train", "--epochs", 100,
