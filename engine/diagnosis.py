@@ -366,8 +366,8 @@ class RecentRows:
         for epoch in self.also:
             if first_epoch <= epoch <= last:
                 self.saved[epoch] = rows[epoch - first_epoch].copy()
-        if self.tail is None or self.tail_first + len(self.tail) != first_epoch:
-            joined, start = rows, first_epoch
+        if len(rows) >= self.keep or self.tail is None or self.tail_first + len(self.tail) != first_epoch:
+            joined, start = rows, first_epoch  # (a long chunk alone fills the tail: nothing of it is copied but that)
         else:
             joined, start = np.concatenate([self.tail, rows]), self.tail_first
         cut = max(0, len(joined) - self.keep)

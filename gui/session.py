@@ -18,7 +18,7 @@ import numpy as np
 
 from engine import TrainConfig, Trainer, decision_grid
 from engine.datasets import Dataset
-from engine.diagnosis import OSCILLATION_EPOCHS, RecentRows, diagnose_rows, history_rows
+from engine.diagnosis import RecentRows, diagnose_rows, history_rows
 from engine.history import History, n_series_for
 from engine.inspect import SampleTrace
 from engine.network import Layout
@@ -173,7 +173,7 @@ class TrainingSession:
         # is as of the last switch, made whole when needed (`own_history`); `early` keeps its first DIAGNOSE_EXACT
         # epochs for the diagnoses, and `history_generation` counts the window's histories (restarts, switches).
         self.early = History(n_series_for(self.trainer.data))
-        self.tail: np.ndarray | None = None  # (≤ OSCILLATION_EPOCHS + 1, n_series) the rows of the trainer's last epochs
+        self.recent = RecentRows()  # the rows of the trainer's last OSCILLATION_EPOCHS + 1 epochs
         self.ended: tuple | None = None  # for the next snapshot: the run a restart replaced (Snapshot.ended)
         self.run_start = 0  # the epoch the run started from (0, or an opened experiment's)
         self.history_generation = 0
@@ -374,7 +374,7 @@ class TrainingSession:
         self.pending, self.pending_epochs, self.step_target = [], 0, None
         self.new_history, self.tree_changed = copy_history(run.history), True
         self.early, self.history_generation = first_epochs(run.history, DIAGNOSE_EXACT), self.history_generation + 1
-        self.tail = None
+        self.recent = RecentRows()
         self.last_loss = float(run.history.last[0])
         self.state = self.resting_state()
         self.message = message  # (the request paused; a Play sent after it goes on from here)
@@ -433,7 +433,7 @@ class TrainingSession:
         self.tree = self.new_tree() if tree is None else tree  # a new run: a new tree
         history = None if self.tree is None else self.tree.current_run.history  # (an opened file's: a copy of it)
         self.early = History(n_series_for(self.trainer.data)) if history is None else first_epochs(history, DIAGNOSE_EXACT)
-        self.tail = None
+        self.recent = RecentRows()
         self.history_generation += 1
         self.run_start = self.trainer.epoch
         self.scrubbed = self.shown_row = self.past = self.held_config = self.new_history = None
@@ -458,9 +458,7 @@ class TrainingSession:
         early = self.early
         if early.n_epochs < DIAGNOSE_EXACT and early.n_epochs == self.trainer.epoch - len(rows):
             early.extend(rows[: DIAGNOSE_EXACT - early.n_epochs])
-        keep = OSCILLATION_EPOCHS + 1  # the latest rows, for the diagnoses while running
-        tail = self.tail if self.tail is not None and len(rows) < keep else None
-        self.tail = rows[-keep:].copy() if tail is None else np.concatenate([tail, rows])[-keep:]
+        self.recent.extend(self.trainer.epoch - len(rows) + 1, rows)  # the latest rows, for the diagnoses while running
         self.pending_epochs += len(chunk)
         self.last_loss = float(chunk.loss[-1])
         self.rate_epochs += len(chunk)
@@ -627,10 +625,9 @@ class TrainingSession:
         run_id = None if tree is None else tree.current
 
         def rows(first: int, last: int) -> np.ndarray:  # the latest epochs' rows are at hand; others are recomputed
-            tail, latest = self.tail, self.trainer.epoch
-            if self.scrubbed is None and tail is not None and latest - len(tail) < first and last <= latest:
-                end = len(tail) - (latest - last)
-                return tail[end - (last - first + 1) : end]
+            kept = self.recent.epochs()
+            if self.scrubbed is None and len(kept) and kept[0] <= first and last <= kept[-1]:
+                return self.recent.rows_of(np.arange(first, last + 1))
             if tree is None:
                 raise ValueError("this run's past is not kept")
             return tree.rows(run_id, first, last)
@@ -640,12 +637,9 @@ class TrainingSession:
             if tree is not None:
                 epochs, rows = history_rows(self.early, shown.epoch, rows=rows)
             else:  # no past kept: the rows at hand (past DIAGNOSE_EXACT epochs, the 90 % epoch of a plateau is unknown)
-                recent = RecentRows()
-                if self.tail is not None:
-                    recent.extend(self.trainer.epoch - len(self.tail) + 1, self.tail)
-                elif shown.epoch > self.early.n_epochs:
+                if self.recent.tail is None and shown.epoch > self.early.n_epochs:
                     raise ValueError("no rows of the last epochs")
-                epochs, rows = history_rows(self.early, shown.epoch, recent=recent)
+                epochs, rows = history_rows(self.early, shown.epoch, recent=self.recent)
             state_at = None if tree is None else lambda e: tree.state_at(run_id, e).theta
             found = tuple(diagnose_rows(shown.config, shown.data, shown.theta, epochs, rows, state_at=state_at))
         except ValueError:

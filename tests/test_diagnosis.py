@@ -271,6 +271,18 @@ def test_a_long_runs_last_rows_give_the_same_diagnoses(config, epochs):
     assert run(short, rows=lambda a, b: full.exact()[a - 1 : b]) == expected
 
 
+def test_recent_rows_keep_the_last_rows_whatever_the_chunk_sizes():
+    rows = np.arange(2000.0).reshape(-1, 1) * np.ones((1, 3))
+    recent, first = RecentRows(), 1
+    for size in (7, 150, 3, 90, 1, 400, 12, 99, 101, 1, 1, 60):
+        recent.extend(first, rows[first - 1 : first - 1 + size])
+        first += size
+        last = first - 1
+        kept = recent.epochs()
+        assert kept[-1] == last and len(kept) == min(last, OSCILLATION_EPOCHS + 1)
+        np.testing.assert_array_equal(recent.rows_of(kept), rows[kept - 1])
+
+
 # --- the command line -------------------------------------------------------------------------------------------------
 def test_train_prints_each_diagnosis_with_its_epoch_and_json_holds_them(capsys, tmp_path):
     record = tmp_path / "r.json"
