@@ -30,6 +30,16 @@ def wait_runs(qtbot, window, n: int) -> None:
     qtbot.waitUntil(lambda: window.train.tree is not None and len(window.train.tree.runs) == n, timeout=TIMEOUT_MS)
 
 
+def branch_from(qtbot, window, epoch: int, learning_rate: float | None = None) -> None:
+    """Show `epoch`, set the form's learning rate (if given) and Branch from here; wait for the new run."""
+    scrub(qtbot, window, epoch)
+    if learning_rate is not None:
+        window.controls.learning_rate_spin.setValue(learning_rate)
+    runs = len(window.train.tree.runs)
+    window.train.branch()
+    wait_runs(qtbot, window, runs + 1)
+
+
 def test_the_timeline_widgets_are_there_under_the_loss_plot(qtbot):
     window = open_window(qtbot)
     for name in ("timelineSlider", "rewindButton", "branchButton", "branchTree"):
@@ -182,10 +192,7 @@ def test_rewind_goes_to_the_last_finite_epoch_after_a_divergence(qtbot):
 def test_a_saved_tree_reopens_with_its_branches(qtbot, monkeypatch, tmp_path):
     window = open_window(qtbot)
     step(qtbot, window, 100)
-    scrub(qtbot, window, 30)
-    window.controls.learning_rate_spin.setValue(0.7)
-    window.train.branch()
-    wait_runs(qtbot, window, 2)
+    branch_from(qtbot, window, 30, learning_rate=0.7)
     step(qtbot, window, 20)
     path = tmp_path / "tree.bplab"
     with qtbot.waitSignal(window.experiments.saved, timeout=TIMEOUT_MS):
@@ -279,10 +286,7 @@ def test_a_network_too_big_to_keep_its_past_says_so_and_still_trains(qtbot):
 def test_selecting_a_run_at_the_same_epoch_redraws_the_map_and_the_diagnoses(qtbot):
     window = open_window(qtbot)
     step(qtbot, window, 100)
-    scrub(qtbot, window, 50)
-    window.controls.learning_rate_spin.setValue(0.5)
-    window.train.branch()
-    wait_runs(qtbot, window, 2)
+    branch_from(qtbot, window, 50, learning_rate=0.5)
     window.step(50)  # the branch at epoch 100 with as many updates as the first run: only the run differs
     wait_epoch(qtbot, window, 100)
     qtbot.waitUntil(lambda: window.state != "Running", timeout=TIMEOUT_MS)
@@ -308,9 +312,7 @@ def test_settings_typed_on_a_past_epoch_train_the_run_after_a_reset(qtbot):
 def test_continue_is_not_offered_where_it_would_drop_a_branch_point(qtbot, monkeypatch):
     window = open_window(qtbot)
     step(qtbot, window, 100)
-    scrub(qtbot, window, 60)
-    window.train.branch()
-    wait_runs(qtbot, window, 2)
+    branch_from(qtbot, window, 60)
     window.train.select_run(0)
     qtbot.waitUntil(lambda: window.train.tree.current == 0 and window.epoch == 100, timeout=TIMEOUT_MS)
     scrub(qtbot, window, 30)
