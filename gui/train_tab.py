@@ -26,6 +26,7 @@ from engine.experiment import Experiment
 
 from .controls import ControlPanel
 from .curves import CurvesPanel
+from .diagnosis_panel import last_finite_epoch
 from .inspect_view import InspectView
 from .maps import DecisionMap, WeightHeatmaps
 from .pacer import RenderPacer
@@ -363,7 +364,7 @@ class TrainTab(QWidget):
     def rewind(self) -> None:
         """Show epoch 0, or, when the run diverged, its last epoch whose loss was finite."""
         last = self.last_epoch
-        self.scrub(last - 1 if last and not np.isfinite(self.history.last[0]) else 0)
+        self.scrub(last_finite_epoch(last) if last and not np.isfinite(self.history.last[0]) else 0)
 
     def continue_from(self, epoch: int) -> None:
         """Drop the current run's epochs after `epoch`; Play or Step go on from there."""
